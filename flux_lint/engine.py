@@ -1,0 +1,291 @@
+"""The pipeline: discover → read → load → classify → check → locate → sort.
+
+Each file is processed on its own (``lint_file``) so that a run can be spread over processes and
+a file's node tree is dropped as soon as its findings are located. Only kustomization files are
+read ahead: they decide which other files are patches (partial objects) or generator data.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .context import CheckContext
+from .kustomize import DATA, PATCH, file_roles, is_kustomization_file, is_kustomize_config
+from .load import Document, LoadProblem, load_text
+from .model import Finding, ObjectRef, Problem, Severity, Span
+from .objects import K8sObject
+from .positions import locate
+from .registry import CHECKS, Registry, Rule, builtin_registry
+
+LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
+SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
+DISCOVERY_RULE = "FL007"
+INTERNAL_RULE = "FL009"
+
+
+@dataclass
+class RunConfig:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    exclude: list[str] = field(default_factory=list)
+    flux_version: tuple[int, int] = (2, 9)
+    from_version: tuple[int, int] | None = None
+    enabled: set[str] | None = None  # rule ids; None = every rule
+    max_bytes: int = 5 * 1024 * 1024
+    respect_gitignore: bool = True
+    stdin_text: str | None = None  # the text read from `-`, when a path is `-`
+
+
+@dataclass
+class FileReport:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    documents: int = 0
+    objects: int = 0
+
+
+@dataclass
+class RunResult:
+    root: Path
+    findings: list[Finding]
+    files: int = 0
+    documents: int = 0
+    objects: int = 0
+    duration: float = 0.0
+    texts: dict[str, str] = field(default_factory=dict)  # file texts of files with findings
+
+    def internal_errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
+
+
+def _load_checks() -> None:
+    """Import every check module once so their ``@check`` functions register."""
+    from . import checks  # noqa: F401
+
+
+class Linter:
+    """Runs the enabled rules over files; holds what is compiled once per run."""
+
+    def __init__(self, config: RunConfig, registry: Registry | None = None):
+        _load_checks()
+        self.config = config
+        self.registry = registry or builtin_registry()
+        self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
+        self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
+        functions: dict[int, Any] = {}
+        for rid, fn in CHECKS.items():
+            if rid in self.enabled and rid in self.registry.rules:
+                functions[id(fn)] = fn
+        self.checks = sorted(functions.values(), key=lambda fn: fn.rule_ids)
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _finding(
+        self,
+        rule_id: str,
+        message: str,
+        path: str,
+        span: Span,
+        *,
+        obj: ObjectRef | None = None,
+        pointer: str = "",
+        document: int = 0,
+        problem: Problem | None = None,
+    ) -> Finding | None:
+        if rule_id not in self.enabled:
+            return None
+        rule: Rule = self.registry.rules[rule_id]
+        severity = problem.severity if problem and problem.severity else rule.severity
+        return Finding(
+            rule_id=rule_id,
+            rule_name=rule.name,
+            severity=severity,
+            message=message,
+            path=path,
+            span=span,
+            obj=obj or ObjectRef(),
+            pointer=pointer,
+            document=document,
+            fix=problem.fix if problem else None,
+        )
+
+    def file_error(self, rule_id: str, path: str, message: str) -> Finding | None:
+        return self._finding(rule_id, message, path, Span(1, 1, 1, 1))
+
+    # -- one file -------------------------------------------------------------------------
+
+    def lint_text(self, path: str, text: str, role: str | None = None) -> FileReport:
+        report = FileReport(path)
+        loaded = load_text(text)
+        report.documents = len(loaded.documents)
+        for problem in loaded.problems:
+            report.findings.extend(self._load_finding(path, problem))
+        if role == DATA:
+            return report
+        for doc in loaded.documents:
+            obj = self.classify(path, doc, partial=role == PATCH)
+            if obj is None:
+                continue
+            report.objects += 1
+            report.findings.extend(self.check_object(obj, doc))
+        return report
+
+    def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
+        end_line = p.end_line if p.end_line is not None else p.line
+        end_col = p.end_column if p.end_column is not None else p.column + 1
+        span = Span(p.line + 1, p.column + 1, end_line + 1, end_col + 1)
+        finding = self._finding(LOAD_CODES[p.code], p.message, path, span, document=p.document)
+        return [finding] if finding else []
+
+    @staticmethod
+    def classify(path: str, doc: Document, *, partial: bool = False) -> K8sObject | None:
+        """A Kubernetes object, or None for anything else (values files, CI configs, ...)."""
+        data = doc.data
+        if not isinstance(data, dict):
+            return None
+        api_version, kind = data.get("apiVersion"), data.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            return None
+        if not api_version or not kind or is_kustomize_config(data, path):
+            return None
+        return K8sObject(
+            path=path,
+            document=doc.index,
+            data=data,
+            api_version=api_version,
+            kind=kind,
+            partial=partial,
+            sops=isinstance(data.get("sops"), dict),
+        )
+
+    def check_object(self, obj: K8sObject, doc: Document) -> list[Finding]:
+        findings: list[Finding] = []
+        for fn in self.checks:
+            try:
+                problems = list(fn(obj, self.ctx))
+            except Exception as exc:  # a rule must never take the run down
+                rid = ",".join(fn.rule_ids)
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                message = (
+                    f"rule {rid} failed on this object: {type(exc).__name__}: {exc} "
+                    f"({Path(where.filename).name}:{where.lineno})"
+                )
+                finding = self._finding(
+                    INTERNAL_RULE,
+                    message,
+                    obj.path,
+                    self._span(doc, ""),
+                    obj=obj.ref,
+                    document=obj.document,
+                )
+                if finding:
+                    findings.append(finding)
+                continue
+            for problem in problems:
+                rid = problem.rule_id or fn.rule_ids[0]
+                finding = self._finding(
+                    rid,
+                    problem.message,
+                    obj.path,
+                    self._span(doc, problem.pointer, problem.target),
+                    obj=obj.ref,
+                    pointer=problem.pointer,
+                    document=obj.document,
+                    problem=problem,
+                )
+                if finding:
+                    findings.append(finding)
+        return findings
+
+    @staticmethod
+    def _span(doc: Document, pointer: str, target: str = "value") -> Span:
+        if doc.node is None:
+            return Span(doc.line + 1, 1, doc.line + 1, 1)
+        return locate(doc.node, pointer, target)
+
+
+def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
+    """Lint what ``config.paths`` name and return every finding, sorted."""
+    from .discover import discover
+    from .source import SourceError, read_source
+
+    started = time.perf_counter()
+    linter = Linter(config, registry)
+    findings: list[Finding] = []
+    texts: dict[str, str] = {}
+    files = documents = objects = 0
+
+    def collect(report: FileReport, text: str) -> None:
+        nonlocal documents, objects
+        findings.extend(report.findings)
+        documents += report.documents
+        objects += report.objects
+        if report.findings:
+            texts[report.path] = text
+
+    paths = [p for p in config.paths if p != "-"]
+    root = Path.cwd()
+    sources: list[Any] = []
+    if paths:
+        found = discover(paths, exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+        root = found.root
+        for error in found.errors:
+            finding = linter.file_error(DISCOVERY_RULE, error.display, error.message)
+            if finding:
+                findings.append(finding)
+        sources = found.files
+
+    texts_by_path: dict[str, Any] = {}
+    roles: dict[str, str] = {}
+    # Kustomization files first: they decide the role of the files they name.
+    for src in sources:
+        if is_kustomization_file(src.display):
+            text = read_source(src.path, src.display, max_bytes=config.max_bytes)
+            texts_by_path[src.display] = text
+            if isinstance(text, SourceError):
+                continue
+            for doc in load_text(text.text).documents:
+                if isinstance(doc.data, dict) and is_kustomize_config(doc.data, src.display):
+                    for path, role in file_roles(src.display, doc.data).items():
+                        roles.setdefault(path, role)
+
+    for src in sources:
+        files += 1
+        text = texts_by_path.pop(src.display, None) or read_source(
+            src.path, src.display, max_bytes=config.max_bytes
+        )
+        if isinstance(text, SourceError):
+            finding = linter.file_error(SOURCE_CODES[text.code], src.display, text.message)
+            if finding:
+                findings.append(finding)
+            continue
+        collect(linter.lint_text(src.display, text.text, roles.get(src.display)), text.text)
+
+    if "-" in config.paths and config.stdin_text is not None:
+        files += 1
+        collect(linter.lint_text("-", config.stdin_text), config.stdin_text)
+
+    findings.sort(key=Finding.sort_key)
+    return RunResult(
+        root=root,
+        findings=findings,
+        files=files,
+        documents=documents,
+        objects=objects,
+        duration=time.perf_counter() - started,
+        texts=texts,
+    )
+
+
+def exit_code(findings: Iterable[Finding], fail_on: Severity | None) -> int:
+    """0 when nothing reaches ``fail_on`` (None: never fail), 1 otherwise; internal errors: 2."""
+    counted = [f for f in findings if f.suppression is None]
+    if any(f.rule_id == INTERNAL_RULE for f in counted):
+        return 2
+    if fail_on is None:
+        return 0
+    return 1 if any(f.severity >= fail_on for f in counted) else 0
