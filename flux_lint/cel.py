@@ -615,6 +615,8 @@ def _parse_error(source: str, exc: Exception) -> CelCompileError:
         token = cause.token
         if token.type == "$END" or not str(token):
             reason = "unexpected end of expression"
+            lines = source.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
         else:
             reason = f"unexpected `{token}`"
     elif isinstance(cause, lark.exceptions.UnexpectedCharacters):

@@ -164,3 +164,24 @@ def rules_markdown(registry: Registry) -> str:
     )
     sections = [head, _toc(rules), *(rule_markdown(rule).rstrip("\n") for rule in rules)]
     return "\n\n".join(sections) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m flux_lint.docs_render [FILE]``: write ``docs/rules.md`` (or print it)."""
+    import sys
+
+    from .registry import builtin_registry
+
+    args = sys.argv[1:] if argv is None else argv
+    text = rules_markdown(builtin_registry())
+    if args:
+        from .fsio import write_text_atomic
+
+        write_text_atomic(args[0], text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -42,8 +42,7 @@ def _local(base: str, ref: Any) -> str | None:
         or ref.startswith(("github.com/", "git@"))
     ):
         return None
-    path = posixpath.normpath(posixpath.join(base, ref.split("?")[0]))
-    return None if path.startswith("../") or path == ".." else path
+    return posixpath.normpath(posixpath.join(base, ref.split("?")[0]))
 
 
 def file_roles(display_path: str, data: dict[str, Any]) -> dict[str, str]:

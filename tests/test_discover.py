@@ -197,6 +197,28 @@ def test_info_exclude_has_lowest_precedence(tmp_path: Path) -> None:
     assert shown(discover([str(root)])) == ["wanted.yaml"]
 
 
+def test_worktree_reads_info_exclude_from_the_common_git_dir(tmp_path: Path) -> None:
+    main = repo(tmp_path)
+    write(main, ".git/info/exclude", "local-*.yaml\n")
+    write(main, ".git/worktrees/wt/commondir", "../..\n")
+    wt = tmp_path / "wt"
+    write(wt, ".git", f"gitdir: {main}/.git/worktrees/wt\n")
+    write(wt, "local-dev.yaml")
+    write(wt, "app.yaml")
+    result = discover([str(wt)])
+    assert result.root == wt
+    assert shown(result) == ["app.yaml"]
+
+
+def test_unreadable_gitignore_is_reported(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    (root / "apps/.gitignore").mkdir(parents=True)
+    write(root, "apps/a.yaml")
+    result = discover([str(root)])
+    assert shown(result) == ["apps/a.yaml"]
+    assert result.errors == [DiscoveryError("apps/.gitignore", "cannot read: is a directory")]
+
+
 def test_parent_gitignore_applies_to_a_named_subdirectory(tmp_path: Path) -> None:
     root = repo(tmp_path)
     write(root, ".gitignore", "*.generated.yaml\n")

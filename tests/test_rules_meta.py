@@ -1,0 +1,99 @@
+"""Every rule is complete: descriptor, docs, fixtures, and docs that tell the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruleharness import FIXTURES
+
+from flux_lint.docs_render import rules_markdown
+from flux_lint.engine import Linter, RunConfig
+from flux_lint.registry import CHECKS, builtin_registry
+from flux_lint.schema_store import parse_minor
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = builtin_registry()
+RULES = list(REGISTRY)
+
+#: Rules about files rather than YAML text: their cases build the files in a test.
+TESTED_ELSEWHERE = {
+    "FL003": "test_engine.py",
+    "FL004": "test_engine.py",
+    "FL005": "test_engine.py",
+    "FL007": "test_engine.py",
+    "FL009": "test_engine.py",
+}
+
+
+def _version_for(rule) -> tuple[int, int]:
+    """A Flux version inside the rule's ``fluxVersions`` range (the default target otherwise)."""
+    spec = (rule.flux_versions or "").strip()
+    if spec.startswith("<"):
+        return (2, 8)
+    return (2, 9)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_has_docs(rule):
+    assert rule.docs.get("what"), f"{rule.id} has no docs.what"
+    assert rule.docs.get("why"), f"{rule.id} has no docs.why"
+    assert rule.docs.get("references"), f"{rule.id} has no references"
+    assert Path(rule.source).name == f"{rule.id}-{rule.name}.yaml"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_has_an_implementation(rule):
+    from flux_lint import engine
+
+    engine._load_checks()
+    input_rules = set(engine.LOAD_CODES.values()) | set(engine.SOURCE_CODES.values())
+    input_rules |= {engine.DISCOVERY_RULE, engine.INTERNAL_RULE}
+    assert rule.id in CHECKS or rule.id in input_rules or rule.engine == "cel"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_has_pass_and_fail_cases(rule):
+    if rule.id in TESTED_ELSEWHERE:
+        test_file = ROOT / "tests" / TESTED_ELSEWHERE[rule.id]
+        assert rule.id in test_file.read_text(encoding="utf-8")
+        return
+    folder = FIXTURES / rule.id
+    assert list(folder.glob("fail-*")), f"{rule.id} has no fail fixture"
+    assert list(folder.glob("pass-*")), f"{rule.id} has no pass fixture"
+
+
+EXAMPLES = [r for r in RULES if r.docs.get("example")]
+
+
+def _fixture_version(text: str, default: tuple[int, int]) -> tuple[int, int]:
+    for line in text.splitlines():
+        if line.startswith("# fixture:") and "flux-version=" in line:
+            return parse_minor(line.split("flux-version=")[1].split()[0])
+    return default
+
+
+@pytest.mark.parametrize("rule", EXAMPLES, ids=lambda r: r.id)
+def test_docs_example_triggers_and_use_instead_does_not(rule):
+    version = _fixture_version(rule.docs["example"], _version_for(rule))
+    linter = Linter(RunConfig(flux_version=version, enabled={rule.id}))
+    found = linter.lint_text("example.yaml", rule.docs["example"]).findings
+    assert [f.rule_id for f in found if f.rule_id == rule.id], f"{rule.id} example is silent"
+    if rule.docs.get("useInstead"):
+        fixed = linter.lint_text("fixed.yaml", rule.docs["useInstead"]).findings
+        assert [f for f in fixed if f.rule_id == rule.id] == []
+
+
+def test_docs_rules_md_is_up_to_date():
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == rules_markdown(REGISTRY), (
+        "docs/rules.md is stale: run `python -m flux_lint.docs_render docs/rules.md`"
+    )
+
+
+def test_rule_ids_and_names_are_unique_and_categorised():
+    assert len({r.id for r in RULES}) == len(RULES)
+    assert len({r.name for r in RULES}) == len(RULES)
+    for rule in RULES:
+        folder = Path(rule.source).parent.name
+        assert folder == rule.category, f"{rule.id} lives in rules/{folder}/, not {rule.category}"
