@@ -492,16 +492,20 @@ class _KubernetesEvaluator(Evaluator):
         return _error(f"no such overload: has() on {_type_name(target)}")
 
     def member_dot_arg(self, tree: lark.Tree) -> Any:
-        """``map``, ``filter`` and ``exists_one`` fail when the expression fails for an item,
-        as in cel-go; cel-python would keep the error as a list item or count it as true."""
+        """The macros, with cel-go's rules: they apply to lists and maps (keys) only, and an
+        error for one item fails ``map``, ``filter`` and ``exists_one``, while ``all`` and
+        ``exists`` fail only if no item decides the answer. cel-python keeps errors as list
+        items, counts them as true, or raises a Python error for a non-list target."""
         method = str(tree.children[1])
-        if method not in ("map", "filter", "exists_one"):
+        if method not in _MACROS:
             return super().member_dot_arg(tree)
         items = self.visit(tree.children[0])
         if isinstance(items, CELEvalError):
             return items
         if not isinstance(items, (list, dict)):
             return _error(f"no such overload: {method} on {_type_name(items)}")
+        if method in ("all", "exists"):
+            return self._quantifier(tree, items, absorbing=method == "exists")
         body = self.build_macro_eval(tree)
         results = []
         for item in items:
@@ -519,6 +523,22 @@ class _KubernetesEvaluator(Evaluator):
         if method == "filter":
             return celtypes.ListType([i for i, r in results if r])
         return celtypes.BoolType(sum(1 for _, r in results if r) == 1)
+
+    def _quantifier(self, tree: lark.Tree, items: Iterable[Any], absorbing: bool) -> Any:
+        body = self.build_ss_macro_eval(tree)
+        error: Any = None
+        for item in items:
+            result = body(item)
+            if isinstance(result, celtypes.BoolType):
+                if bool(result) is absorbing:
+                    return celtypes.BoolType(absorbing)
+            elif error is None:
+                error = (
+                    result
+                    if isinstance(result, CELEvalError)
+                    else _error("no such overload: predicate is not a bool")
+                )
+        return error if error is not None else celtypes.BoolType(not absorbing)
 
 
 class _KubernetesRunner(celpy.InterpretedRunner):

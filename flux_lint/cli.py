@@ -7,6 +7,7 @@ CEL or formats output is imported inside the command that needs it, so ``--versi
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -134,18 +135,17 @@ def check_command(
     from .engine import RunConfig, exit_code, run
     from .model import Severity
     from .registry import builtin_registry
-    from .schema_store import format_minor, parse_minor
+    from .schema_store import format_minor
 
+    if any(not path for path in paths):
+        # An empty argument is almost always an unset shell variable; linting the current
+        # folder instead would report on the wrong files and still look like success.
+        raise UsageProblem("empty path argument (use `.` for the current folder)")
     registry = builtin_registry()
-    try:
-        target = parse_minor(flux_version)
-        current = parse_minor(from_version) if from_version else None
-    except ValueError as exc:
-        raise UsageProblem(str(exc)) from None
+    target = _flux_minor(flux_version, "--flux-version")
+    current = _flux_minor(from_version, "--from") if from_version else None
     enabled = _selection(registry, _split(select), _split(ignore))
-    stdin_text = None
-    if "-" in paths:
-        stdin_text = sys.stdin.read()
+    stdin_text, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     config = RunConfig(
         paths=list(paths) or ["."],
         exclude=list(exclude),
@@ -156,13 +156,19 @@ def check_command(
         stdin_text=stdin_text,
     )
     result = run(config, registry)
+    if stdin_error is not None:
+        _add_stdin_error(result, registry, enabled, stdin_error)
 
     from .output import OutputOptions, RunSummary, render
     from .output.text import statistics as statistics_table
     from .output.text import text_summary
 
-    to_terminal = output is None and sys.stdout.isatty()
-    use_color = to_terminal if color is None else color
+    no_color = bool(os.environ.get("NO_COLOR"))
+    if color is None:
+        use_color = output is None and _isatty(sys.stdout) and not no_color
+        summary_color = _isatty(sys.stderr) and not no_color
+    else:
+        use_color = summary_color = color
     summary = RunSummary(
         files=result.files,
         documents=result.documents,
@@ -180,15 +186,98 @@ def check_command(
     if output:
         from .fsio import write_text_atomic
 
-        write_text_atomic(output, rendered)
+        try:
+            write_text_atomic(output, rendered)
+        except OSError as exc:
+            raise click.FileError(output, exc.strerror or str(exc)) from None
     elif rendered:
-        click.echo(rendered, nl=not rendered.endswith("\n"))
+        # The formatter already decided about escape codes (text escapes control characters
+        # found in manifests), so click must not strip or add anything: `--color` has to reach
+        # a pipe, and machine formats must arrive byte for byte.
+        click.echo(rendered, nl=not rendered.endswith("\n"), color=True)
     if statistics:
-        click.echo(statistics_table(result.findings, registry), err=True)
+        table = statistics_table(result.findings, registry)
+        if table:
+            click.echo(table, nl=False, err=True)
     if not quiet and fmt == "text":
-        click.echo(text_summary(result.findings, summary, color=use_color), err=True)
+        click.echo(
+            text_summary(result.findings, summary, color=summary_color),
+            nl=False,
+            err=True,
+            color=True,
+        )
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
-    sys.exit(exit_code(result.findings, threshold))
+    # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
+    # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
+    click.get_current_context().exit(exit_code(result.findings, threshold))
+
+
+def _isatty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal; a closed or missing stream (a daemon) is not."""
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _flux_minor(text: str, option: str) -> tuple[int, int]:
+    """Parse a Flux version given on the command line into a minor.
+
+    Only Flux 2 is accepted: bundles cover 2.6 to 2.9 and older or newer 2.x minors fall back
+    to the nearest bundle, but a Flux 1 or 3 manifest has nothing in common with these schemas,
+    so judging it against them would only produce noise that looks authoritative.
+    """
+    from .schema_store import parse_minor
+
+    try:
+        minor = parse_minor(text)
+    except ValueError as exc:
+        raise UsageProblem(f"{option}: {exc}") from None
+    if minor[0] != 2:
+        raise UsageProblem(f"{option}: Flux {text.strip()} is not supported (only Flux 2.x)")
+    return minor
+
+
+def _read_stdin(max_bytes: int) -> tuple[str | None, Any]:
+    """Read `-` as bytes and decode it like a file.
+
+    Text-mode ``sys.stdin`` would decode with the locale, translate ``\r\n`` (shifting the
+    spans fixes rely on), ignore the size limit and raise on invalid UTF-8; reading through
+    :func:`~flux_lint.source.read_stdin` gives stdin exactly a file's treatment. Returns the
+    text, or the :class:`~flux_lint.source.SourceError` to report as a finding.
+    """
+    from .source import SourceError, SourceText, read_stdin
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return None, SourceError("-", "unreadable", "standard input is not available")
+    source = read_stdin(max_bytes, stream=stream)
+    if isinstance(source, SourceText):
+        return source.text, None
+    return None, source
+
+
+def _add_stdin_error(result: Any, registry: Any, enabled: set[str], error: Any) -> None:
+    """Report unreadable stdin the way the engine reports an unreadable file (FL003-FL005)."""
+    from .engine import SOURCE_CODES
+    from .model import Finding, Span
+
+    result.files += 1
+    rule = registry.rules.get(SOURCE_CODES[error.code])
+    if rule is None or rule.id not in enabled:
+        return
+    line, column = error.line or 1, error.column or 1
+    result.findings.append(
+        Finding(
+            rule_id=rule.id,
+            rule_name=rule.name,
+            severity=rule.severity,
+            message=error.message,
+            path="-",
+            span=Span(line, column, line, column + 1 if error.line else column),
+        )
+    )
+    result.findings.sort(key=Finding.sort_key)
 
 
 def _selection(registry: Any, select: list[str], ignore: list[str]) -> set[str]:
@@ -273,35 +362,73 @@ def schemas_build_command(crds: str, out: str, flux_version: str | None) -> None
 
     try:
         path = build_command(Path(crds), Path(out), flux_version)
-    except ValueError as exc:
+    except ValueError as exc:  # BundleBuildError: the CRDs cannot make a bundle
         raise UsageProblem(str(exc)) from None
+    except OSError as exc:  # unreadable CRD file, or the bundle cannot be written
+        where = f"`{exc.filename}`: " if exc.filename else ""
+        raise UsageProblem(f"{where}{exc.strerror or exc}") from None
     click.echo(f"wrote {path}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage and configuration errors print one line and exit 2."""
+def _one_line(message: str) -> str:
+    """``message`` folded onto one line: exit-2 messages are one line so that CI logs and
+    wrappers can show them whole (YAML and schema errors often carry line breaks)."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def _error(message: str) -> None:
+    click.echo(f"flux-lint: error: {_one_line(message)}", err=True)
+
+
+def _stop_writing_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush does
+    not print "Exception ignored ... BrokenPipeError" after the reader went away."""
     try:
-        cli.main(args=argv, prog_name="flux-lint", standalone_mode=False)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage and configuration errors print one line and exit 2.
+
+    click runs with ``standalone_mode=False`` so that every error reaches this function
+    instead of click's own printing: click would show a multi-line usage block, a help page
+    for a group called without a subcommand, or "Aborted!" with exit code 1.
+    """
+    try:
+        code = cli.main(args=argv, prog_name="flux-lint", standalone_mode=False)
+        sys.stdout.flush()
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+        code = exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `flux-lint schemas` alone: click would print the whole help page as the "error".
+        _error(f"missing command (see `{exc.ctx.command_path} --help`)")
+        sys.exit(2)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            sys.exit(130)
         click.echo("flux-lint: aborted", err=True)
         sys.exit(2)
     except click.ClickException as exc:
-        click.echo(f"flux-lint: error: {exc.format_message()}", err=True)
+        _error(exc.format_message())
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
+        _stop_writing_stdout()
         sys.exit(1)
     except Exception as exc:  # a defect: one line by default, the traceback on request
-        import os
-
         if os.environ.get("FLUX_LINT_DEBUG"):
             raise
+        detail = _one_line(str(exc))
         click.echo(
-            f"flux-lint: internal error: {type(exc).__name__}: {exc} "
+            f"flux-lint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
             "(set FLUX_LINT_DEBUG=1 for a traceback)",
             err=True,
         )
         sys.exit(2)
+    # With standalone_mode=False click returns the code of `ctx.exit(n)` (`--help`,
+    # `--version`) or a command's return value; only an int is an exit code.
+    sys.exit(code if isinstance(code, int) else 0)

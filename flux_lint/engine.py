@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .context import CheckContext
+from .index import IndexEntry, RepoIndex
 from .kustomize import DATA, PATCH, file_roles, is_kustomization_file, is_kustomize_config
 from .load import Document, LoadProblem, load_text
-from .model import Finding, ObjectRef, Problem, Severity, Span
+from .model import Finding, Fix, ObjectRef, Problem, Severity, Span
 from .objects import K8sObject
 from .positions import locate
-from .registry import CHECKS, Registry, Rule, builtin_registry
+from .registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
 
 LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
@@ -81,6 +82,14 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 functions[id(fn)] = fn
         self.checks = sorted(functions.values(), key=lambda fn: fn.rule_ids)
+        repo_functions: dict[int, Any] = {}
+        for rid, fn in REPO_CHECKS.items():
+            if rid in self.enabled and rid in self.registry.rules:
+                repo_functions[id(fn)] = fn
+        self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
+        # The index is only kept when a repository check will read it.
+        self.index: RepoIndex | None = RepoIndex() if self.repo_checks else None
+        self.ctx.index = self.index
 
     # -- findings -------------------------------------------------------------------------
 
@@ -110,7 +119,7 @@ class Linter:
             obj=obj or ObjectRef(),
             pointer=pointer,
             document=document,
-            fix=problem.fix if problem else None,
+            fix=problem.fix if problem and isinstance(problem.fix, Fix) else None,
         )
 
     def file_error(self, rule_id: str, path: str, message: str) -> Finding | None:
@@ -126,13 +135,62 @@ class Linter:
             report.findings.extend(self._load_finding(path, problem))
         if role == DATA:
             return report
+        if self.index is not None:
+            self.index.files.add(path)
         for doc in loaded.documents:
             obj = self.classify(path, doc, partial=role == PATCH)
             if obj is None:
+                if self.index is not None and is_kustomize_config(doc.data, path):
+                    self.index.add_kustomize_file(path, doc.data)
                 continue
             report.objects += 1
-            report.findings.extend(self.check_object(obj, doc))
+            if self.index is not None:
+                self.index.add(IndexEntry.of(obj))
+            report.findings.extend(self.check_object(obj, doc, text))
         return report
+
+    def check_repository(self, text_of: Callable[[str], str | None]) -> list[Finding]:
+        """Run the repository checks over the index; locate their problems by re-reading only
+        the files they point into (``text_of`` returns a file's text)."""
+        if self.index is None:
+            return []
+        problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
+        findings: list[Finding] = []
+        for fn in self.repo_checks:
+            try:
+                for entry, problem in fn(self.index, self.ctx):
+                    rid = problem.rule_id or fn.rule_ids[0]
+                    problems.setdefault(entry.path, []).append((rid, entry, problem))
+            except Exception as exc:  # a rule must never take the run down
+                message = (
+                    f"rule {','.join(fn.rule_ids)} failed on the repository: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                finding = self.file_error(INTERNAL_RULE, ".", message)
+                if finding:
+                    findings.append(finding)
+        for path, items in problems.items():
+            text = text_of(path)
+            documents = {d.index: d for d in load_text(text).documents} if text else {}
+            for rid, entry, problem in items:
+                if callable(problem.fix):
+                    doc = documents.get(entry.document)
+                    problem.fix = build_fix(problem.fix, doc, text) if doc and text else None
+                doc = documents.get(entry.document)
+                span = self._span(doc, problem.pointer, problem.target) if doc else Span(1, 1, 1, 1)
+                finding = self._finding(
+                    rid,
+                    problem.message,
+                    path,
+                    span,
+                    obj=entry.ref,
+                    pointer=problem.pointer,
+                    document=entry.document,
+                    problem=problem,
+                )
+                if finding:
+                    findings.append(finding)
+        return findings
 
     def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
         end_line = p.end_line if p.end_line is not None else p.line
@@ -162,7 +220,7 @@ class Linter:
             sops=isinstance(data.get("sops"), dict),
         )
 
-    def check_object(self, obj: K8sObject, doc: Document) -> list[Finding]:
+    def check_object(self, obj: K8sObject, doc: Document, text: str = "") -> list[Finding]:
         findings: list[Finding] = []
         for fn in self.checks:
             try:
@@ -187,6 +245,8 @@ class Linter:
                 continue
             for problem in problems:
                 rid = problem.rule_id or fn.rule_ids[0]
+                if callable(problem.fix):
+                    problem.fix = build_fix(problem.fix, doc, text)
                 finding = self._finding(
                     rid,
                     problem.message,
@@ -206,6 +266,17 @@ class Linter:
         if doc.node is None:
             return Span(doc.line + 1, 1, doc.line + 1, 1)
         return locate(doc.node, pointer, target)
+
+
+def build_fix(
+    builder: Callable[[Document, str], Fix | None], doc: Document, text: str
+) -> Fix | None:
+    """Turn a rule's fix builder into edits; a builder that fails yields no fix, never a crash
+    (the finding itself is still reported)."""
+    try:
+        return builder(doc, text)
+    except Exception:
+        return None
 
 
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
@@ -268,6 +339,26 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     if "-" in config.paths and config.stdin_text is not None:
         files += 1
         collect(linter.lint_text("-", config.stdin_text), config.stdin_text)
+
+    if linter.repo_checks:
+        by_display = {src.display: src for src in sources}
+
+        def text_of(path: str) -> str | None:
+            if path in texts:
+                return texts[path]
+            if path == "-":
+                return config.stdin_text
+            src = by_display.get(path)
+            text = read_source(src.path, path, max_bytes=config.max_bytes) if src else None
+            return None if text is None or isinstance(text, SourceError) else text.text
+
+        repo_findings = linter.check_repository(text_of)
+        findings.extend(repo_findings)
+        for finding in repo_findings:
+            if finding.path not in texts:
+                text = text_of(finding.path)
+                if text is not None:
+                    texts[finding.path] = text
 
     findings.sort(key=Finding.sort_key)
     return RunResult(

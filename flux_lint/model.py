@@ -9,7 +9,9 @@ rule report an exact location without knowing anything about YAML.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from enum import IntEnum
 
 
@@ -92,7 +94,10 @@ class Problem:
     message: str
     pointer: str = ""
     target: str = VALUE
-    fix: Fix | None = None
+    #: A ready :class:`Fix`, or a builder ``(document, text) -> Fix | None`` that the engine calls
+    #: with the composed document (``load.Document``) and the file text, because only the
+    #: engine knows where things are written.
+    fix: Fix | Callable[[Any, str], Fix | None] | None = None
     rule_id: str | None = None  # set when one check function serves several rules
     severity: Severity | None = None  # overrides the rule's default when set
 

@@ -203,3 +203,20 @@ def check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
         return fn
 
     return wrap
+
+
+# Repository checks: fn(index: RepoIndex, ctx) -> Iterable[tuple[IndexEntry, Problem]], run once
+# every file has been indexed.
+REPO_CHECKS: dict[str, CheckFn] = {}
+
+
+def repo_check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a repository-wide check for one or more rule ids."""
+
+    def wrap(fn: CheckFn) -> CheckFn:
+        fn.rule_ids = rule_ids  # type: ignore[attr-defined]
+        for rid in rule_ids:
+            REPO_CHECKS[rid] = fn
+        return fn
+
+    return wrap
