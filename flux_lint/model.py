@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from enum import IntEnum
+from typing import Any
 
 
 class Severity(IntEnum):
