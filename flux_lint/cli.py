@@ -115,6 +115,13 @@ def cli() -> None:
     show_default=True,
     help="Skip files larger than this many bytes.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes to the files.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply fixes that may change behaviour (implies --fix).",
+)
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change no file.")
 def check_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -130,8 +137,15 @@ def check_command(
     show_source: bool,
     quiet: bool,
     max_file_size: int,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> None:
-    """Lint the manifests under PATHS (default: the current folder; `-` reads stdin)."""
+    """Lint the manifests under PATHS (default: the current folder; `-` reads stdin).
+
+    With `--fix`, fixed files are written back and the report shows what is left; fixed
+    standard input goes to stdout, and the report to stderr (or `--output`).
+    """
     from .engine import RunConfig, exit_code, run
     from .model import Severity
     from .registry import builtin_registry
@@ -145,7 +159,8 @@ def check_command(
     target = _flux_minor(flux_version, "--flux-version")
     current = _flux_minor(from_version, "--from") if from_version else None
     enabled = _selection(registry, _split(select), _split(ignore))
-    stdin_text, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
+    stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
+    stdin_text = stdin_source.text if stdin_source is not None else None
     config = RunConfig(
         paths=list(paths) or ["."],
         exclude=list(exclude),
@@ -155,9 +170,40 @@ def check_command(
         max_bytes=max_file_size,
         stdin_text=stdin_text,
     )
-    result = run(config, registry)
-    if stdin_error is not None:
-        _add_stdin_error(result, registry, enabled, stdin_error)
+
+    def lint() -> Any:
+        result = run(config, registry)
+        if stdin_error is not None:
+            _add_stdin_error(result, registry, enabled, stdin_error)
+        return result
+
+    result = lint()
+
+    fixed_stdin: str | None = None
+    fixed_note = ""
+    if diff or fix or unsafe_fixes:
+        from .fix import apply_fixes
+
+        outcome = apply_fixes(result, unsafe=unsafe_fixes, write=not diff)
+        for failed in outcome.errors:
+            click.echo(
+                f"flux-lint: {failed.path}: not fixed: {_one_line(failed.error or '')}", err=True
+            )
+        if diff:
+            _write_report(outcome.diff(), output)
+            click.get_current_context().exit(1 if outcome.changed_files else 0)
+        if stdin_source is not None:
+            stdin_outcome = outcome.file("-")
+            fixed_stdin = stdin_outcome.new if stdin_outcome is not None else stdin_source.text
+        if outcome.applied:
+            changed = len(outcome.changed_files)
+            fixed_note = (
+                f"Fixed {_plural(outcome.applied, 'problem')} in {_plural(changed, 'file')}\n"
+            )
+            # Lint again: the fixes moved lines, and what they changed may reveal or settle
+            # other findings. Only runs that changed something pay for it.
+            config.stdin_text = fixed_stdin
+            result = lint()
 
     from .output import OutputOptions, RunSummary, render
     from .output.text import statistics as statistics_table
@@ -183,18 +229,22 @@ def check_command(
         srcroot=result.root,
     )
     rendered = render(fmt, result.findings, rules=registry, report=summary, options=options)
-    if output:
-        from .fsio import write_text_atomic
+    if stdin_source is not None and fixed_stdin is not None:
+        # `flux-lint --fix - < in.yaml > out.yaml`: stdout is the fixed manifest, byte for byte
+        # in the encoding it came in, so the report moves to stderr unless it has a file.
+        from .fix import encode_like
 
-        try:
-            write_text_atomic(output, rendered)
-        except OSError as exc:
-            raise click.FileError(output, exc.strerror or str(exc)) from None
-    elif rendered:
-        # The formatter already decided about escape codes (text escapes control characters
-        # found in manifests), so click must not strip or add anything: `--color` has to reach
-        # a pipe, and machine formats must arrive byte for byte.
-        click.echo(rendered, nl=not rendered.endswith("\n"), color=True)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(encode_like(stdin_source, fixed_stdin))
+        sys.stdout.buffer.flush()
+        if output:
+            _write_report(rendered, output)
+        else:
+            click.echo(rendered, nl=False, err=True, color=True)
+    else:
+        _write_report(rendered, output)
+    if fixed_note and not quiet:
+        click.echo(fixed_note, nl=False, err=True)
     if statistics:
         table = statistics_table(result.findings, registry)
         if table:
@@ -210,6 +260,28 @@ def check_command(
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
     click.get_current_context().exit(exit_code(result.findings, threshold))
+
+
+def _write_report(text: str, output: str | None) -> None:
+    """Write the report to ``output`` (atomically) or to stdout.
+
+    The formatter already decided about escape codes (text escapes control characters found in
+    manifests), so click must not strip or add anything: `--color` has to reach a pipe, and
+    machine formats must arrive byte for byte.
+    """
+    if output:
+        from .fsio import write_text_atomic
+
+        try:
+            write_text_atomic(output, text)
+        except OSError as exc:
+            raise click.FileError(output, exc.strerror or str(exc)) from None
+    elif text:
+        click.echo(text, nl=not text.endswith("\n"), color=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _isatty(stream: Any) -> bool:
@@ -238,13 +310,14 @@ def _flux_minor(text: str, option: str) -> tuple[int, int]:
     return minor
 
 
-def _read_stdin(max_bytes: int) -> tuple[str | None, Any]:
+def _read_stdin(max_bytes: int) -> tuple[Any, Any]:
     """Read `-` as bytes and decode it like a file.
 
     Text-mode ``sys.stdin`` would decode with the locale, translate ``\r\n`` (shifting the
     spans fixes rely on), ignore the size limit and raise on invalid UTF-8; reading through
     :func:`~flux_lint.source.read_stdin` gives stdin exactly a file's treatment. Returns the
-    text, or the :class:`~flux_lint.source.SourceError` to report as a finding.
+    :class:`~flux_lint.source.SourceText` (its encoding is needed to write a fixed manifest
+    back), or the :class:`~flux_lint.source.SourceError` to report as a finding.
     """
     from .source import SourceError, SourceText, read_stdin
 
@@ -253,7 +326,7 @@ def _read_stdin(max_bytes: int) -> tuple[str | None, Any]:
         return None, SourceError("-", "unreadable", "standard input is not available")
     source = read_stdin(max_bytes, stream=stream)
     if isinstance(source, SourceText):
-        return source.text, None
+        return source, None
     return None, source
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from .schema_store import DEFAULT_MINOR, Bundle, load_bundle, nearest_minor
@@ -16,6 +17,7 @@ class CheckContext:
     from_version: tuple[int, int] | None = None  # set for an upgrade report (--from)
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options from config
     index: Any = None  # the repository index (cross-file rules), when built
+    root: Path | None = None  # the repository root that display paths are relative to
 
     @cached_property
     def bundle(self) -> Bundle:

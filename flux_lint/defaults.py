@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["apply_defaults", "prune_nulls"]
@@ -37,104 +38,129 @@ def apply_defaults(schema: Schema | None, data: Any) -> Any:
 
     Returns ``data`` itself when nothing changes.
     """
-    if not isinstance(schema, Mapping):
+    node = _node(schema)
+    if node is None:
         return data
-    return _default(prune_nulls(schema, data), schema)
+    return _default(prune_nulls(schema, data), node)
 
 
-def _has_default(schema: Schema | None) -> bool:
-    return isinstance(schema, Mapping) and schema.get("default") is not None
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """What defaulting needs from one schema node, read once per node and process."""
+
+    properties: Mapping[str, Any]
+    defaulted: tuple[tuple[str, Any], ...]  # (property, its schema) for defaulted properties
+    additional: Mapping[str, Any] | None
+    items: Mapping[str, Any] | None
+    nullable: bool
+    has_default: bool
 
 
-def _nullable(schema: Schema | None) -> bool:
-    return isinstance(schema, Mapping) and bool(schema.get("nullable"))
+_NODES: dict[int, tuple[Schema, _Node]] = {}
 
 
-def _items_schema(schema: Schema | None) -> Schema | None:
-    items = schema.get("items") if isinstance(schema, Mapping) else None
-    return items if isinstance(items, Mapping) else None
+def _node(schema: Any) -> _Node | None:
+    """The defaulting view of a schema node, cached by identity (bundles live for the whole
+    run, and the cache keeps the schema alive so that its id cannot be reused)."""
+    if not isinstance(schema, Mapping):
+        return None
+    cached = _NODES.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+    additional = schema.get("additionalProperties")
+    items = schema.get("items")
+    node = _Node(
+        properties=properties,
+        defaulted=tuple(
+            (key, sub)
+            for key, sub in properties.items()
+            if isinstance(sub, Mapping) and sub.get("default") is not None
+        ),
+        additional=additional if isinstance(additional, Mapping) else None,
+        items=items if isinstance(items, Mapping) else None,
+        nullable=bool(schema.get("nullable")),
+        has_default=schema.get("default") is not None,
+    )
+    _NODES[id(schema)] = (schema, node)
+    return node
 
 
 def prune_nulls(schema: Schema | None, data: Any) -> Any:
     """Drop ``null`` fields whose schema is neither nullable nor defaulted (step 1)."""
-    if not isinstance(schema, Mapping):
+    node = _node(schema)
+    if node is None:
         return data  # without a schema nothing below can be pruned (as in the API server)
     if isinstance(data, dict):
-        properties = schema.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
-        additional = schema.get("additionalProperties")
-        additional = additional if isinstance(additional, Mapping) else None
-        if not properties and additional is None:
+        if not node.properties and node.additional is None:
             return data  # e.g. `x-kubernetes-preserve-unknown-fields` values: kept as written
-        changed = False
-        result: dict[str, Any] = {}
-        for key, value in data.items():
-            sub = properties.get(key, additional)
-            if value is None and sub is not None and not _nullable(sub) and not _has_default(sub):
-                changed = True
-                continue
-            new = prune_nulls(sub, value)
-            changed = changed or new is not value
-            result[key] = new
-        return result if changed else data
-    if isinstance(data, list):
-        items = _items_schema(schema)
-        if items is None:
-            return data
-        pruned = [prune_nulls(items, value) for value in data]
+        result: dict[str, Any] | None = None
+        for index, (key, value) in enumerate(data.items()):
+            sub = node.properties.get(key, node.additional)
+            sub_node = _node(sub)
+            if value is None and sub_node is not None:
+                new = _PRUNED if not sub_node.nullable and not sub_node.has_default else None
+            else:
+                new = prune_nulls(sub, value)
+            if result is None and new is not value:
+                result = dict(list(data.items())[:index])
+            if result is not None and new is not _PRUNED:
+                result[key] = new
+        return data if result is None else result
+    if isinstance(data, list) and node.items is not None:
+        pruned = [prune_nulls(node.items, value) for value in data]
         return pruned if any(n is not o for n, o in zip(pruned, data, strict=True)) else data
     return data
 
 
-def _non_nullable_null(value: Any, schema: Schema | None) -> bool:
-    return value is None and isinstance(schema, Mapping) and not _nullable(schema)
+_PRUNED = object()
 
 
-def _default(data: Any, schema: Schema | None) -> Any:
+def _default(data: Any, node: _Node | None) -> Any:
     """Apply defaults below ``data`` (step 2); copies only what changes."""
-    if not isinstance(schema, Mapping):
+    if node is None:
         return data
     if isinstance(data, dict):
-        return _default_object(data, schema)
-    if isinstance(data, list):
-        items = _items_schema(schema)
-        if items is None:
-            return data
+        return _default_object(data, node)
+    if isinstance(data, list) and node.items is not None:
+        items = _node(node.items)
+        assert items is not None
         result = []
         changed = False
         for value in data:
             new = _default(value, items)
-            if _non_nullable_null(value, items) and _has_default(items):
-                new = copy.deepcopy(items["default"])
+            if value is None and not items.nullable and items.has_default:
+                new = copy.deepcopy(node.items["default"])
             changed = changed or new is not value
             result.append(new)
         return result if changed else data
     return data
 
 
-def _default_object(data: dict[str, Any], schema: Schema) -> dict[str, Any]:
-    properties = schema.get("properties")
-    properties = properties if isinstance(properties, Mapping) else {}
-    additional = schema.get("additionalProperties")
-    additional = additional if isinstance(additional, Mapping) else None
-    result = dict(data)
-    changed = False
-    for key, prop in properties.items():
-        if not _has_default(prop):
-            continue
-        if key not in result or _non_nullable_null(result[key], prop):
-            result[key] = copy.deepcopy(prop["default"])
-            changed = True
-    for key, value in result.items():
-        if key in properties:
-            new = _default(value, properties[key])
+def _default_object(data: dict[str, Any], node: _Node) -> dict[str, Any]:
+    if not node.properties and node.additional is None:
+        return data
+    result = data
+    for key, sub in node.defaulted:
+        value = result.get(key, _PRUNED)
+        if value is _PRUNED or (value is None and not sub.get("nullable")):
+            if result is data:
+                result = dict(data)
+            result[key] = copy.deepcopy(sub["default"])
+    additional = _node(node.additional)
+    for key, value in list(result.items()):
+        sub = node.properties.get(key)
+        if sub is not None:
+            new = _default(value, _node(sub))
         elif additional is not None:
             new = _default(value, additional)
-            if _non_nullable_null(value, additional) and _has_default(additional):
-                new = copy.deepcopy(additional["default"])
+            if value is None and not additional.nullable and additional.has_default:
+                new = copy.deepcopy(node.additional["default"])  # type: ignore[index]
         else:
             continue
         if new is not value:
+            if result is data:
+                result = dict(data)
             result[key] = new
-            changed = True
-    return result if changed else data
+    return result

@@ -177,7 +177,11 @@ class Linter:
                     doc = documents.get(entry.document)
                     problem.fix = build_fix(problem.fix, doc, text) if doc and text else None
                 doc = documents.get(entry.document)
-                span = self._span(doc, problem.pointer, problem.target) if doc else Span(1, 1, 1, 1)
+                span = (
+                    self._span(doc, problem.pointer, problem.target, problem.offset, text)
+                    if doc
+                    else Span(1, 1, 1, 1)
+                )
                 finding = self._finding(
                     rid,
                     problem.message,
@@ -251,7 +255,7 @@ class Linter:
                     rid,
                     problem.message,
                     obj.path,
-                    self._span(doc, problem.pointer, problem.target),
+                    self._span(doc, problem.pointer, problem.target, problem.offset, text),
                     obj=obj.ref,
                     pointer=problem.pointer,
                     document=obj.document,
@@ -262,10 +266,16 @@ class Linter:
         return findings
 
     @staticmethod
-    def _span(doc: Document, pointer: str, target: str = "value") -> Span:
+    def _span(
+        doc: Document,
+        pointer: str,
+        target: str = "value",
+        offset: tuple[int, int] | None = None,
+        text: str | None = None,
+    ) -> Span:
         if doc.node is None:
             return Span(doc.line + 1, 1, doc.line + 1, 1)
-        return locate(doc.node, pointer, target)
+        return locate(doc.node, pointer, target, offset=offset, text=text)
 
 
 def build_fix(
@@ -309,6 +319,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
             if finding:
                 findings.append(finding)
         sources = found.files
+    linter.ctx.root = root
 
     texts_by_path: dict[str, Any] = {}
     roles: dict[str, str] = {}

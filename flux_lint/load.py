@@ -232,7 +232,7 @@ def _compose(text: str, first_index: int, result: LoadResult) -> tuple[int, Any]
                     "scalar",
                     tag,
                     event.value,
-                    event.style,
+                    event.style or None,
                     sm.line,
                     sm.column,
                     em.line,

@@ -100,6 +100,9 @@ class Problem:
     fix: Fix | Callable[[Any, str], Fix | None] | None = None
     rule_id: str | None = None  # set when one check function serves several rules
     severity: Severity | None = None  # overrides the rule's default when set
+    #: 1-based (line, column) inside the string value at ``pointer``, for problems inside an
+    #: embedded language (a CEL expression): the finding then lands on that character.
+    offset: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)

@@ -1,7 +1,8 @@
 """Reading the expectations written inside fixture files.
 
 A fixture line that must carry a finding ends with a comment such as ``# expect: FL101``,
-``# expect: FL101@7`` (1-based column) or ``# expect: FL101 "fragment of the message"``;
+``# expect: FL101@7`` (1-based column), ``# expect: FL101@18:7`` (another line, for places
+where a comment cannot go, such as inside a block scalar) or ``# expect: FL101 "fragment of the message"``;
 several expectations on one line are separated by ``;``.
 """
 
@@ -14,7 +15,9 @@ from pathlib import Path
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 SETTINGS = re.compile(r"^#\s*fixture:\s*(?P<body>.+?)\s*$", re.MULTILINE)
 EXPECT = re.compile(r"#\s*expect:\s*(?P<body>.+?)\s*$")
-ITEM = re.compile(r'^(?P<rule>FL\d{3})(?:@(?P<col>\d+))?(?:\s+"(?P<fragment>[^"]*)")?$')
+ITEM = re.compile(
+    r'^(?P<rule>FL\d{3})(?:@(?:(?P<line>\d+):)?(?P<col>\d+))?(?:\s+"(?P<fragment>[^"]*)")?$'
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ def expectations(path: Path, display: str) -> list[Expectation]:
             if not m:
                 raise ValueError(f"{path}:{number}: bad expectation {item!r}")
             col = int(m.group("col")) if m.group("col") else None
-            found.append(Expectation(display, m.group("rule"), number, col, m.group("fragment")))
+            at = int(m.group("line")) if m.group("line") else number
+            found.append(Expectation(display, m.group("rule"), at, col, m.group("fragment")))
     return found
 
 

@@ -2,6 +2,13 @@
 
 Each check fires only when the Flux it is judged against is affected: the target version
 (``--flux-version``) and, for an upgrade report, the version running today (``--from``).
+
+FL401's fix writes ``postRenderStrategy: nohooks`` into ``spec`` directly above the field that
+triggered it (``postRenderers`` or ``commonMetadata``, and above the comment lines written for
+that field). There it sits next to what it governs, and inserting above a key never has to find
+where a long nested value (post-renderer patches are often block scalars) ends; for
+``postRenderers`` it is also the alphabetical place. The fix is unsafe: it pins the pre-2.9
+behaviour, which is a choice, not a correction.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..context import CheckContext
+from ..fix import insert_key
 from ..model import KEY, VALUE, Problem, pointer_join
 from ..objects import K8sObject
 from ..registry import check
@@ -50,6 +58,14 @@ def post_render_strategy_default(obj: K8sObject, ctx: CheckContext) -> Iterator[
         "`combined`, so Helm hooks are post-rendered too (it was `nohooks`)",
         pointer=f"/spec/{field}",
         target=KEY,
+        fix=insert_key(
+            "/spec",
+            "postRenderStrategy",
+            "nohooks",
+            before=field,
+            title="Add `spec.postRenderStrategy: nohooks` to keep the pre-2.9 behaviour",
+            safe=False,
+        ),
     )
 
 

@@ -10,6 +10,16 @@ All the facts come from :mod:`flux_lint.lifecycle`. The check first computes
 write instead; only then are they turned into :class:`~flux_lint.model.Problem`. A ``--fix``
 implementation can call :func:`issues` and build an edit of the value at ``issue.pointer``
 without repeating any lifecycle logic.
+
+Removed and deprecated apiVersions carry a fix that rewrites the value in place (see
+:func:`flux_lint.fix.replace_scalar`): the object's own ``apiVersion`` and every reference
+field above, however the value is quoted or laid out. Changing a reference is always safe (it
+only names a version). Changing the object's own apiVersion is safe only when the object is
+as valid under the new version as it was under the old one: the bumped object is checked
+against the target Flux's schema and CEL rules for the new version, and any error it did not
+already have under the old version (a field the new version dropped, such as Kustomization
+``spec.patchesStrategicMerge``) makes the fix unsafe, with the reason in its title. Errors the
+object already had are not the bump's doing and are reported by their own rules either way.
 """
 
 from __future__ import annotations
@@ -19,11 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..context import CheckContext
+from ..fix import FixBuilder, replace_scalar
 from ..lifecycle import ApiRow, LifecycleTable, Minor, Suggestion, table_for
-from ..model import VALUE, Problem, pointer_join
+from ..model import VALUE, Problem, pointer_join, pointer_tokens
 from ..objects import K8sObject, split_api_version
 from ..registry import check
-from ..schema_store import format_minor
+from ..schema_store import MINORS, Bundle, VersionEntry, format_minor
+from ..schema_validate import UNKNOWN_FIELD, format_path
 
 REMOVED = "FL301"
 DEPRECATED = "FL302"
@@ -88,7 +100,94 @@ class _Place:
 def api_lifecycle(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
     """Report removed, deprecated and unknown Flux API versions of ``obj`` and its references."""
     for issue in issues(obj, ctx):
-        yield issue.problem()
+        problem = issue.problem()
+        problem.fix = _fix(obj, ctx, issue)
+        yield problem
+
+
+# -- fixes ---------------------------------------------------------------------------------------
+
+
+def _fix(obj: K8sObject, ctx: CheckContext, issue: ApiVersionIssue) -> FixBuilder | None:
+    """A builder that writes the replacement apiVersion, for removed and deprecated ones."""
+    if issue.rule_id not in (REMOVED, DEPRECATED) or not issue.replacement:
+        return None
+    title = f"Change apiVersion to `{issue.replacement}`"
+    reason = None
+    if issue.pointer == "/apiVersion":
+        try:
+            reason = _bump_breaks(obj, ctx, issue.replacement)
+        except Exception as exc:  # the finding must survive a failure of the safety check
+            reason = f"the object could not be checked against the new version ({exc})"
+    if reason:
+        title += f" (unsafe: {reason})"
+    return replace_scalar(
+        issue.pointer,
+        issue.replacement,
+        expected=issue.api_version,
+        title=title,
+        safe=reason is None,
+    )
+
+
+def _old_schema(ctx: CheckContext, obj: K8sObject) -> tuple[Bundle, VersionEntry] | None:
+    """The schema of the object's current version, from the newest bundle that serves it."""
+    for minor in sorted({ctx.flux_version, *MINORS}, reverse=True):
+        bundle = ctx.bundle_for(minor)
+        entry = bundle.lookup(obj.group, obj.version, obj.kind)
+        if entry is not None:
+            return bundle, entry
+    return None
+
+
+def _errors(
+    bundle: Bundle, entry: VersionEntry, obj: K8sObject, data: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    """Schema and CEL errors of ``data`` under ``entry``, keyed so that the same error under
+    two versions compares equal: (code, pointer) for the schema, (message, pointer) for CEL."""
+    from .crd_cel import validate as cel_validate
+
+    found: dict[tuple[str, str], str] = {}
+    for error in bundle.validator(entry).validate(data, partial=obj.partial):
+        found.setdefault((error.code, error.pointer), error.message)
+    if not obj.partial:
+        for problem in cel_validate(entry.schema, data):
+            found.setdefault(("cel: " + problem.message, problem.pointer), problem.message)
+    return found
+
+
+def _bump_breaks(obj: K8sObject, ctx: CheckContext, replacement: str) -> str | None:
+    """Why moving ``obj`` to ``replacement`` is not safe, or None when it is."""
+    group, version = split_api_version(replacement)
+    entry = ctx.bundle.lookup(group, version, obj.kind)
+    if entry is None:
+        return f"no schema for {obj.kind} `{replacement}` to check the object against"
+    bumped = {**obj.data, "apiVersion": replacement}
+    after = _errors(ctx.bundle, entry, obj, bumped)
+    if not after:
+        return None
+    old = _old_schema(ctx, obj)
+    before = _errors(*old, obj, obj.data) if old is not None else {}
+    introduced = {key: message for key, message in after.items() if key not in before}
+    if not introduced:
+        return None
+    unknown = [_field(pointer) for (code, pointer) in introduced if code == UNKNOWN_FIELD]
+    others = [m for (code, _), m in introduced.items() if code != UNKNOWN_FIELD]
+    parts = []
+    if unknown:
+        shown = ", ".join(f"`{name}`" for name in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        plural = "s" if len(unknown) > 1 else ""
+        parts.append(f"`{replacement}` has no field{plural} {shown}{more}")
+    if others:
+        more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+        parts.append(f"`{replacement}` would reject it: {others[0]}{more}")
+    return "; ".join(parts)
+
+
+def _field(pointer: str) -> str:
+    tokens: list[str | int] = [int(t) if t.isdigit() else t for t in pointer_tokens(pointer)]
+    return format_path(tokens)
 
 
 def issues(obj: K8sObject, ctx: CheckContext) -> list[ApiVersionIssue]:

@@ -1,0 +1,576 @@
+"""Measure flux-lint against the cost of merely parsing the same YAML.
+
+``python benchmarks/run.py [--docs 1000,10000,50000] [--path DIR] [--repeat K] [--json FILE]``
+
+For each size a repository is generated (``generate.py``, fixed seed) or ``--path`` is taken as
+is, and on the same files this measures, each in a fresh process:
+
+* ``flux-lint DIR --format json`` (cold; and warm, with an unchanged cache, when ``flux-lint
+  check --help`` offers ``--cache-dir``);
+* the *floor*: a bare ``YAML(typ="safe", pure=False).load_all`` over the same files with
+  ruamel's libyaml-backed loader in a fresh interpreter, i.e. what any Python tool that reads
+  these files must pay; the ratio flux-lint/floor is what flux-lint adds on top of reading;
+* start-up: ``flux-lint --version`` and linting one small file, which is what a pre-commit hook
+  or an editor integration waits for.
+
+Wall time is taken around the child process; CPU time (user + system) and peak memory are the
+child's own ``ru_utime``/``ru_stime``/``ru_maxrss`` from ``os.wait4`` (the per-child form of
+``getrusage(RUSAGE_CHILDREN)``, which would report the maximum over *all* children so far). CPU
+time is printed beside wall time because on a shared machine wall time mostly measures the
+neighbours; the load average before and after the run is part of the machine description.
+Every measurement is repeated ``--repeat`` times and the median is reported. The files are read
+once before timing so that every run sees the same, warm page cache; "cold" refers to
+flux-lint's own cache only.
+
+The report goes to standard output with ``-o`` deliberately unused: flux-lint writes ``-o FILE``
+through a temporary file and a rename, which would cost an ``fsync`` per run and, pointed at
+``/dev/null``, would replace the device node itself when run as root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # generate.py lives next to this file
+    sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+DEFAULT_SIZES = (1_000, 10_000, 50_000)
+
+SMALL_FILE = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 5m
+  url: https://github.com/stefanprodan/podinfo
+  ref:
+    branch: master
+"""
+
+# The floor, run with `python -c`: read a list of files, parse every document, report how many
+# documents were read and how many files failed. Mode `load` is the floor asked for: ruamel's
+# libyaml-backed safe loader (its constructor and resolver are still Python, so it is not free).
+# Mode `events` only pulls libyaml's events, the part flux-lint's own loader starts from: no
+# Python YAML tool can be faster than that.
+FLOOR_SCRIPT = """\
+import json, sys, time
+started = time.perf_counter()
+mode = sys.argv[2]
+if mode == "load":
+    from ruamel.yaml import YAML
+    yaml = YAML(typ="safe", pure=False)
+    def count(text):
+        return sum(1 for _ in yaml.load_all(text))
+else:
+    from _ruamel_yaml import CParser
+    def count(text):
+        parser, n = CParser(text), 0
+        while True:
+            name = type(parser.get_event()).__name__
+            if name == "DocumentEndEvent":
+                n += 1
+            elif name == "StreamEndEvent":
+                return n
+documents = failed = 0
+with open(sys.argv[1], encoding="utf-8") as listing:
+    paths = listing.read().splitlines()
+for path in paths:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            documents += count(handle.read())
+    except Exception:
+        failed += 1
+json.dump({"documents": documents, "failed": failed, "files": len(paths),
+           "seconds": time.perf_counter() - started}, sys.stdout)
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Processes.
+
+
+@dataclass
+class Sample:
+    """One child process: wall seconds, CPU seconds, peak RSS in bytes, exit code."""
+
+    seconds: float
+    cpu: float
+    rss: int
+    code: int
+
+
+@dataclass
+class Measure:
+    """The median of repeated samples, with every sample kept for the JSON report."""
+
+    seconds: float
+    cpu: float
+    rss: int
+    code: int
+    samples: list[Sample] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, samples: list[Sample]) -> Measure:
+        return cls(
+            seconds=statistics.median(s.seconds for s in samples),
+            cpu=statistics.median(s.cpu for s in samples),
+            rss=int(statistics.median(s.rss for s in samples)),
+            code=max(s.code for s in samples),
+            samples=samples,
+        )
+
+
+def _maxrss_bytes(kib_or_bytes: int) -> int:
+    # Linux reports kibibytes, macOS bytes.
+    return kib_or_bytes if sys.platform == "darwin" else kib_or_bytes * 1024
+
+
+def sample(argv: Sequence[str], *, stdout: Path | None = None, timeout: float = 3600.0) -> Sample:
+    """Run ``argv`` once and measure exactly that child.
+
+    ``Popen`` + ``os.wait4`` instead of ``subprocess.run``: only ``wait4`` hands back the
+    resource usage of the one child it reaped.
+    """
+    out = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                raise TimeoutError(f"{shlex.join(argv)} took longer than {timeout:.0f} s")
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - started
+    finally:
+        if stdout is not None and not isinstance(out, int):
+            out.close()
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code  # reaped here; keep Popen from waiting again
+    cpu = usage.ru_utime + usage.ru_stime
+    return Sample(elapsed, cpu, _maxrss_bytes(usage.ru_maxrss), code)
+
+
+def measure(argv: Sequence[str], repeat: int, **kwargs: Any) -> Measure:
+    return Measure.of([sample(argv, **kwargs) for _ in range(repeat)])
+
+
+def flux_lint_command(spec: str | None) -> list[str]:
+    """The flux-lint to measure: ``--flux-lint`` if given, else the one installed next to this
+    interpreter, else ``python -m flux_lint``."""
+    if spec:
+        return shlex.split(spec)
+    script = Path(sys.executable).with_name("flux-lint")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "flux_lint"]
+
+
+def has_cache_option(command: list[str]) -> bool:
+    """Whether this flux-lint has a result cache (``--cache-dir``) whose warm runs to time."""
+    for extra in (["check", "--help"], ["--help"]):
+        try:
+            done = subprocess.run(
+                [*command, *extra], capture_output=True, text=True, timeout=60, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if "--cache-dir" in done.stdout:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Machine.
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on: they mean little without it."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    ram = 0
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    ram = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        ram = 0
+    try:
+        from importlib.metadata import version
+
+        ruamel = version("ruamel.yaml")
+        clib = version("ruamel.yaml.clib")
+    except Exception:
+        ruamel = clib = "?"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_bytes": ram,
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "ruamel_yaml": ruamel,
+        "ruamel_yaml_clib": clib,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Targets.
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """The files flux-lint lints under ``root`` (its own discovery when importable, so the floor
+    parses exactly the same files)."""
+    try:
+        from flux_lint.discover import discover
+    except ImportError:
+        return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [src.path for src in discover([str(root)]).files]
+
+
+@dataclass
+class Result:
+    """Everything measured on one repository."""
+
+    label: str
+    path: str
+    files: int
+    bytes: int
+    documents: int
+    findings: int | None
+    exit_code: int
+    cold: Measure
+    warm: Measure | None
+    floor: Measure
+    floor_documents: int
+    floor_failed_files: int
+    floor_parse_seconds: float
+    events: Measure
+
+    @property
+    def ratio(self) -> float:
+        return self.cold.seconds / self.floor.seconds if self.floor.seconds else float("nan")
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cold.cpu / self.floor.cpu if self.floor.cpu else float("nan")
+
+
+def bench_repository(
+    label: str,
+    root: Path,
+    command: list[str],
+    work: Path,
+    *,
+    repeat: int,
+    cache: bool,
+    timeout: float,
+) -> Result:
+    files = yaml_files(root)
+    total = 0
+    for path in files:  # warm the page cache: every timed run then reads from memory
+        total += len(path.read_bytes())
+    listing = work / f"{label}.files"
+    listing.write_text("".join(f"{p}\n" for p in files), encoding="utf-8")
+
+    floor_out = work / f"{label}.floor.json"
+    floor = measure(
+        [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "load"],
+        repeat,
+        stdout=floor_out,
+        timeout=timeout,
+    )
+    floor_report = json.loads(floor_out.read_text(encoding="utf-8"))
+    events = measure(
+        [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "events"], repeat, timeout=timeout
+    )
+
+    report = work / f"{label}.report.json"
+    base = [*command, str(root), "--format", "json"]
+    warm: Measure | None = None
+    if cache:
+        cold_samples = []
+        for i in range(repeat):
+            cache_dir = work / f"{label}.cache-{i}"
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            cold_samples.append(
+                sample([*base, "--cache-dir", str(cache_dir)], stdout=report, timeout=timeout)
+            )
+        cold = Measure.of(cold_samples)
+        warm = measure(
+            [*base, "--cache-dir", str(work / f"{label}.cache-0")],
+            repeat,
+            stdout=report,
+            timeout=timeout,
+        )
+    else:
+        cold = measure(base, repeat, stdout=report, timeout=timeout)
+    documents, findings = floor_report["documents"], None
+    try:
+        summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+        documents, findings = int(summary["documents"]), int(summary["problems"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return Result(
+        label=label,
+        path=str(root),
+        files=len(files),
+        bytes=total,
+        documents=documents,
+        findings=findings,
+        exit_code=cold.code,
+        cold=cold,
+        warm=warm,
+        floor=floor,
+        floor_documents=floor_report["documents"],
+        floor_failed_files=floor_report["failed"],
+        floor_parse_seconds=floor_report["seconds"],
+        events=events,
+    )
+
+
+def bench_startup(
+    command: list[str], work: Path, repeat: int, timeout: float
+) -> dict[str, Measure]:
+    small = work / "small" / "source.yaml"
+    small.parent.mkdir(parents=True, exist_ok=True)
+    small.write_text(SMALL_FILE, encoding="utf-8")
+    return {
+        "flux-lint --version": measure([*command, "--version"], repeat, timeout=timeout),
+        "flux-lint one small file": measure(
+            [*command, str(small), "--format", "json"], repeat, timeout=timeout
+        ),
+        "python -c pass (interpreter alone)": measure(
+            [sys.executable, "-c", "pass"], repeat, timeout=timeout
+        ),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Output.
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.0f} MB" if n >= 10 * 2**20 else f"{n / 2**20:.1f} MB"
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def _rate(documents: int, seconds: float) -> str:
+    return f"{documents / seconds:,.0f}" if seconds > 0 else "-"
+
+
+def table(info: dict[str, Any], startup: dict[str, Measure], results: list[Result],
+          repeat: int, cache: bool) -> str:  # fmt: skip
+    """The human report: Markdown tables, so the same text reads well in a terminal and in
+    ``benchmarks/README.md``."""
+    load = info.get("loadavg_before"), info.get("loadavg_after")
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_bytes'] / 2**30:.1f} GiB RAM, "
+        f"{info['system']}, Python {info['python']} ({info['python_implementation']}), "
+        f"ruamel.yaml {info['ruamel_yaml']} (clib {info['ruamel_yaml_clib']}); "
+        f"load average {_load(load[0])} before, {_load(load[1])} after; "
+        f"median of {repeat} run{'s' if repeat != 1 else ''} per cell.",
+        "",
+        "| start-up | wall | CPU | peak RSS |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, m in startup.items():
+        lines.append(f"| `{name}` | {_s(m.seconds)} | {_s(m.cpu)} | {_mb(m.rss)} |")
+    lines += [
+        "",
+        "| repository | files | size | documents | findings | flux-lint wall | CPU | docs/s "
+        "(wall) | docs/s (CPU) | peak RSS | warm (cache) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        warm = _s(r.warm.seconds) if r.warm else ("-" if cache else "no cache")
+        lines.append(
+            f"| {r.label} | {r.files:,} | {_mb(r.bytes)} | {r.documents:,} | "
+            f"{'-' if r.findings is None else f'{r.findings:,}'} | {_s(r.cold.seconds)} | "
+            f"{_s(r.cold.cpu)} | {_rate(r.documents, r.cold.seconds)} | "
+            f"{_rate(r.documents, r.cold.cpu)} | {_mb(r.cold.rss)} | {warm} |"
+        )
+    lines += [
+        "",
+        "| repository | floor: ruamel C `load_all` wall | CPU | docs/s (CPU) | peak RSS "
+        "| flux-lint / floor (wall) | (CPU) | libyaml events only: wall | CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.label} | {_s(r.floor.seconds)} | {_s(r.floor.cpu)} | "
+            f"{_rate(r.floor_documents, r.floor.cpu)} | {_mb(r.floor.rss)} | "
+            f"{r.ratio:.1f}x | {r.cpu_ratio:.1f}x | {_s(r.events.seconds)} | "
+            f"{_s(r.events.cpu)} |"
+        )
+    notes = [r for r in results if r.exit_code not in (0, 1) or r.floor_failed_files]
+    for r in notes:
+        lines.append(
+            f"\nnote: {r.label}: flux-lint exit code {r.exit_code}, "
+            f"{r.floor_failed_files} file(s) the floor parser rejected"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _load(value: Any) -> str:
+    return "/".join(f"{x:.1f}" for x in value) if value else "?"
+
+
+def as_json(info: dict[str, Any], startup: dict[str, Measure], results: list[Result],
+            repeat: int, cache: bool) -> dict[str, Any]:  # fmt: skip
+    return {
+        "version": 1,
+        "machine": info,
+        "repeat": repeat,
+        "cache": cache,
+        "startup": {name: asdict(m) for name, m in startup.items()},
+        "repositories": [
+            {**asdict(r), "ratio": r.ratio, "cpu_ratio": r.cpu_ratio} for r in results
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        if not part:
+            continue
+        factor = 1_000 if part.endswith("k") else 1
+        value = int(part.removesuffix("k")) * factor
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"not a positive number of documents: {part}")
+        sizes.append(value)
+    if not sizes:
+        raise argparse.ArgumentTypeError("no sizes given")
+    return sizes
+
+
+def _label(n: int) -> str:
+    return f"{n // 1000}k docs" if n % 1000 == 0 else f"{n} docs"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--docs",
+        type=_sizes,
+        default=list(DEFAULT_SIZES),
+        help="comma-separated sizes of generated repositories (default 1000,10000,50000; 10k ok)",
+    )
+    parser.add_argument("--path", type=Path, action="append", help="benchmark this directory")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for generated repositories")
+    parser.add_argument(
+        "--json", metavar="FILE", help="also write the results as JSON (- = stdout)"
+    )
+    parser.add_argument("--flux-lint", dest="flux_lint", help="command to measure")
+    parser.add_argument("--workdir", type=Path, help="keep generated trees and reports here")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    command = flux_lint_command(args.flux_lint)
+    cache = has_cache_option(command)
+    info = machine()
+    info["loadavg_before"] = _loadavg()
+    try:
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
+        info["flux_lint"] = done.stdout.strip() or done.stderr.strip()
+    except OSError as exc:
+        parser.error(f"cannot run {shlex.join(command)}: {exc}")
+    human = sys.stderr if args.json == "-" else sys.stdout
+
+    with tempfile.TemporaryDirectory(prefix="flux-lint-bench-") as temp:
+        work = args.workdir or Path(temp)
+        work.mkdir(parents=True, exist_ok=True)
+        startup = bench_startup(command, work, args.repeat, args.timeout)
+        targets: list[tuple[str, Path]] = []
+        if args.path:
+            targets = [(p.name or str(p), p.resolve()) for p in args.path]
+        else:
+            for n in args.docs:
+                root = work / f"repo-{n}-seed{args.seed}"
+                started = time.perf_counter()
+                generate.write(generate.generate(n, args.seed), root, force=True)
+                print(
+                    f"generated {n:,} documents in {time.perf_counter() - started:.1f} s",
+                    file=sys.stderr,
+                )
+                targets.append((_label(n), root))
+        results = []
+        for label, root in targets:
+            print(f"measuring {label} ({root}) ...", file=sys.stderr)
+            results.append(
+                bench_repository(
+                    label,
+                    root,
+                    command,
+                    work,
+                    repeat=args.repeat,
+                    cache=cache,
+                    timeout=args.timeout,
+                )
+            )
+    info["loadavg_after"] = _loadavg()
+    print(f"flux-lint: {info.get('flux_lint')} ({shlex.join(command)})", file=human)
+    print(table(info, startup, results, args.repeat, cache), file=human, end="")
+    if args.json:
+        data = json.dumps(as_json(info, startup, results, args.repeat, cache), indent=2)
+        if args.json == "-":
+            print(data)
+        else:
+            Path(args.json).write_text(data + "\n", encoding="utf-8")
+    failed = [r for r in results if r.exit_code not in (0, 1)]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The benchmark tools keep working: numbers from a broken generator or script mislead.
+
+The generator must give exactly the requested number of documents, the same bytes for the same
+seed, YAML that every parser reads without error, and a repository on which the rules fire; the
+benchmark script must run end to end and print its table and JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from ruamel.yaml import YAML
+
+from flux_lint.engine import INTERNAL_RULE, RunConfig, run
+from flux_lint.load import load_text
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _module("generate")
+
+
+def _digest(texts: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(texts, sort_keys=True).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 37, 120, 600])
+def test_exact_document_count_and_clean_yaml(n: int) -> None:
+    texts = generate.generate(n, seed=7).texts()
+    yaml = YAML(typ="safe", pure=False)
+    documents = floor_documents = 0
+    for path, text in texts.items():
+        if not path.endswith((".yaml", ".yml")):
+            continue
+        loaded = load_text(text)
+        assert loaded.problems == [], (path, loaded.problems)
+        documents += len(loaded.documents)
+        floor_documents += sum(1 for _ in yaml.load_all(text))
+    assert documents == floor_documents == n
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
+    first = generate.generate(500, seed=1).texts()
+    assert _digest(first) == _digest(generate.generate(500, seed=1).texts())
+    assert _digest(first) != _digest(generate.generate(500, seed=2).texts())
+
+
+def test_generated_repository_has_the_expected_shape_and_findings(tmp_path: Path) -> None:
+    out = tmp_path / "repo"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generate.py"), "800", str(out), "--seed", "5"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    for expected in (
+        "clusters/production/flux-system/gotk-sync.yaml",
+        "clusters/staging/apps.yaml",
+        "apps/production/kustomization.yaml",
+        "infrastructure/controllers/kustomization.yaml",
+        ".github/workflows/e2e.yaml",
+    ):
+        assert expected in files
+    assert any(p.endswith(".sops.yaml") for p in files)
+    assert any(p.startswith("apps/base/") and p.endswith("/values.yaml") for p in files)
+
+    result = run(RunConfig(paths=[str(out)]))
+    assert result.documents == 800
+    rules = {f.rule_id for f in result.findings}
+    assert INTERNAL_RULE not in rules
+    assert not rules & {"FL001", "FL002", "FL003", "FL004", "FL005", "FL006", "FL007"}
+    assert {"FL101", "FL102", "FL301"} <= rules, rules  # the deliberate mistakes are found
+    assert len(result.findings) < 800 * 0.05  # ... and they are only a few
+
+    again = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generate.py"), "10", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode != 0 and "not empty" in again.stderr
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "keep.txt").write_text("mine\n", encoding="utf-8")
+    refused = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "generate.py"), "10", str(stranger), "--force"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and (stranger / "keep.txt").exists()
+
+
+def test_run_script_on_a_tiny_repository(tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--docs",
+            "50",
+            "--json",
+            str(report),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| repository |" in done.stdout and "| 50 docs |" in done.stdout
+    assert "flux-lint --version" in done.stdout and "Machine:" in done.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    (repo,) = data["repositories"]
+    assert repo["documents"] == repo["floor_documents"] == 50
+    assert repo["floor_failed_files"] == 0
+    assert repo["cold"]["seconds"] > 0 and repo["cold"]["rss"] > 0
+    assert data["machine"]["cores"] >= 1 and data["machine"]["python"]

@@ -1,0 +1,151 @@
+"""Start-up cost: commands only import what they use.
+
+``--version``, ``--help``, ``rules`` and ``rule`` run in editors, pre-commit hooks and shell
+completions, where a linter that builds a CEL parser or loads jsonschema before answering feels
+broken. Each case runs in a fresh interpreter, because ``sys.modules`` of the test process
+already holds everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Expensive or optional dependencies, and the flux-lint modules that pull them in.
+HEAVY = (
+    "jsonschema",
+    "celpy",
+    "re2",
+    "sarif_om",
+    "ruamel",
+    "flux_lint.schema_validate",
+    "flux_lint.cel",
+    "flux_lint.engine",
+)
+#: Listing or describing rules reads the YAML descriptors (ruamel) but nothing else heavy.
+RULE_DOCS_FORBIDDEN = tuple(name for name in HEAVY if name != "ruamel")
+
+HELM_RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: podinfo
+  namespace: default
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
+  postRenderers:
+    - kustomize:
+        patches: []
+"""
+
+# Runs the real entry point, then writes the names of every imported module to a file (stdout
+# and stderr belong to the command under test).
+PROBE = """
+import json, sys
+from flux_lint.cli import main
+code = 0
+try:
+    main(sys.argv[2:])
+except SystemExit as exc:
+    code = exc.code
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
+"""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "FLUX_LINT_DEBUG"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def imported_by(tmp_path: Path, *args: str) -> tuple[int, set[str]]:
+    """Exit code and imported modules of ``flux-lint ARGS`` in a fresh interpreter."""
+    report = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert report.exists(), proc.stderr.decode()
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return data["code"], set(data["modules"])
+
+
+def loaded(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    """The forbidden packages (or any of their submodules) present in ``modules``."""
+    return sorted(
+        name
+        for name in forbidden
+        if name in modules or any(m.startswith(name + ".") for m in modules)
+    )
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"]])
+def test_version_and_help_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    code, modules = imported_by(tmp_path, *args)
+    assert code == 0
+    assert "flux_lint.cli" in modules
+    assert loaded(modules, HEAVY) == []
+
+
+def test_version_through_python_m_with_importtime(tmp_path: Path) -> None:
+    """The same through ``python -X importtime -m flux_lint``: the real ``__main__`` path."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "flux_lint", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "flux_lint.cli" in modules
+    assert loaded(modules, HEAVY) == []
+
+
+@pytest.mark.parametrize(
+    "args", [["rules"], ["rules", "--format", "json"], ["rule", "FL101"], ["rule", "unknown-field"]]
+)
+def test_rule_docs_do_not_load_the_checking_machinery(tmp_path: Path, args: list[str]) -> None:
+    code, modules = imported_by(tmp_path, *args)
+    assert code == 0
+    assert "flux_lint.registry" in modules
+    assert loaded(modules, RULE_DOCS_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_non_sarif_formats_never_import_sarif_om(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "release.yaml").write_text(HELM_RELEASE)
+    code, modules = imported_by(tmp_path, "--format", fmt, "-q", "release.yaml")
+    assert code == 0
+    assert "flux_lint.engine" in modules  # it really linted
+    assert loaded(modules, ("sarif_om",)) == []
+
+
+def test_sarif_format_does_import_sarif_om(tmp_path: Path) -> None:
+    """The probe can see sarif_om when it is loaded, so the tests above are not vacuous."""
+    (tmp_path / "release.yaml").write_text(HELM_RELEASE)
+    code, modules = imported_by(tmp_path, "--format", "sarif", "release.yaml")
+    assert code == 0
+    assert loaded(modules, ("sarif_om",)) == ["sarif_om"]
