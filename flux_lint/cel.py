@@ -7,7 +7,7 @@ Flux controllers run themselves (``readyExpr``, ``healthCheckExprs``, Receiver f
 cel-python does the parsing and the evaluation. On top of it this module provides what the
 API server adds and what a linter needs:
 
-* **Compile once.** Building the CEL parser costs about 0.1 s, so one environment is shared by
+* **Compile once.** Building the CEL parser costs about 0.15 s, so one environment is shared by
   the whole process, and :func:`compile_expression` keeps every compiled program (and every
   compile error) by source text.
 * **Compile errors that point somewhere.** cel-python accepts some expressions that cel-go
@@ -27,6 +27,10 @@ API server adds and what a linter needs:
   :class:`CelEvalError`. An error carries ``unsupported=True`` when the expression uses a
   Kubernetes library function that flux-lint does not implement, so callers can stay silent
   instead of reporting a verdict the API server would not give.
+* **A fast path.** The interpreter needs about 0.3 ms per rule. :func:`decide` answers the
+  common guard expressions (``has()``, field selection, string comparison, ``size()``,
+  ``all()``/``exists()``, boolean operators) from plain values in microseconds, and says
+  "don't know" for everything else, which then goes to the interpreter.
 
 Extension functions live in one registry, :data:`EXTENSIONS`, filled with :func:`extension`.
 The Kubernetes string library (``lowerAscii``, ``split``, ``indexOf``, ``trim`` ...), the regex

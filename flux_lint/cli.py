@@ -463,6 +463,11 @@ def _stop_writing_stdout() -> None:
         pass
 
 
+#: click 8.2+ raises this for a group called without a subcommand; click 8.1 printed the help
+#: and exited 0 instead, so on 8.1 there is nothing to catch.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and configuration errors print one line and exit 2.
 
@@ -475,7 +480,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except click.exceptions.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS_IS_HELP as exc:
         # `flux-lint schemas` alone: click would print the whole help page as the "error".
         _error(f"missing command (see `{exc.ctx.command_path} --help`)")
         sys.exit(2)

@@ -514,3 +514,37 @@ def detect_paths(
             elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, src.display):
                 index.add_kustomize_file(src.display, doc.data)
     return detect(index, texts.get)
+
+
+def from_default(
+    paths: Sequence[str],
+    target: Minor,
+    *,
+    exclude: Sequence[str] = (),
+    respect_gitignore: bool = True,
+) -> tuple[Minor | None, str | None]:
+    """The ``--from`` a run should use when none was given, and a one-line note saying why.
+
+    Only a version pinned to one Flux 2 minor older than ``target`` is used: a floating
+    version (``2.x``) names no running release, an equal one makes no upgrade, and Flux 0.x
+    predates every schema bundle. The note (None when the repository states no version) tells
+    the user what was found and whether it was used, so a surprising upgrade report can be
+    traced to the file that caused it.
+    """
+    detected = detect_paths(paths, exclude=exclude, respect_gitignore=respect_gitignore)
+    if detected is None:
+        return None, None
+    minor = detected.minor
+    shown = f"{target[0]}.{target[1]}"
+    if minor is None:
+        why = "it floats" if detected.floating else "it is not a version"
+    elif minor[0] != 2:
+        why = "Flux 2 is required"
+    elif minor >= target:
+        why = f"it is not older than {shown}"
+    else:
+        return minor, (
+            f"{detected.describe()}: upgrade report from {minor[0]}.{minor[1]} to {shown} "
+            "(--from none turns it off)"
+        )
+    return None, f"{detected.describe()}: not used as --from ({why})"

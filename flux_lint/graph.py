@@ -49,11 +49,17 @@ How a build is modelled, and why:
   Git repository Flux reads (a fixture folder, ``examples/``). The root is the folder against
   which the most ``spec.path`` values of GitRepository/OCIRepository-sourced Kustomizations exist
   (ties: the shallowest). ``root_confirmed`` says whether any non-root path supported it.
+* **ArtifactGenerators.** A Kustomization reading an ExternalArtifact that an ArtifactGenerator
+  builds from this repository by whole-folder copies (``@repo/apps/**`` → ``@artifact/apps/``)
+  has its ``spec.path`` mapped back to the repository folder.
 * **Which source is this repository.** A Kustomization's ``sourceRef`` (GitRepository or
   OCIRepository) is taken to be this repository when its name is one of ``local_names``
   (default ``flux-system``, the source ``flux bootstrap`` creates, often not committed), when
   some Kustomization reading that source has a ``spec.path`` other than the root that exists
   here, or when it is a GitRepository whose URL equals such a source's URL.
+* **Names.** ``namePrefix``/``nameSuffix`` of every kustomization on the way are applied (outer
+  ones outside), except to CRDs, APIServices and Namespaces. Flux reference fields are not
+  rewritten by kustomize, so a reference keeps the name as written.
 * **Generated objects.** ``configMapGenerator``/``secretGenerator`` entries become instances with
   ``generated=True`` and the keys they are known to have (``None`` when they read env files).
   Hash suffixes are ignored: references that kustomize would rewrite still match.
@@ -109,6 +115,13 @@ CLUSTER_SCOPED = frozenset(
         "VolumeSnapshotClass",
     }
 )
+
+#: ArtifactGenerator ``copy`` of a whole folder: ``@alias/dir/**`` → ``@artifact/dest/``.
+_COPY_FROM = re.compile(r"@([a-z0-9][a-z0-9_-]*)/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?\*\*")
+_COPY_TO = re.compile(r"@artifact/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?")
+
+#: Kinds kustomize's namePrefix/nameSuffix leave alone.
+NOT_AFFIXED = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
 
 _VAR = re.compile(r"(?<!\$)\$\{([^{}]*)\}")
 _VAR_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
@@ -267,6 +280,9 @@ class _Build:
         self.applier = applier
         self.instances: list[Instance] = []
         self.files: list[str] = []
+        # namePrefix/nameSuffix in force where the expansion currently is (outer ones outside).
+        self.prefix = ""
+        self.suffix = ""
 
 
 class RepoGraph:
@@ -293,7 +309,9 @@ class RepoGraph:
             e for e in index.entries if is_flux_kustomization(e) and not e.partial
         ]
         self.root, self.root_confirmed = self._find_root()
+        self._artifacts: dict[str, list[tuple[str, str]]] = {}
         self._local_sources = self._find_local_sources()
+        self._artifacts = self._find_artifacts()
         self._flux_builds: dict[EntryKey, _Build] = {}
         self._instances: dict[EntryKey, list[Instance]] = defaultdict(list)
         self._appliers: dict[str, list[IndexEntry]] = defaultdict(list)
@@ -371,7 +389,25 @@ class RepoGraph:
             return None
         rel = posixpath.normpath("/" + path.strip()).lstrip("/")
         rel = "" if rel in (".", "") else rel
+        kind, name, _ = self.source_ref(ks)
+        if kind == "ExternalArtifact":
+            rel_in_repo = self._artifact_path(name, rel)
+            if rel_in_repo is None:
+                return None
+            rel = rel_in_repo
         return posixpath.join(self.root, rel) if self.root and rel else (self.root or rel)
+
+    def _artifact_path(self, artifact: str | None, rel: str) -> str | None:
+        """Where a path inside an ArtifactGenerator's artifact comes from in this repository
+        (the deepest ``copy`` destination that holds it), or None."""
+        best: tuple[str, str] | None = None
+        for dest, origin in self._artifacts.get(artifact or "", ()):
+            if _under(rel, dest) and (best is None or len(dest) > len(best[0])):
+                best = (dest, origin)
+        if best is None:
+            return None
+        rest = rel[len(best[0]) :].lstrip("/")
+        return posixpath.join(best[1], rest) if best[1] and rest else (best[1] or rest)
 
     def target_namespace(self, ks: IndexEntry) -> str | None:
         return _str(_dict(ks.data.get("spec")).get("targetNamespace"))
@@ -384,6 +420,8 @@ class RepoGraph:
     def is_local_source(self, ks: IndexEntry) -> bool:
         """True when the Kustomization's source is taken to be this repository."""
         kind, name, _ = self.source_ref(ks)
+        if kind == "ExternalArtifact" and name in self._artifacts:
+            return self.path_folder(ks) is not None
         if kind not in LOCAL_SOURCE_KINDS or name is None:
             return False
         return name in self.local_names or (kind, name) in self._local_sources
@@ -521,6 +559,34 @@ class RepoGraph:
                 local.add(("GitRepository", repo.name))
         return local
 
+    def _find_artifacts(self) -> dict[str, list[tuple[str, str]]]:
+        """ArtifactGenerator copies out of this repository: artifact name → (folder in the
+        artifact, folder in the repository). Only whole-folder copies (``@alias/dir/**`` to
+        ``@artifact/dest/``) are understood; anything else leaves the artifact unmapped."""
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for gen in self.index.of_kind("ArtifactGenerator", "source.extensions.fluxcd.io"):
+            spec = _dict(gen.data.get("spec"))
+            local_aliases = set()
+            for source in _list(spec.get("sources")):
+                source = _dict(source)
+                kind, name = _str(source.get("kind")), _str(source.get("name"))
+                if (
+                    kind in LOCAL_SOURCE_KINDS
+                    and name is not None
+                    and (name in self.local_names or (kind, name) in self._local_sources)
+                ):
+                    local_aliases.add(_str(source.get("alias")))
+            for artifact in _list(spec.get("artifacts")):
+                artifact = _dict(artifact)
+                name = _str(artifact.get("name"))
+                for op in _list(artifact.get("copy")):
+                    op = _dict(op)
+                    origin = _COPY_FROM.fullmatch(str(op.get("from", "")))
+                    dest = _COPY_TO.fullmatch(str(op.get("to", "")))
+                    if name and origin and dest and origin.group(1) in local_aliases:
+                        found[name].append((dest.group(1), origin.group(2)))
+        return dict(found)
+
     def _build_all(self) -> None:
         self._generated: list[Instance] = []
         reached: set[str] = set()
@@ -571,7 +637,11 @@ class RepoGraph:
         variables = self._variables_of(build)
         for entry in self._entries_by_path.get(path, ()):
             ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
-            renamed = namespace if entry.kind == "Namespace" and entry.group == "" else None
+            renamed = None
+            if entry.kind == "Namespace" and entry.group == "":
+                renamed = namespace
+            elif (build.prefix or build.suffix) and entry.name and entry.kind not in NOT_AFFIXED:
+                renamed = build.prefix + entry.name + build.suffix
             build.instances.append(
                 Instance(
                     entry,
@@ -597,6 +667,23 @@ class RepoGraph:
         chain = (*chain, kfile)
         data = self.index.kustomize_files[kfile].data if kfile in self.index.kustomize_files else {}
         namespace = outer_ns if outer_ns is not None else _str(data.get("namespace"))
+        outer_affix = (build.prefix, build.suffix)
+        build.prefix = outer_affix[0] + (_str(data.get("namePrefix")) or "")
+        build.suffix = (_str(data.get("nameSuffix")) or "") + outer_affix[1]
+        try:
+            self._expand_body(kfile, data, namespace, chain, build, extra_components)
+        finally:
+            build.prefix, build.suffix = outer_affix
+
+    def _expand_body(
+        self,
+        kfile: str,
+        data: dict[str, Any],
+        namespace: str | None,
+        chain: tuple[str, ...],
+        build: _Build,
+        extra_components: list[str] | None,
+    ) -> None:
         for inc in self.includes(kfile):
             if inc.role == RESOURCE:
                 self._emit_ref(inc.path, namespace, chain, build)
@@ -673,6 +760,9 @@ class RepoGraph:
                 if gen.get("envs") or gen.get("env") or gen.get("behavior") in ("merge",):
                     keys = None
                 ns = namespace if namespace is not None else _str(gen.get("namespace"))
+                renamed = (
+                    build.prefix + name + build.suffix if build.prefix or build.suffix else None
+                )
                 entry = IndexEntry(
                     path=kfile,
                     document=-1,
@@ -692,6 +782,7 @@ class RepoGraph:
                         generated=True,
                         keys=frozenset(keys) if keys is not None else None,
                         variables=variables,
+                        renamed=renamed,
                     )
                 )
 

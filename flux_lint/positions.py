@@ -44,8 +44,14 @@ def _child(node: Node, token: str) -> tuple[Node | None, Node | None]:
     return None, None
 
 
-def locate(root: Node, pointer: str, target: str, *, offset: tuple[int, int] | None = None,
-           text: str | None = None) -> Span:
+def locate(
+    root: Node,
+    pointer: str,
+    target: str,
+    *,
+    offset: tuple[int, int] | None = None,
+    text: str | None = None,
+) -> Span:
     """Where ``pointer`` is written below ``root``; ``target`` picks the key or the value.
 
     With ``offset`` (1-based line and column inside a string value) and the file ``text``, the

@@ -2,8 +2,9 @@
 
 A fixture line that must carry a finding ends with a comment such as ``# expect: FL101``,
 ``# expect: FL101@7`` (1-based column), ``# expect: FL101@18:7`` (another line, for places
-where a comment cannot go, such as inside a block scalar) or ``# expect: FL101 "fragment of the message"``;
-several expectations on one line are separated by ``;``.
+where a comment cannot go, such as inside a block scalar) or
+``# expect: FL101 "fragment of the message"``; several expectations on one line are separated
+by ``;``.
 """
 
 from __future__ import annotations

@@ -205,10 +205,11 @@ def test_root_from_the_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    # Without a root from the engine, the working directory gives no match: nothing is read.
-    assert _fl209(repo) == []
-    monkeypatch.setattr(chart_values, "_roots", lambda ctx: [repo])
+    # The engine hands the repository root to the check: the working directory does not matter.
     assert _fl209(repo) == [("apps/app.yaml", 14, 15)]
+    # Without a usable root nothing is read.
+    monkeypatch.setattr(chart_values, "_roots", lambda ctx: [elsewhere])
+    assert _fl209(repo) == []
 
 
 def test_links_out_of_the_root_are_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -404,3 +404,98 @@ def test_the_graph_is_cached_until_the_index_grows(tmp_path):
 )
 def test_substitute(text, expected):
     assert substitute(text, {"APP": "web", "EMPTY": ""}) == expected
+
+
+def test_name_prefixes_and_suffixes_nest(tmp_path):
+    write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "namePrefix: app-\nresources: [config.yaml]\n",
+            "base/config.yaml": textwrap.dedent(cm("settings")) + "---\napiVersion: v1\n"
+            "kind: Namespace\n"
+            "metadata:\n  name: web\n",
+            "overlay/kustomization.yaml": (
+                "namePrefix: prod-\nnameSuffix: -v1\nresources: [../base]\n"
+                "configMapGenerator:\n  - name: values\n    literals: [a=b]\n"
+            ),
+        },
+    )
+    graph = repo_graph(index_of(tmp_path))
+    assert sorted((i.kind, i.name) for i in graph.build("overlay")) == [
+        ("ConfigMap", "prod-app-settings-v1"),
+        ("ConfigMap", "prod-values-v1"),
+        ("Namespace", "web"),
+    ]
+
+
+def test_artifact_generator_copies_map_paths_back_to_the_repository(tmp_path):
+    write(
+        tmp_path,
+        {
+            "clusters/prod/artifacts.yaml": """
+                apiVersion: source.extensions.fluxcd.io/v1beta1
+                kind: ArtifactGenerator
+                metadata:
+                  name: flux-system
+                  namespace: flux-system
+                spec:
+                  sources:
+                    - alias: monorepo
+                      kind: GitRepository
+                      name: flux-system
+                    - alias: other
+                      kind: GitRepository
+                      name: elsewhere
+                  artifacts:
+                    - name: apps
+                      copy:
+                        - from: "@monorepo/apps/base/**"
+                          to: "@artifact/base/"
+                        - from: "@monorepo/apps/prod/**"
+                          to: "@artifact/prod/"
+                    - name: foreign
+                      copy:
+                        - from: "@other/deploy/**"
+                          to: "@artifact/"
+                """,
+            "clusters/prod/apps.yaml": """
+                apiVersion: kustomize.toolkit.fluxcd.io/v1
+                kind: Kustomization
+                metadata:
+                  name: apps
+                  namespace: flux-system
+                spec:
+                  interval: 1h
+                  prune: true
+                  path: ./prod
+                  sourceRef:
+                    kind: ExternalArtifact
+                    name: apps
+                ---
+                apiVersion: kustomize.toolkit.fluxcd.io/v1
+                kind: Kustomization
+                metadata:
+                  name: foreign
+                  namespace: flux-system
+                spec:
+                  interval: 1h
+                  prune: true
+                  path: ./
+                  sourceRef:
+                    kind: ExternalArtifact
+                    name: foreign
+                """,
+            "apps/prod/kustomization.yaml": "resources: [../base]\n",
+            "apps/base/kustomization.yaml": "resources: [config.yaml]\n",
+            "apps/base/config.yaml": cm("config"),
+        },
+    )
+    index = index_of(tmp_path)
+    graph = repo_graph(index)
+    apps = only(index, "Kustomization", "apps")
+    assert graph.is_local_source(apps)
+    assert graph.path_folder(apps) == "apps/prod"
+    assert graph.applied_files(apps) == ["apps/base/config.yaml"]
+    foreign = only(index, "Kustomization", "foreign")
+    assert not graph.is_local_source(foreign)
+    assert graph.applied_files(foreign) == []

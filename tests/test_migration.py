@@ -29,6 +29,7 @@ from flux_lint.flux_version import (
     detect,
     detect_all,
     detect_paths,
+    from_default,
     header_version,
 )
 from flux_lint.index import IndexEntry, RepoIndex
@@ -342,6 +343,26 @@ def test_detect_paths_reads_only_what_it_needs(tmp_path):
     assert found is not None and (found.text, found.minor) == ("2.8.x", (2, 8))
     assert detect_paths([str(root / "apps")]) is None
     assert detect_paths(["-"]) is None
+
+
+def test_from_default(tmp_path):
+    root = _repo(tmp_path, {"flux.yaml": FLUX_INSTANCE.format(version="2.7.x")})
+    assert from_default([str(root)], (2, 9)) == (
+        (2, 7),
+        "Flux `2.7.x` (FluxInstance in flux.yaml): upgrade report from 2.7 to 2.9 "
+        "(--from none turns it off)",
+    )
+    assert from_default([str(root)], (2, 7)) == (
+        None,
+        "Flux `2.7.x` (FluxInstance in flux.yaml): not used as --from (it is not older than 2.7)",
+    )
+    (root / "flux.yaml").write_text(FLUX_INSTANCE.format(version="2.x"), encoding="utf-8")
+    assert from_default([str(root)], (2, 9)) == (
+        None,
+        "Flux `2.x` (FluxInstance in flux.yaml): not used as --from (it floats)",
+    )
+    (root / "flux.yaml").unlink()
+    assert from_default([str(root)], (2, 9)) == (None, None)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")

@@ -66,21 +66,36 @@ def test_rule_has_pass_and_fail_cases(rule):
 EXAMPLES = [r for r in RULES if r.docs.get("example")]
 
 
-def _fixture_version(text: str, default: tuple[int, int]) -> tuple[int, int]:
+def _fixture_settings(text: str) -> dict[str, str]:
+    """``# fixture: flux-version=2.8 from=2.7`` lines, as in the rule fixtures."""
+    found: dict[str, str] = {}
     for line in text.splitlines():
-        if line.startswith("# fixture:") and "flux-version=" in line:
-            return parse_minor(line.split("flux-version=")[1].split()[0])
-    return default
+        if line.startswith("# fixture:"):
+            for item in line.split(":", 1)[1].split():
+                key, _, value = item.partition("=")
+                found[key] = value
+    return found
 
 
 @pytest.mark.parametrize("rule", EXAMPLES, ids=lambda r: r.id)
 def test_docs_example_triggers_and_use_instead_does_not(rule):
-    version = _fixture_version(rule.docs["example"], _version_for(rule))
-    linter = Linter(RunConfig(flux_version=version, enabled={rule.id}))
-    found = linter.lint_text("example.yaml", rule.docs["example"]).findings
+    settings = _fixture_settings(rule.docs["example"])
+    version = parse_minor(settings["flux-version"]) if "flux-version" in settings else None
+    current = parse_minor(settings["from"]) if "from" in settings else None
+
+    def lint(name: str, text: str):
+        # A fresh linter per text: repository rules must see only that text.
+        config = RunConfig(
+            flux_version=version or _version_for(rule), from_version=current, enabled={rule.id}
+        )
+        linter = Linter(config)
+        findings = linter.lint_text(name, text).findings
+        return findings + linter.check_repository(lambda path: text)
+
+    found = lint("example.yaml", rule.docs["example"])
     assert [f.rule_id for f in found if f.rule_id == rule.id], f"{rule.id} example is silent"
     if rule.docs.get("useInstead"):
-        fixed = linter.lint_text("fixed.yaml", rule.docs["useInstead"]).findings
+        fixed = lint("fixed.yaml", rule.docs["useInstead"])
         assert [f for f in fixed if f.rule_id == rule.id] == []
 
 

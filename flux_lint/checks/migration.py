@@ -60,7 +60,9 @@ def _path(pointer: str) -> str:
     return format_path(tokens)
 
 
-def _validate(bundle: Bundle, entry: VersionEntry, obj_data: dict[str, Any], partial: bool):
+def _validate(
+    bundle: Bundle, entry: VersionEntry, obj_data: dict[str, Any], partial: bool
+) -> list[SchemaError]:
     return bundle.validator(entry).validate(obj_data, partial=partial)
 
 
@@ -195,11 +197,12 @@ def floating_flux_version(
         if len(listed) > 3:
             parts.append(f"{len(listed) - 3} more")
         shown = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        written = (
-            f"Flux version `{detected.text}`"
-            if detected.pointer
-            else (f"no Flux version (defaults to `{detected.text}`)")
-        )
+        if detected.pointer:
+            written = f"Flux version `{detected.text}`"
+        elif detected.source.startswith("HelmRelease"):
+            written = f"no Flux version (the chart's default is `{detected.text}`)"
+        else:
+            written = "no Flux version (any release)"
         message = (
             f"{written} floats to Flux {format_minor(newest)}, which no longer serves "
             f"{shown} used in this repository"

@@ -13,10 +13,10 @@ overlays) must resolve in each of them.
 Not everything a repository references lives in it, and a linter that cries wolf on every
 bootstrap object is switched off. So:
 
-* ``GitRepository``/``OCIRepository`` ``flux-system`` (what ``flux bootstrap`` and the Flux
-  Operator create) count as present, and so does anything the user lists under
-  ``references.external`` (``Kind/name`` or ``Kind/namespace/name``, shell globs allowed) or in a
-  namespace listed under ``references.externalNamespaces``.
+* ``GitRepository``, ``OCIRepository`` and ``Kustomization`` ``flux-system`` (what
+  ``flux bootstrap`` and the Flux Operator create) count as present, and so does anything the
+  user lists under ``references.external`` (``Kind/name`` or ``Kind/namespace/name``, shell
+  globs allowed) or in a namespace listed under ``references.externalNamespaces``.
 * A missing target in a namespace where the repository defines nothing, or referenced by an
   object that a Flux Kustomization applies to another cluster (``spec.kubeConfig``), is a note:
   the repository is visibly not the whole picture there.
@@ -210,9 +210,20 @@ class Resolver:
         for inst in graph.all_instances():
             self._add_instance(inst)
 
-    def _add(self, kind: str, name: str | None, namespace: str | None, keys=None) -> None:
+    def _add(
+        self,
+        kind: str,
+        name: str | None,
+        namespace: str | None,
+        keys: frozenset[str] | None = None,
+        *,
+        derived: bool = False,
+    ) -> None:
+        """Record a target; ``derived`` ones (what a controller creates elsewhere, such as a
+        HelmRelease's HelmChart in the source's namespace) do not make their namespace one the
+        repository populates."""
         self.targets[kind].append(Target(kind, name, namespace, keys))
-        if namespace:
+        if namespace and not derived:
             self.namespaces.add(namespace)
 
     def _add_instance(self, inst: Instance) -> None:
@@ -228,6 +239,10 @@ class Resolver:
             self.namespaces.add(name)
         if inst.generated:
             self._add(entry.kind, name, namespace, inst.keys)
+            if inst.renamed is not None:
+                # A kustomize `configurations:` nameReference may rewrite the reference too,
+                # as it does for the hash suffix: accept the name as written as well.
+                self._add(entry.kind, inst.resolve(entry.name), namespace, inst.keys)
         elif entry.kind in ("ConfigMap", "Secret"):
             self._add(entry.kind, name, namespace, _object_keys(entry))
         elif group is not None:
@@ -241,7 +256,7 @@ class Resolver:
             if chart:
                 source_ns = inst.resolve(_str(_dict(chart.get("sourceRef")).get("namespace")))
                 chart_name = f"{namespace}-{name}" if namespace and name else None
-                self._add("HelmChart", chart_name, source_ns or namespace)
+                self._add("HelmChart", chart_name, source_ns or namespace, derived=True)
         elif entry.kind == "ArtifactGenerator" and entry.group == SOURCE_EXT:
             for artifact in _list(spec.get("artifacts")):
                 self._add(
@@ -780,8 +795,9 @@ def _common_folder(paths: Iterable[str]) -> str:
     return "/".join(common or [])
 
 
-def _covers(folder: str, root: str) -> bool:
-    return folder == "" or root == folder or root.startswith(folder + "/")
+def _covers(folder: str, path: str) -> bool:
+    """True when ``path`` lies in ``folder`` (the folder all linted files share)."""
+    return folder == "" or path == folder or path.startswith(folder + "/")
 
 
 @repo_check(RULE_PATH)
@@ -792,12 +808,13 @@ def missing_kustomization_path(
     must be a folder in it.
 
     Only reported when the repository root is confirmed by another Kustomization whose path
-    exists, and when the linted files cover that root: linting one folder of a repository must
-    not report every path outside it."""
+    exists, and for paths inside the folder that every linted file shares: linting one folder
+    of a repository must not report every path outside it."""
     res = resolver(index, ctx)
     graph = res.graph
-    if not graph.root_confirmed or not _covers(_common_folder(graph.files), graph.root):
+    if not graph.root_confirmed:
         return
+    linted = _common_folder(graph.files)
     for ks in graph.flux_kustomizations:
         if not graph.is_local_source(ks):
             continue
@@ -806,6 +823,8 @@ def missing_kustomization_path(
         if folder is None:
             continue
         written = spec.get("path") if isinstance(spec.get("path"), str) else "./"
+        if not _covers(linted, folder):
+            continue  # outside what was linted: it may well exist
         if folder not in graph.folders:
             if folder in graph.files:
                 message = f"path `{written}` is a file; Flux needs a folder"
