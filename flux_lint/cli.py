@@ -94,7 +94,8 @@ def cli() -> None:
     "--from",
     "from_version",
     metavar="VERSION",
-    help="The Flux version running today: report what an upgrade breaks.",
+    help="The Flux version running today: report what an upgrade breaks. Default: the "
+    "version the repository pins (FluxInstance, gotk-components.yaml); `none` turns it off.",
 )
 @click.option(
     "--exclude",
@@ -122,6 +123,13 @@ def cli() -> None:
     help="Also apply fixes that may change behaviour (implies --fix).",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change no file.")
+@click.option(
+    "--sarif-absolute-root",
+    "absolute_srcroot",
+    is_flag=True,
+    help="Write the checkout's absolute path as SARIF %SRCROOT% (default: left out, so the "
+    "report is the same on every machine).",
+)
 def check_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -140,6 +148,7 @@ def check_command(
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
+    absolute_srcroot: bool,
 ) -> None:
     """Lint the manifests under PATHS (default: the current folder; `-` reads stdin).
 
@@ -157,7 +166,18 @@ def check_command(
         raise UsageProblem("empty path argument (use `.` for the current folder)")
     registry = builtin_registry()
     target = _flux_minor(flux_version, "--flux-version")
-    current = _flux_minor(from_version, "--from") if from_version else None
+    if from_version and from_version.strip().lower() == "none":
+        current = None
+    elif from_version:
+        current = _flux_minor(from_version, "--from")
+    else:
+        from .flux_version import from_default
+
+        current, note = from_default(
+            [p for p in paths if p != "-"] or ["."], target, exclude=list(exclude)
+        )
+        if note and not quiet:
+            click.echo(f"flux-lint: {note}", err=True)
     enabled = _selection(registry, _split(select), _split(ignore))
     stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     stdin_text = stdin_source.text if stdin_source is not None else None
@@ -226,7 +246,7 @@ def check_command(
         color=use_color and fmt == "text",
         show_source=show_source,
         source=result.texts.get,
-        srcroot=result.root,
+        srcroot=result.root if absolute_srcroot else None,
     )
     rendered = render(fmt, result.findings, rules=registry, report=summary, options=options)
     if stdin_source is not None and fixed_stdin is not None:
@@ -368,7 +388,14 @@ def _selection(registry: Any, select: list[str], ignore: list[str]) -> set[str]:
 
 
 @cli.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def rules_command(fmt: str) -> None:
     """List every rule: id, name, severity and summary."""
     from .registry import builtin_registry

@@ -19,7 +19,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
-        mode = None
+        # A new file gets the mode a plain open() would give it, not mkstemp's 0600.
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -204,11 +204,23 @@ def node_key(node: Node) -> str:
 # Composition from libyaml events.
 
 
+class _DepthExceeded(Exception):
+    """Composition stopped because collections nest deeper than ``MAX_DEPTH``."""
+
+    def __init__(self, line: int, column: int):
+        super().__init__(f"nesting deeper than {MAX_DEPTH} levels; the document is not checked")
+        self.line = line
+        self.column = column
+
+
 def _compose(text: str, first_index: int, result: LoadResult) -> tuple[int, Any]:
     """Compose documents from ``text`` into ``result``; returns (next document index, error)."""
     from _ruamel_yaml import CParser
 
-    parser = CParser(text)
+    try:
+        parser = CParser(text)
+    except Exception as exc:  # text libyaml cannot take at all (e.g. a lone surrogate)
+        return first_index, exc
     anchors: dict[str, Node] = {}
     stack: list[Node] = []
     keys: list[Node | None] = []  # pending key per open mapping
@@ -257,6 +269,10 @@ def _compose(text: str, first_index: int, result: LoadResult) -> tuple[int, Any]
                     anchors[event.anchor] = new
                 _attach(stack, keys, new)
                 stack.append(new)
+                if len(stack) > MAX_DEPTH:
+                    # Stop pulling events: libyaml's cost per token grows with the open flow
+                    # levels, so a hostile `[[[[...` would otherwise take quadratic time.
+                    return index, _DepthExceeded(sm.line, sm.column)
                 keys.append(None)
                 continue
             elif name == "MappingEndEvent" or name == "SequenceEndEvent":
@@ -373,12 +389,21 @@ def load_text(text: str) -> LoadResult:
         index, error = _compose(chunk, index, result)
         if error is None:
             break
-        line, col, message = _error_position(error)
+        code = "syntax"
+        if isinstance(error, _DepthExceeded):
+            code, line, col, message = "limit", error.line, error.column, str(error)
+        elif isinstance(error, UnicodeError):
+            pos = getattr(error, "start", 0)
+            line = text.count("\n", 0, pos)
+            col = pos - (text.rfind("\n", 0, pos) + 1)
+            message = "the text has a character that is not valid Unicode (a lone surrogate)"
+        else:
+            line, col, message = _error_position(error)
         if line < 0:  # reader error: turn the character index into a position
             pos = col
             line = text.count("\n", 0, pos)
             col = pos - (text.rfind("\n", 0, pos) + 1)
-        result.problems.append(LoadProblem("syntax", _clean_message(message), line, col, index))
+        result.problems.append(LoadProblem(code, _clean_message(message), line, col, index))
         index += 1
         # Resume at the next document start at or after the error, keeping line numbers exact.
         resume_from = _line_offset(text, max(line, chunk_line + 1))

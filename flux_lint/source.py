@@ -82,6 +82,13 @@ class SourceError:
     column: int | None = None
 
 
+def _open(path: Path) -> BinaryIO:
+    """Open for reading with O_NONBLOCK, so that a FIFO without a writer cannot hang the run;
+    the caller clears the flag so that a pipe with a writer (`<(kustomize build)`) reads fully."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    return open(fd, "rb", closefd=True)
+
+
 def read_source(
     path: Path, display: str, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> SourceText | SourceError:
@@ -92,8 +99,10 @@ def read_source(
     size at all.
     """
     try:
-        with open(path, "rb") as handle:
+        with _open(path) as handle:
             info = os.fstat(handle.fileno())
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(handle.fileno(), True)
             if stat.S_ISDIR(info.st_mode):
                 return SourceError(display, "unreadable", "is a directory", path=path)
             regular = stat.S_ISREG(info.st_mode)

@@ -386,7 +386,11 @@ def test_format_sarif(repo: Path) -> None:
     physical = result["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"] == {"uri": "apps/git.yaml", "uriBaseId": "%SRCROOT%"}
     assert physical["region"] == {"startLine": 11, "startColumn": 3, "endLine": 11, "endColumn": 9}
-    assert sarif_run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.resolve().as_uri() + "/"
+    # Reproducible by default: the checkout's absolute path is not in the report.
+    assert "uri" not in sarif_run["originalUriBaseIds"]["%SRCROOT%"]
+    absolute = json.loads(flux_lint("--format", "sarif", "--sarif-absolute-root", cwd=repo).stdout)
+    base = absolute["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]
+    assert base["uri"] == repo.resolve().as_uri() + "/"
 
 
 def test_output_file_in_a_real_process(repo: Path) -> None:

@@ -191,7 +191,7 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def denied(*args: object, **kwargs: object) -> object:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(source, "open", denied, raising=False)
+    monkeypatch.setattr(source, "_open", denied)
     assert read_source(path, "f.yaml") == SourceError(
         "f.yaml", "unreadable", "permission denied", path=path
     )
