@@ -25,6 +25,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -1221,7 +1222,7 @@ def write(repo: Repo, out: Path, *, force: bool = False) -> int:
             raise SystemExit(f"{out} is not empty (use --force to replace a generated tree)")
         if not (out / MARKER).is_file():
             raise SystemExit(f"{out} was not made by this generator; refusing to delete it")
-        _remove_tree(out)
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     texts = repo.texts()
     for path, text in texts.items():
@@ -1229,12 +1230,6 @@ def write(repo: Repo, out: Path, *, force: bool = False) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return len(texts)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)
 
 
 def main(argv: list[str] | None = None) -> int:

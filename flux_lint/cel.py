@@ -32,10 +32,22 @@ API server adds and what a linter needs:
   ``all()``/``exists()``, boolean operators) from plain values in microseconds, and says
   "don't know" for everything else, which then goes to the interpreter.
 
+* **A budget.** Rules come from files flux-lint does not control (user rule folders, CRDs found
+  in a repository), and cel-python has no cost model, so every evaluation is metered: steps
+  (tree nodes visited, which counts macro iterations), the size of the values it builds, and a
+  wall-clock deadline. Running out is a :class:`CelEvalError` with ``budget=True``, never a
+  hang. ``||`` and ``&&`` skip their right operand when the left one decides, as in cel-go.
+
 Extension functions live in one registry, :data:`EXTENSIONS`, filled with :func:`extension`.
-The Kubernetes string library (``lowerAscii``, ``split``, ``indexOf``, ``trim`` ...), the regex
-library (``find``, ``findAll``) and part of the list library are implemented; the names in
-:data:`KUBERNETES_LIBRARY` compile but are reported as unsupported when they are evaluated.
+Implemented from the Kubernetes CEL library: strings (``lowerAscii``, ``upperAscii``,
+``split``, ``indexOf``, ``lastIndexOf``, ``trim``, ``replace``, ``substring``, ``charAt``,
+``join``, ``reverse``, ``format``), lists (``isSorted``, ``sum``, ``min``, ``max``,
+``indexOf``, ``lastIndexOf``), regex (``find``, ``findAll``), URLs (``url``, ``isURL``,
+``getScheme``, ``getHost``, ``getHostname``, ``getPort``, ``getEscapedPath``, ``getQuery``)
+and quantities (``quantity``, ``isQuantity``, ``sign``, ``isInteger``, ``asInteger``,
+``asApproximateFloat``, ``add``, ``sub``, ``compareTo``, ``isGreaterThan``, ``isLessThan``).
+The names in :data:`KUBERNETES_LIBRARY` compile but are reported as unsupported when they are
+evaluated.
 """
 
 from __future__ import annotations
@@ -43,8 +55,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -58,12 +74,16 @@ from celpy.evaluation import CELEvalError, Evaluator, base_functions, celstr
 from .regex import compile_pattern
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "EXTENSIONS",
     "KUBERNETES_LIBRARY",
     "OPAQUE",
+    "Budget",
     "CelCompileError",
     "CelError",
     "CelEvalError",
+    "CelQuantity",
+    "CelURL",
     "CelView",
     "Program",
     "compile_expression",
@@ -105,12 +125,14 @@ class CelEvalError(CelError):
     This is distinct from a ``false`` result: the API server reports a failed evaluation with
     its own message, never with the rule's ``message``. ``unsupported`` is true when the
     expression uses a function flux-lint does not implement, in which case the error says
-    nothing about the manifest.
+    nothing about the manifest. ``budget`` is true when the evaluation was stopped because it
+    ran out of its :class:`Budget`.
     """
 
-    def __init__(self, message: str, *, unsupported: bool = False) -> None:
+    def __init__(self, message: str, *, unsupported: bool = False, budget: bool = False) -> None:
         self.message = message
         self.unsupported = unsupported
+        self.budget = budget
         super().__init__(message)
 
 
@@ -131,20 +153,14 @@ EXTENSIONS: dict[str, CelFunction] = {}
 #: compile (they are valid on a cluster) and evaluate to an error marked ``unsupported``.
 KUBERNETES_LIBRARY: frozenset[str] = frozenset(
     {
-        # URLs
-        "url", "isURL", "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath",
-        "getQuery",
-        # Quantities
-        "quantity", "isQuantity", "sign", "isInteger", "asInteger", "asApproximateFloat", "add",
-        "sub", "isGreaterThan", "isLessThan", "compareTo",
         # IP addresses and CIDRs
         "ip", "isIP", "cidr", "isCIDR", "family", "isUnspecified", "isLoopback",
         "isLinkLocalMulticast", "isLinkLocalUnicast", "isGlobalUnicast", "isCanonical",
         "containsIP", "containsCIDR", "prefixLength", "masked",
         # Semantic versions
         "semver", "isSemver", "major", "minor", "patch",
-        # Named formats, strings.quote, string formatting
-        "format", "named", "validate", "quote",
+        # Named formats, strings.quote
+        "named", "validate", "quote",
         # math, sets, lists and optional extensions
         "greatest", "least", "abs", "ceil", "floor", "round", "trunc", "isInf", "isNaN",
         "isFinite", "equivalent", "intersects", "slice", "flatten", "distinct", "sort", "sortBy",
@@ -204,7 +220,10 @@ def _is_string(*values: Any) -> bool:
 
 
 def _is_int(*values: Any) -> bool:
-    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    """CEL ints (cel-python's ``BoolType`` is an ``int`` subclass, so it is excluded)."""
+    return all(
+        isinstance(v, int) and not isinstance(v, (bool, celtypes.BoolType)) for v in values
+    )
 
 
 @extension("size")
@@ -341,6 +360,10 @@ def _last_index_of(container: Any, item: Any, offset: Any = None) -> Any:
 def _replace(text: Any, old: Any, new: Any, count: Any = -1) -> Any:
     if not _is_string(text, old, new) or not _is_int(count):
         return _error("no such overload: replace")
+    if len(new) > len(old):
+        # Check the length before building a string that could be far too large.
+        found = str(text).count(str(old))
+        _check_length(len(text) + (found if count < 0 else min(count, found)) * len(new))
     return celtypes.StringType(str(text).replace(str(old), str(new), count))
 
 
@@ -376,7 +399,7 @@ def _substring(text: Any, start: Any, end: Any = None) -> Any:
 def _join(items: Any, separator: Any = "") -> Any:
     if not isinstance(items, list) or not _is_string(separator, *items):
         return _error("no such overload: join")
-    return celtypes.StringType(str(separator).join(str(i) for i in items))
+    return celtypes.StringType(_sized(str(separator).join(str(i) for i in items)))
 
 
 @extension("reverse")
@@ -442,10 +465,750 @@ def _type_name(value: Any) -> str:
         (celtypes.MapType, "map"),
         (celtypes.TimestampType, "timestamp"),
         (celtypes.DurationType, "duration"),
+        (CelURL, "kubernetes.URL"),
+        (CelQuantity, "kubernetes.Quantity"),
     ):
         if isinstance(value, cel_type):
             return name
     return type(value).__name__
+
+
+@extension("min")
+def _min(items: Any) -> Any:
+    if not isinstance(items, list) or not items:
+        return _error("min called on an empty list" if items == [] else "no such overload: min")
+    try:
+        return min(items)
+    except TypeError:
+        return _error("no such overload: min")
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation budget
+#
+# cel-go estimates the cost of an expression when it compiles it and the API server refuses
+# rules that could cost too much; cel-python has no cost model at all, and the rules flux-lint
+# runs come from files it does not control (user rule folders, CRDs found in a repository). So
+# the interpreter is metered while it runs: every node of the expression tree it visits is one
+# step, which also counts every iteration of a macro (``all``, ``exists``, ``map`` ...) because
+# each iteration visits the macro's body; a wall-clock deadline is checked every few hundred
+# steps; and values that could grow without visiting many nodes (``+`` on strings and lists,
+# ``replace``, ``join``, ``format``, nested macros that double a string at every level) are
+# limited in size. Running out is an evaluation error with ``budget=True``, never a hang.
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits for one evaluation of one expression.
+
+    ``steps`` is deterministic (the same expression on the same object always takes the same
+    number of steps), so it decides on every machine; ``seconds`` is only a safety net for
+    single steps that are slow. ``size`` bounds the length of any string, bytes or list an
+    operation produces.
+    """
+
+    steps: int = 100_000
+    seconds: float = 5.0
+    size: int = 1_000_000
+
+
+#: The budget every evaluation gets unless the caller passes another one. A CRD rule on a
+#: large real object takes a few thousand steps.
+DEFAULT_BUDGET = Budget()
+
+_CHECK_EVERY = 256
+
+
+class _BudgetExceeded(Exception):
+    """Raised from inside the interpreter; deliberately not a ``CELEvalError`` (nor a
+    ``ValueError``/``TypeError``, which cel-python turns into values) so that no ``||``, macro
+    or function wrapper can absorb it."""
+
+
+class _Meter:
+    """The budget being spent by one evaluation."""
+
+    __slots__ = ("budget", "deadline", "left", "next_check")
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.left = budget.steps
+        self.next_check = budget.steps - _CHECK_EVERY
+        self.deadline = time.perf_counter() + budget.seconds
+
+    def check(self) -> None:
+        if self.left <= 0:
+            raise _BudgetExceeded(
+                f"evaluation budget exceeded: more than {self.budget.steps} steps"
+            )
+        if time.perf_counter() > self.deadline:
+            raise _BudgetExceeded(
+                f"evaluation budget exceeded: took longer than {self.budget.seconds:g} s"
+            )
+        self.next_check = self.left - _CHECK_EVERY
+
+    def size(self, value: Any) -> Any:
+        if isinstance(value, (str, bytes, list, dict, range)) and len(value) > self.budget.size:
+            raise _BudgetExceeded(
+                f"evaluation budget exceeded: a value of more than {self.budget.size} "
+                "characters or items"
+            )
+        return value
+
+
+_METER: ContextVar[_Meter | None] = ContextVar("flux_lint_cel_meter", default=None)
+
+
+def _sized(value: Any) -> Any:
+    """``value``, after checking it against the running evaluation's size limit."""
+    meter = _METER.get()
+    return value if meter is None else meter.size(value)
+
+
+def _check_length(length: int) -> None:
+    """Refuse to build a value of ``length`` characters or items beyond the size limit."""
+    meter = _METER.get()
+    if meter is not None and length > meter.budget.size:
+        meter.size(range(length))
+
+
+# --------------------------------------------------------------------------------------------
+# String formatting (cel-go's strings extension, ``'%s: %d'.format([a, b])``)
+
+_FORMAT_VERB = re.compile(r"%(?:\.(\d+))?([a-zA-Z%])")
+
+
+@extension("format")
+def _format(template: Any, args: Any) -> Any:
+    if not _is_string(template) or not isinstance(args, list):
+        return _error("no such overload: format")
+    out: list[str] = []
+    position = index = 0
+    text = str(template)
+    while True:
+        percent = text.find("%", position)
+        if percent < 0:
+            out.append(text[position:])
+            break
+        out.append(text[position:percent])
+        verb = _FORMAT_VERB.match(text, percent)
+        if verb is None:
+            return _error(f"format: unterminated or invalid verb at position {percent}")
+        position = verb.end()
+        precision, code = verb.group(1), verb.group(2)
+        if code == "%":
+            out.append("%")
+            continue
+        if index >= len(args):
+            return _error(f"format: index {index} out of range")
+        piece = _format_one(code, None if precision is None else int(precision), args[index])
+        if isinstance(piece, CELEvalError):
+            return piece
+        out.append(piece)
+        index += 1
+    return celtypes.StringType(_sized("".join(out)))
+
+
+def _format_one(code: str, precision: int | None, value: Any) -> Any:
+    if code == "s":
+        return _display(value)
+    if code == "d":
+        if _is_int(value) or isinstance(value, celtypes.UintType):
+            return str(int(value))
+        return _error("format: decimal clause can only be used on integers")
+    if code in "feE":
+        if not isinstance(value, (int, float)) or isinstance(value, (bool, celtypes.BoolType)):
+            return _error("format: fixed-point and scientific clauses can only be used on numbers")
+        if not _finite(float(value)):
+            return _special_float(float(value))
+        return f"{float(value):.{6 if precision is None else precision}{code}}"
+    if code == "b":
+        if isinstance(value, (bool, celtypes.BoolType)):
+            return "1" if value else "0"
+        if _is_int(value) or isinstance(value, celtypes.UintType):
+            return format(int(value), "b")
+        return _error("format: only integers and bools can be formatted as binary")
+    if code == "o":
+        if _is_int(value) or isinstance(value, celtypes.UintType):
+            return format(int(value), "o")
+        return _error("format: octal clause can only be used on integers")
+    if code in "xX":
+        if _is_int(value) or isinstance(value, celtypes.UintType):
+            digits = format(int(value), "x")
+        elif isinstance(value, (str, bytes)):
+            raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            digits = raw.hex()
+        else:
+            return _error(
+                "format: only integers, byte buffers, and strings can be formatted as hex"
+            )
+        return digits.upper() if code == "X" else digits
+    return _error(f"format: unrecognized formatting clause `%{code}`")
+
+
+def _finite(value: float) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))
+
+
+def _special_float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _go_float(number: float) -> str:
+    """A double as Go's ``strconv.FormatFloat(x, 'g', -1, 64)`` writes it (cel-go's
+    ``string(double)``): the shortest digits that round-trip, in exponent form below 1e-4 and
+    from 1e6 on (``1e+06``)."""
+    if number == 0:
+        return "-0" if str(number).startswith("-") else "0"
+    sign, digits, exponent = Decimal(repr(number)).normalize().as_tuple()
+    text = "".join(str(d) for d in digits)
+    point = len(text) + int(exponent)  # position of the decimal point in ``text``
+    if point - 1 < -4 or point - 1 >= 6:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        power = point - 1
+        body = f"{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    elif point <= 0:
+        body = "0." + "0" * -point + text
+    elif point >= len(text):
+        body = text + "0" * (point - len(text))
+    else:
+        body = text[:point] + "." + text[point:]
+    return ("-" if sign else "") + body
+
+
+def _display(value: Any) -> str:
+    """A value as ``%s`` shows it (cel-go's ``string()`` conversions; lists and maps as CEL
+    literals)."""
+    if value is None:
+        return "null"
+    if isinstance(value, (bool, celtypes.BoolType)):
+        return "true" if value else "false"
+    if isinstance(value, celtypes.DoubleType):
+        number = float(value)
+        if not _finite(number):
+            return _special_float(number)
+        return _go_float(number)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, celtypes.StringType):
+        return str(value)
+    if isinstance(value, celtypes.BytesType):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, list):
+        return "[" + ", ".join(_display(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_display(k)}: {_display(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# URLs (Kubernetes' URL library: ``url()``, ``isURL()``, ``getHost()`` ...)
+#
+# The library parses with Go's ``net/url``: ``isURL`` is ``url.ParseRequestURI`` (an absolute
+# URL or an absolute path, no fragment handling), and ``url()`` checks with ``ParseRequestURI``
+# and then keeps what ``url.Parse`` makes of the text. The subset of ``net/url`` those two need
+# is ported below, byte for byte where it decides validity.
+
+
+class _URLError(Exception):
+    """``net/url`` refused the text."""
+
+
+@dataclass(frozen=True)
+class CelURL:
+    """A URL value (``kubernetes.URL``): the parts ``net/url`` stores."""
+
+    scheme: str = ""
+    opaque: str = ""
+    host: str = ""
+    path: str = ""
+    raw_path: str = ""  # the path as written, before unescaping
+    raw_query: str = ""
+    fragment: str = ""
+
+
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_PATH, _HOST, _ZONE, _QUERY, _FRAGMENT = "path", "host", "zone", "query", "fragment"
+
+
+def _should_escape(c: str, mode: str) -> bool:
+    """``net/url.shouldEscape`` for one ASCII character."""
+    if c in _ALNUM:
+        return False
+    if mode in (_HOST, _ZONE) and c in "!$&'()*+,;=:[]<>\"":
+        return False
+    if c in "-_.~":
+        return False
+    if c in "$&+,/:;=?@":
+        if mode == _PATH:
+            return c == "?"
+        if mode == _QUERY:
+            return True
+        if mode == _FRAGMENT:
+            return False
+    return not (mode == _FRAGMENT and c in "!()*")
+
+
+def _unescape(text: str, mode: str) -> str:
+    """``net/url.unescape``: decode ``%XX`` (and ``+`` in query components), rejecting what
+    Go rejects."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "%":
+            if i + 2 >= len(text) or text[i + 1] not in _HEX or text[i + 2] not in _HEX:
+                raise _URLError(f'invalid URL escape "{text[i : i + 3]}"')
+            escape = text[i : i + 3]
+            if mode == _HOST and int(text[i + 1], 16) < 8 and escape != "%25":
+                raise _URLError(f'invalid URL escape "{escape}"')
+            if mode == _ZONE:
+                byte = int(text[i + 1 : i + 3], 16)
+                if escape != "%25" and byte != 0x20 and _should_escape(chr(byte), _HOST):
+                    raise _URLError(f'invalid URL escape "{escape}"')
+            i += 3
+            continue
+        if mode in (_HOST, _ZONE) and ord(c) < 0x80 and _should_escape(c, mode):
+            raise _URLError(f'invalid character "{c}" in host name')
+        i += 1
+    raw = bytearray()
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "%":
+            raw.append(int(text[i + 1 : i + 3], 16))
+            i += 3
+        elif c == "+" and mode == _QUERY:
+            raw.append(0x20)
+            i += 1
+        else:
+            raw.extend(c.encode("utf-8"))
+            i += 1
+    return raw.decode("utf-8", errors="replace")
+
+
+def _escape(text: str, mode: str) -> str:
+    out = []
+    for byte in text.encode("utf-8"):
+        c = chr(byte)
+        out.append(f"%{byte:02X}" if byte >= 0x80 or _should_escape(c, mode) else c)
+    return "".join(out)
+
+
+def _valid_encoded(text: str) -> bool:
+    """``net/url.validEncoded`` for paths: whether the text as written can be kept."""
+    for c in text:
+        if c in "!$&'()*+,;=:@[]%":
+            continue
+        if ord(c) >= 0x80 or _should_escape(c, _PATH):
+            return False
+    return True
+
+
+def _valid_optional_port(port: str) -> bool:
+    if port == "":
+        return True
+    return port[0] == ":" and all("0" <= c <= "9" for c in port[1:])
+
+
+def _url_scheme(raw: str) -> tuple[str, str]:
+    for i, c in enumerate(raw):
+        if "a" <= c <= "z" or "A" <= c <= "Z":
+            continue
+        if "0" <= c <= "9" or c in "+-.":
+            if i == 0:
+                return "", raw
+            continue
+        if c == ":":
+            if i == 0:
+                raise _URLError("missing protocol scheme")
+            return raw[:i], raw[i + 1 :]
+        return "", raw
+    return "", raw
+
+
+def _url_host(host: str) -> str:
+    if host.startswith("["):
+        end = host.rfind("]")
+        if end < 0:
+            raise _URLError("missing ']' in host")
+        colon_port = host[end + 1 :]
+        if not _valid_optional_port(colon_port):
+            raise _URLError(f'invalid port "{colon_port}" after host')
+        zone = host.find("%25", 0, end)
+        if zone >= 0:
+            return (
+                _unescape(host[:zone], _HOST)
+                + _unescape(host[zone:end], _ZONE)
+                + _unescape(host[end:], _HOST)
+            )
+    else:
+        colon = host.rfind(":")
+        if colon != -1 and not _valid_optional_port(host[colon:]):
+            raise _URLError(f'invalid port "{host[colon:]}" after host')
+    return _unescape(host, _HOST)
+
+
+def _url_authority(authority: str) -> str:
+    at = authority.rfind("@")
+    host = _url_host(authority[at + 1 :])
+    if at >= 0 and not all(c in _ALNUM or c in "-._:~!$&'()*+,;=%@" for c in authority[:at]):
+        raise _URLError("net/url: invalid userinfo")
+    return host
+
+
+def _parse_url(raw: str, via_request: bool) -> CelURL:
+    """``net/url.parse``: the URL without its fragment."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        raise _URLError("net/url: invalid control character in URL")
+    if raw == "" and via_request:
+        raise _URLError("empty url")
+    if raw == "*":
+        return CelURL(path="*", raw_path="*")
+    scheme, rest = _url_scheme(raw)
+    scheme = scheme.lower()
+    if rest.endswith("?") and rest.count("?") == 1:
+        rest, query = rest[:-1], ""
+    else:
+        rest, _, query = rest.partition("?")
+    if not rest.startswith("/"):
+        if scheme:
+            return CelURL(scheme=scheme, opaque=rest, raw_query=query)
+        if via_request:
+            raise _URLError("invalid URI for request")
+        if ":" in rest.partition("/")[0]:
+            raise _URLError("first path segment in URL cannot contain colon")
+    host = ""
+    if (scheme or (not via_request and not rest.startswith("///"))) and rest.startswith("//"):
+        authority, slash, tail = rest[2:].partition("/")
+        host, rest = _url_authority(authority), slash + tail
+    return CelURL(
+        scheme=scheme, host=host, path=_unescape(rest, _PATH), raw_path=rest, raw_query=query
+    )
+
+
+def _request_uri(text: str) -> CelURL:
+    """``url.ParseRequestURI``, then ``url.Parse`` (as the Kubernetes library does)."""
+    _parse_url(text, via_request=True)
+    before, hash_mark, fragment = text.partition("#")
+    parsed = _parse_url(before, via_request=False)
+    if hash_mark:
+        parsed = CelURL(**{**parsed.__dict__, "fragment": _unescape(fragment, _FRAGMENT)})
+    return parsed
+
+
+@extension("url")
+def _url(text: Any) -> Any:
+    if not _is_string(text):
+        return _error("no such overload: url")
+    try:
+        return _request_uri(str(text))
+    except _URLError as exc:
+        return _error(f"URL parse error during conversion from string: {exc}")
+
+
+@extension("isURL")
+def _is_url(text: Any) -> Any:
+    if not _is_string(text):
+        return _error("no such overload: isURL")
+    try:
+        _request_uri(str(text))
+    except _URLError:
+        return celtypes.BoolType(False)
+    return celtypes.BoolType(True)
+
+
+def _split_host_port(host: str) -> tuple[str, str]:
+    port = ""
+    colon = host.rfind(":")
+    if colon != -1 and _valid_optional_port(host[colon:]):
+        host, port = host[:colon], host[colon + 1 :]
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
+
+
+def _url_method(name: str, get: Callable[[CelURL], Any]) -> CelFunction:
+    def method(value: Any) -> Any:
+        if not isinstance(value, CelURL):
+            return _error(f"no such overload: {name}")
+        return get(value)
+
+    return method
+
+
+def _escaped_path(value: CelURL) -> str:
+    if value.path == "*":
+        return "*"
+    return value.raw_path if _valid_encoded(value.raw_path) else _escape(value.path, _PATH)
+
+
+def _query(value: CelURL) -> Any:
+    """``url.Query()``: pairs that do not decode, and pairs with ``;``, are left out."""
+    result: dict[str, list[str]] = {}
+    for pair in value.raw_query.split("&"):
+        if not pair or ";" in pair:
+            continue
+        key, _, item = pair.partition("=")
+        try:
+            key, item = _unescape(key, _QUERY), _unescape(item, _QUERY)
+        except _URLError:
+            continue
+        result.setdefault(key, []).append(item)
+    return celtypes.MapType(
+        {
+            celtypes.StringType(k): celtypes.ListType([celtypes.StringType(v) for v in vs])
+            for k, vs in result.items()
+        }
+    )
+
+
+for _url_name, _url_get in (
+    ("getScheme", lambda u: celtypes.StringType(u.scheme)),
+    ("getHost", lambda u: celtypes.StringType(u.host)),
+    ("getHostname", lambda u: celtypes.StringType(_split_host_port(u.host)[0])),
+    ("getPort", lambda u: celtypes.StringType(_split_host_port(u.host)[1])),
+    ("getEscapedPath", lambda u: celtypes.StringType(_escaped_path(u))),
+    ("getQuery", _query),
+):
+    EXTENSIONS[_url_name] = _url_method(_url_name, _url_get)
+
+
+# --------------------------------------------------------------------------------------------
+# Quantities (Kubernetes' quantity library: ``quantity('1Gi').isGreaterThan(...)``)
+#
+# ``resource.ParseQuantity`` is ported with its two representations: a value that fits an
+# int64 at a scale of at least 10^-9 is kept exactly ("fast"), anything else becomes an
+# arbitrary-precision decimal, rounded up to 10^-9 and capped at 2^63-1. The difference is
+# visible in CEL: ``isInteger()`` and ``asInteger()`` only succeed for the fast form, so
+# ``quantity('1.5Ki').isInteger()`` is false although 1.5Ki is 1536, as on a cluster.
+
+_INT64_MAX = 2**63 - 1
+_NANO = Fraction(1, 10**9)
+_EXPONENT_LIMIT = 400
+_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12,
+                     "P": 15, "E": 18}  # fmt: skip
+_BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_QUANTITY_FORMAT = (
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)
+
+
+class _QuantityError(Exception):
+    """``resource.ParseQuantity`` refused the text."""
+
+
+@dataclass(frozen=True, eq=False)
+class CelQuantity:
+    """A quantity value (``kubernetes.Quantity``): its exact value, and whether Kubernetes
+    holds it as an int64 (see the section comment)."""
+
+    value: Fraction
+    fast: bool = True
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CelQuantity):
+            return NotImplemented
+        return self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def as_int64(self) -> int | None:
+        if not self.fast or self.value.denominator != 1:
+            return None
+        number = int(self.value)
+        return number if -(2**63) <= number <= _INT64_MAX else None
+
+
+def _quantity_parts(text: str) -> tuple[bool, str, str, str, str]:
+    """``parseQuantityString``: sign, the numeric text, numerator and denominator digits (the
+    numerator without leading zeros) and the suffix."""
+    positive, pos, end = True, 0, len(text)
+    if pos < end and text[0] in "+-":
+        positive = text[0] != "-"
+        pos = 1
+    while pos < end and text[pos] == "0":
+        pos += 1
+    if pos >= end:
+        return positive, "0", "0", "", ""
+    start = pos
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    num = text[start:pos] or "0"
+    denom = ""
+    if pos < end and text[pos] == ".":
+        pos += 1
+        start = pos
+        while pos < end and text[pos].isascii() and text[pos].isdigit():
+            pos += 1
+        denom = text[start:pos]
+    value = text[:pos]
+    suffix_start = pos
+    while pos < end and text[pos] in "eEinumkKMGTP":
+        pos += 1
+    if pos < end and text[pos] in "+-":
+        pos += 1
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    if pos < end:
+        raise _QuantityError(_QUANTITY_FORMAT)
+    return positive, value, num, denom, text[suffix_start:]
+
+
+def _parse_quantity(text: str) -> CelQuantity:
+    if not text:
+        raise _QuantityError(_QUANTITY_FORMAT)
+    if text == "0":
+        return CelQuantity(Fraction(0))
+    positive, _, num, denom, suffix = _quantity_parts(text)
+    if suffix in _BINARY_SUFFIXES:
+        base, exponent, binary = 2, _BINARY_SUFFIXES[suffix], True
+    elif suffix in _DECIMAL_SUFFIXES:
+        base, exponent, binary = 10, _DECIMAL_SUFFIXES[suffix], False
+    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[+-]?[0-9]{1,18}", suffix[1:]):
+        base, exponent, binary = 10, int(suffix[1:]), False
+    else:
+        raise _QuantityError("unable to parse quantity's suffix")
+    digits = int(num + denom)
+    # An exponent like 1e999999999 is valid; its exact value would take gigabytes, and beyond
+    # 10^±400 no comparison with a quantity anyone writes changes, so the power is clamped.
+    power = Fraction(base) ** max(-_EXPONENT_LIMIT, min(exponent, _EXPONENT_LIMIT))
+    magnitude = Fraction(digits, 10 ** len(denom)) * power
+    # The fast path of ParseQuantity: an int64 mantissa at a scale of at least 10^-9.
+    fast = False
+    if binary:
+        if exponent >= 0 and not denom:
+            precision = 15 - len(num) - int(exponent * 3 / 10) - 1
+            fast = precision >= 0 and digits * 2**exponent <= _INT64_MAX
+    else:
+        precision = 18 - (len(num) + len(denom))
+        fast = precision >= 0 and exponent - len(denom) >= -9
+    if not fast:
+        if magnitude % _NANO:
+            magnitude = (magnitude // _NANO + 1) * _NANO
+        magnitude = min(magnitude, Fraction(_INT64_MAX))
+    return CelQuantity(magnitude if positive else -magnitude, fast)
+
+
+@extension("quantity")
+def _quantity(text: Any) -> Any:
+    if not _is_string(text):
+        return _error("no such overload: quantity")
+    try:
+        return _parse_quantity(str(text))
+    except _QuantityError as exc:
+        return _error(str(exc))
+
+
+@extension("isQuantity")
+def _is_quantity(text: Any) -> Any:
+    if not _is_string(text):
+        return _error("no such overload: isQuantity")
+    try:
+        _parse_quantity(str(text))
+    except _QuantityError:
+        return celtypes.BoolType(False)
+    return celtypes.BoolType(True)
+
+
+def _quantity_operand(value: Any, *, integers: bool = False) -> CelQuantity | None:
+    if isinstance(value, CelQuantity):
+        return value
+    if integers and _is_int(value):
+        return CelQuantity(Fraction(int(value)))
+    return None
+
+
+def _operands(name: str, value: Any, other: Any, *, integers: bool = False) -> Any:
+    """Both operands of a binary quantity method, or the no-such-overload error."""
+    right = _quantity_operand(other, integers=integers)
+    if not isinstance(value, CelQuantity) or right is None:
+        return _error(f"no such overload: {name}")
+    return value, right
+
+
+def _compare(a: CelQuantity, b: CelQuantity) -> int:
+    return (a.value > b.value) - (a.value < b.value)
+
+
+def _combine(a: CelQuantity, b: CelQuantity, value: Fraction) -> CelQuantity:
+    """The result of ``add``/``sub``: it stays an int64 amount when both operands are and the
+    result still fits one at a scale of at least 10^-9."""
+    fast = a.fast and b.fast
+    if fast:
+        scale = 0
+        while (value * 10**scale).denominator != 1 and scale < 9:
+            scale += 1
+        fast = (value * 10**scale).denominator == 1 and abs(value * 10**scale) <= _INT64_MAX
+    return CelQuantity(value, fast)
+
+
+@extension("sign")
+def _sign(value: Any) -> Any:
+    if not isinstance(value, CelQuantity):
+        return _error("no such overload: sign")
+    return celtypes.IntType((value.value > 0) - (value.value < 0))
+
+
+@extension("isInteger")
+def _is_integer(value: Any) -> Any:
+    if not isinstance(value, CelQuantity):
+        return _error("no such overload: isInteger")
+    return celtypes.BoolType(value.as_int64() is not None)
+
+
+@extension("asInteger")
+def _as_integer(value: Any) -> Any:
+    if not isinstance(value, CelQuantity):
+        return _error("no such overload: asInteger")
+    number = value.as_int64()
+    if number is None:
+        return _error("cannot convert value to integer")
+    return celtypes.IntType(number)
+
+
+@extension("asApproximateFloat")
+def _as_approximate_float(value: Any) -> Any:
+    if not isinstance(value, CelQuantity):
+        return _error("no such overload: asApproximateFloat")
+    return celtypes.DoubleType(float(value.value))
+
+
+@extension("compareTo")
+def _compare_to(value: Any, other: Any) -> Any:
+    pair = _operands("compareTo", value, other)
+    return pair if isinstance(pair, CELEvalError) else celtypes.IntType(_compare(*pair))
+
+
+@extension("isGreaterThan")
+def _is_greater_than(value: Any, other: Any) -> Any:
+    pair = _operands("isGreaterThan", value, other)
+    return pair if isinstance(pair, CELEvalError) else celtypes.BoolType(_compare(*pair) > 0)
+
+
+@extension("isLessThan")
+def _is_less_than(value: Any, other: Any) -> Any:
+    pair = _operands("isLessThan", value, other)
+    return pair if isinstance(pair, CELEvalError) else celtypes.BoolType(_compare(*pair) < 0)
+
+
+@extension("add")
+def _add(value: Any, other: Any) -> Any:
+    pair = _operands("add", value, other, integers=True)
+    if isinstance(pair, CELEvalError):
+        return pair
+    return _combine(*pair, pair[0].value + pair[1].value)
+
+
+@extension("sub")
+def _sub(value: Any, other: Any) -> Any:
+    pair = _operands("sub", value, other, integers=True)
+    if isinstance(pair, CELEvalError):
+        return pair
+    return _combine(*pair, pair[0].value - pair[1].value)
 
 
 for _name in KUBERNETES_LIBRARY:
@@ -473,10 +1236,63 @@ def _unwrap(tree: lark.Tree) -> lark.Tree:
 
 
 class _KubernetesEvaluator(Evaluator):
-    """cel-python's interpreter with the CEL semantics cel-go (and so the API server) has."""
+    """cel-python's interpreter with the CEL semantics cel-go (and so the API server) has, and
+    metered: every node it visits spends one step of the evaluation's :class:`Budget`."""
+
+    def __init__(self, ast: lark.Tree, activation: Any, meter: _Meter | None = None) -> None:
+        super().__init__(ast, activation=activation)
+        self.meter = meter
 
     def sub_evaluator(self, ast: lark.Tree) -> Evaluator:
-        return _KubernetesEvaluator(ast, activation=self.activation)
+        return _KubernetesEvaluator(ast, activation=self.activation, meter=self.meter)
+
+    def visit(self, tree: lark.Tree) -> Any:
+        meter = self.meter
+        if meter is not None:
+            meter.left -= 1
+            if meter.left <= meter.next_check:
+                meter.check()
+        return super().visit(tree)
+
+    def visit_children(self, tree: lark.Tree) -> list[Any]:
+        """Children go through :meth:`visit` (lark's own loop would bypass the meter)."""
+        self.level += 1
+        try:
+            return [self.visit(c) if isinstance(c, lark.Tree) else c for c in tree.children]
+        finally:
+            self.level -= 1
+
+    def conditionalor(self, tree: lark.Tree) -> Any:
+        return self._logical(tree, "_||_", absorbing=True)
+
+    def conditionaland(self, tree: lark.Tree) -> Any:
+        return self._logical(tree, "_&&_", absorbing=False)
+
+    def _logical(self, tree: lark.Tree, name: str, *, absorbing: bool) -> Any:
+        """``||`` and ``&&`` that skip the right operand when the left one decides, as cel-go
+        does; cel-python evaluates both, which costs time and budget for nothing (an error on
+        the left still needs the right operand: ``error || true`` is ``true``)."""
+        if len(tree.children) != 2:
+            return self.visit_children(tree)[0]
+        left = self.visit(tree.children[0])
+        if isinstance(left, celtypes.BoolType) and bool(left) is absorbing:
+            return left
+        right = self.visit(tree.children[1])
+        try:
+            return self.activation.resolve_function(name)(left, right)
+        except TypeError as exc:
+            message = (
+                f"found no matching overload for {name} applied to '({type(left)}, {type(right)})'"
+            )
+            return CELEvalError(message, exc.__class__, exc.args, tree=tree)
+
+    def addition(self, tree: lark.Tree) -> Any:
+        """``+``, refusing strings, bytes and lists beyond the size limit (nested macros can
+        double a value at every level without visiting many nodes)."""
+        result = super().addition(tree)
+        if self.meter is not None:
+            self.meter.size(result)
+        return result
 
     def macro_has_eval(self, exprlist: lark.Tree) -> Any:
         """``has(e.f)``: whether map ``e`` has key ``f``; an error when ``e`` itself fails.
@@ -501,6 +1317,11 @@ class _KubernetesEvaluator(Evaluator):
         ``exists`` fail only if no item decides the answer. cel-python keeps errors as list
         items, counts them as true, or raises a Python error for a non-list target."""
         method = str(tree.children[1])
+        if method == "min":
+            # cel-python treats ``min()`` as a macro of its own; Kubernetes' is a function.
+            target = self.visit(tree.children[0])
+            args = self.visit_children(tree.children[2]) if len(tree.children) > 2 else []
+            return self.method_eval(target, tree.children[1], args)
         if method not in _MACROS:
             return super().member_dot_arg(tree)
         items = self.visit(tree.children[0])
@@ -546,10 +1367,13 @@ class _KubernetesEvaluator(Evaluator):
 
 
 class _KubernetesRunner(celpy.InterpretedRunner):
-    def evaluate(self, context: Any) -> Any:
-        return _KubernetesEvaluator(ast=self.ast, activation=self.new_activation()).evaluate(
-            context
-        )
+    def evaluate(self, context: Any, meter: _Meter | None = None) -> Any:
+        evaluator = _KubernetesEvaluator(self.ast, activation=self.new_activation(), meter=meter)
+        token = _METER.set(meter)
+        try:
+            return evaluator.evaluate(context)
+        finally:
+            _METER.reset(token)
 
 
 @lru_cache(maxsize=1)
@@ -753,19 +1577,24 @@ _CEL_TYPES = (
 )
 
 
-def evaluate(program: Program, activation: Mapping[str, Any]) -> Any:
+def evaluate(
+    program: Program, activation: Mapping[str, Any], budget: Budget | None = DEFAULT_BUDGET
+) -> Any:
     """Evaluate ``program`` with the variables of ``activation`` and return the CEL value.
 
     Plain JSON values in ``activation`` are converted with :func:`to_cel` (without a schema);
     values converted already (by :class:`CelView`) are used as they are. Raises
-    :class:`CelEvalError` when the evaluation fails; never raises anything else.
+    :class:`CelEvalError` when the evaluation fails or runs out of ``budget`` (``None``: no
+    limit); never raises anything else.
     """
     bound = {
         name: value if value is None or isinstance(value, _CEL_TYPES) else to_cel(value)
         for name, value in activation.items()
     }
     try:
-        result = program.runner.evaluate(bound)
+        result = program.runner.evaluate(bound, None if budget is None else _Meter(budget))
+    except _BudgetExceeded as exc:
+        raise CelEvalError(str(exc), budget=True) from None
     except _UnsupportedFunction as exc:
         raise CelEvalError(_describe(exc), unsupported=True) from None
     except CELEvalError as exc:
@@ -779,10 +1608,12 @@ def evaluate(program: Program, activation: Mapping[str, Any]) -> Any:
     return result
 
 
-def evaluate_bool(program: Program, activation: Mapping[str, Any]) -> bool:
+def evaluate_bool(
+    program: Program, activation: Mapping[str, Any], budget: Budget | None = DEFAULT_BUDGET
+) -> bool:
     """Evaluate a validation rule: ``True``/``False``, or :class:`CelEvalError` (also when the
     result is not a bool, which the API server refuses when it compiles the rule)."""
-    result = evaluate(program, activation)
+    result = evaluate(program, activation, budget)
     if not isinstance(result, celtypes.BoolType):
         raise CelEvalError(f"rule evaluated to {_type_name(result)}, not bool")
     return bool(result)

@@ -39,6 +39,8 @@ class RunConfig:
     max_bytes: int = 5 * 1024 * 1024
     respect_gitignore: bool = True
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
+    rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
+    extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
 
 
 @dataclass
@@ -75,6 +77,10 @@ class Linter:
         _load_checks()
         self.config = config
         self.registry = registry or builtin_registry()
+        if config.rule_dirs:  # user rules next to the built-in ones (see user_rules.py)
+            from .user_rules import registry_with_user_rules
+
+            self.registry = registry_with_user_rules(self.registry, config.rule_dirs)
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
         functions: dict[int, Any] = {}
@@ -82,14 +88,34 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 functions[id(fn)] = fn
         self.checks = sorted(functions.values(), key=lambda fn: fn.rule_ids)
+        self._add_descriptor_and_crd_checks(config)
         repo_functions: dict[int, Any] = {}
         for rid, fn in REPO_CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is only kept when a repository check will read it.
-        self.index: RepoIndex | None = RepoIndex() if self.repo_checks else None
+        # The index is kept when a repository check will read it, or when FL105 findings may
+        # have to be withdrawn because a parent Kustomization's patches supply the field.
+        keep_index = bool(self.repo_checks) or "FL105" in self.enabled
+        self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
+
+    def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
+        """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
+        descriptors without a Python function (user rules, checks/user_cel.py), and the schema
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
+        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        from .checks.extra_crds import ExtraCrdCheck
+        from .checks.user_cel import CelRuleCheck
+        from .extra_crds import CrdCatalog
+
+        known = self.enabled & set(self.registry.rules)
+        self.crd_catalog = CrdCatalog()
+        if config.extra_crds:
+            self.crd_catalog.load_paths(config.extra_crds)
+        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
+        self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
     # -- findings -------------------------------------------------------------------------
 
@@ -335,6 +361,12 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                     for path, role in file_roles(src.display, doc.data).items():
                         roles.setdefault(path, role)
 
+    # CustomResourceDefinitions in the repository next: custom resources of those kinds are
+    # validated too, wherever they come in the file order (see extra_crds.py).
+    if linter.crd_check is not None:
+        patches = {path for path, role in roles.items() if role == PATCH}
+        linter.crd_catalog.scan_repository(sources, patches, config.max_bytes, config.stdin_text)
+
     for src in sources:
         files += 1
         text = texts_by_path.pop(src.display, None) or read_source(
@@ -371,6 +403,10 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 if text is not None:
                     texts[finding.path] = text
 
+    if linter.index is not None and "FL105" in linter.enabled:
+        from .parent_patches import retract_parent_supplied
+
+        findings = retract_parent_supplied(findings, linter.index, linter.ctx)
     findings.sort(key=Finding.sort_key)
     return RunResult(
         root=root,

@@ -55,6 +55,7 @@ from .graph import EntryKey, Instance, RepoGraph, entry_key, repo_graph
 from .index import IndexEntry, RepoIndex
 from .load import load_text
 from .model import Finding
+from .regex import Pattern, compile_pattern
 
 __all__ = [
     "ParentPatch",
@@ -64,6 +65,7 @@ __all__ = [
     "apply_json6902",
     "apply_patch",
     "apply_strategic",
+    "kustomization_instance",
     "parse_patches",
     "patched_objects",
     "retract_parent_supplied",
@@ -83,6 +85,14 @@ _TRANSFORMING_FIELDS = (
     "helmCharts",
     "transformers",
     "vars",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "labels",
+    "commonLabels",
+    "commonAnnotations",
+    "images",
+    "replicas",
 )
 _LABEL_FIELDS = ("labels", "commonLabels", "commonAnnotations")
 
@@ -176,13 +186,25 @@ def parse_label_selector(text: str) -> tuple[_Requirement, ...]:
     return tuple(requirements)
 
 
-def _anchored(pattern: str) -> re.Pattern[str]:
-    """kustomize anchors target patterns (``^(?:p)$``); Go's RE2 syntax is close enough to
-    Python's for the patterns selectors use (names, ``.*``, alternations)."""
+def _anchored(pattern: str) -> Pattern:
+    """kustomize anchors target patterns (``^(?:p)$``) and compiles them with Go's RE2."""
     try:
-        return re.compile(f"(?:{pattern})", re.DOTALL)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression `{pattern}`: {exc}") from None
+        return compile_pattern(f"^(?:{pattern})$")
+    except ValueError:
+        try:
+            compile_pattern(pattern)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        raise
+
+
+class SelectorError(ValueError):
+    """A ``target`` field kustomize cannot use; ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -196,29 +218,37 @@ class Selector:
     namespace: str | None = None
     labels: tuple[_Requirement, ...] | None = None
     annotations: tuple[_Requirement, ...] | None = None
-    _compiled: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False)
+    _compiled: dict[str, Pattern] = field(default_factory=dict, compare=False)
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Selector:
         """Raises ValueError for a bad regular expression or selector."""
         values = {k: _str(raw.get(k)) for k in ("group", "version", "kind", "name", "namespace")}
-        compiled = {k: _anchored(v) for k, v in values.items() if v}
+        compiled = {}
+        for key, value in values.items():
+            if value:
+                try:
+                    compiled[key] = _anchored(value)
+                except ValueError as exc:
+                    raise SelectorError(key, str(exc)) from None
         labels = raw.get("labelSelector")
         annotations = raw.get("annotationSelector")
+        parsed: dict[str, tuple[_Requirement, ...] | None] = {}
+        for key, text in (("labelSelector", labels), ("annotationSelector", annotations)):
+            try:
+                parsed[key] = parse_label_selector(text) if isinstance(text, str) and text else None
+            except ValueError as exc:
+                raise SelectorError(key, str(exc)) from None
         return cls(
             **values,
-            labels=parse_label_selector(labels) if isinstance(labels, str) and labels else None,
-            annotations=(
-                parse_label_selector(annotations)
-                if isinstance(annotations, str) and annotations
-                else None
-            ),
+            labels=parsed["labelSelector"],
+            annotations=parsed["annotationSelector"],
             _compiled=compiled,
         )
 
     def _match(self, key: str, value: str) -> bool:
         pattern = self._compiled.get(key)
-        return pattern is None or pattern.fullmatch(value) is not None
+        return pattern is None or pattern.search(value)
 
     def describe(self) -> str:
         parts = [
@@ -377,8 +407,10 @@ def parse_patch(raw: Any, index: int) -> ParentPatch | None:
     if isinstance(target, dict):
         try:
             patch.target = Selector.parse(target)
-        except ValueError as exc:
-            patch.error = PatchError(f"`target`: {exc}", f"{pointer}/target")
+        except SelectorError as exc:
+            patch.error = PatchError(
+                f"`target.{exc.field}`: {exc.message}", f"{pointer}/target/{exc.field}"
+            )
             return patch
     text_pointer = f"{pointer}/patch"
     loaded = load_text(text)
@@ -551,7 +583,7 @@ def _parent(doc: Any, pointer: str) -> tuple[Any, str]:
         elif isinstance(node, list):
             node = node[_index(node, token, allow_end=False)]
         else:
-            raise _OpError(f"`{pointer}` does not exist in the object")
+            raise _OpError("its parent does not exist in the object")
     return node, tokens[-1]
 
 
@@ -563,7 +595,7 @@ def _get(doc: Any, pointer: str) -> Any:
         elif isinstance(node, list):
             node = node[_index(node, token, allow_end=False)]
         else:
-            raise _OpError(f"`{pointer}` does not exist in the object")
+            raise _OpError("it does not exist in the object")
     return node
 
 
@@ -574,18 +606,18 @@ def _add(doc: Any, pointer: str, value: Any) -> None:
     elif isinstance(parent, list):
         parent.insert(_index(parent, last, allow_end=True), value)
     else:
-        raise _OpError(f"the parent of `{pointer}` is not an object or array")
+        raise _OpError("its parent is neither a mapping nor a list")
 
 
 def _remove(doc: Any, pointer: str) -> Any:
     parent, last = _parent(doc, pointer)
     if isinstance(parent, dict):
         if last not in parent:
-            raise _OpError(f"`{pointer}` does not exist in the object")
+            raise _OpError("it does not exist in the object")
         return parent.pop(last)
     if isinstance(parent, list):
         return parent.pop(_index(parent, last, allow_end=False))
-    raise _OpError(f"`{pointer}` does not exist in the object")
+    raise _OpError("it does not exist in the object")
 
 
 def apply_json6902(base: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
@@ -610,9 +642,9 @@ def apply_json6902(base: dict[str, Any], operations: list[dict[str, Any]]) -> di
             elif name == "copy":
                 _add(doc, path, copy.deepcopy(_get(doc, op.get("from", ""))))
             elif name == "test" and _get(doc, path) != op.get("value"):
-                raise _OpError(f"`{path}` does not have the tested value")
+                raise _OpError("the object has another value there")
         except _OpError as exc:
-            raise ValueError(f"`{name}` of `{path}`: {exc}", i) from None
+            raise ValueError(f"`{name}` of `{path or '/'}`: {exc}", i) from None
     return doc
 
 
@@ -678,11 +710,10 @@ class PatchedObjects:
         self._busy.add(key)
         try:
             data = ks.data
-            for inst in self.graph.instances(ks):
-                if inst.applier is not None:
-                    deployed = self.deployed(inst)
-                    data = deployed if isinstance(deployed, dict) else ks.data
-                    break
+            inst = kustomization_instance(self.graph, ks)
+            if inst.applier is not None:
+                deployed = self.deployed(inst)
+                data = deployed if isinstance(deployed, dict) else ks.data
         finally:
             self._busy.discard(key)
         self._ks[key] = data
@@ -730,6 +761,17 @@ def patched_objects(graph: RepoGraph) -> PatchedObjects:
         return cached
     made = vars(graph)["_patched_objects"] = PatchedObjects(graph)
     return made
+
+
+def kustomization_instance(graph: RepoGraph, ks: IndexEntry) -> Instance:
+    """The instance that stands for the Kustomization object in the cluster: the first build
+    of a *parent* that applies it (its namespace, and the variables resolving placeholders in
+    its manifest), else the manifest as written. A Kustomization whose own ``spec.path`` holds
+    its manifest applies itself; that copy is not the one that runs."""
+    for inst in graph.instances(ks):
+        if inst.applier is not None and entry_key(inst.applier) != entry_key(ks):
+            return inst
+    return Instance(ks, ks.namespace, None, ks.path)
 
 
 def build_is_complete(graph: RepoGraph, ks: IndexEntry) -> bool:

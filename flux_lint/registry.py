@@ -151,6 +151,11 @@ class Registry:
     def __iter__(self):
         return iter(sorted(self.rules.values(), key=lambda r: r.id))
 
+    def extended(self, rules: Iterable[Rule]) -> Registry:
+        """A new registry with this one's rules and ``rules`` (a run's user rules next to the
+        built-in ones); this one, possibly the cached built-in registry, is left unchanged."""
+        return Registry([*self.rules.values(), *rules])
+
     def __len__(self) -> int:
         return len(self.rules)
 
@@ -165,15 +170,15 @@ class Registry:
         return rule
 
     def expand(self, selector: str) -> set[str]:
-        """Rule ids a selector names: an id, a name, an id prefix (``FL1``, ``FL``) or ``ALL``.
-        Raises ``KeyError`` when it names nothing."""
+        """Rule ids a selector names: an id, a name, an id prefix (``FL1``, ``FL``, or a user
+        rule prefix such as ``ACME``) or ``ALL``. Raises ``KeyError`` when it names nothing."""
         sel = selector.strip()
         if sel.upper() == "ALL":
             return set(self.rules)
         rule = self.get(sel)
         if rule:
             return {rule.id}
-        if re.fullmatch(r"(?i)FL\d{0,2}", sel):
+        if re.fullmatch(r"(?i)FL\d{0,2}|[A-Z]+\d*", sel):
             ids = {rid for rid in self.rules if rid.startswith(sel.upper())}
             if ids:
                 return ids

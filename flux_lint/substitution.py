@@ -600,15 +600,17 @@ def _to_substr(s: str, *args: str) -> str:
 
 
 def _glob(pattern: str) -> re.Pattern[str] | None:
-    """Go ``path.Match`` as a regular expression (None: a malformed pattern)."""
+    """envsubst's ``path.Match`` as a regular expression (None: a malformed pattern). The
+    fork's ``*`` and ``?`` also match ``/`` (``${f##*/}`` of ``path/to/file`` is ``file``, as in
+    a shell), unlike Go's ``path.Match``."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "*":
-            out.append("[^/]*")
+            out.append(".*")
         elif c == "?":
-            out.append("[^/]")
+            out.append(".")
         elif c == "\\":
             i += 1
             if i >= len(pattern):
@@ -645,10 +647,6 @@ def _trim_prefix(s: str, pattern: str, longest: bool) -> str:
     return s
 
 
-def _reverse_glob(pattern: str) -> str:
-    return pattern[::-1]
-
-
 def _apply(op: str, value: str, args: list[str]) -> str:
     """funcs.go's function for ``op`` applied to ``value``."""
     if op == ",":
@@ -666,7 +664,9 @@ def _apply(op: str, value: str, args: list[str]) -> str:
     if op in ("%", "%%"):
         if not args:
             return value
-        return _trim_prefix(value[::-1], _reverse_glob(args[0]), op == "%%")[::-1]
+        # funcs.go reverses the value *and the pattern* and trims a prefix: ``%`` with a
+        # pattern like ``.*`` behaves as ``*.`` on the reversed text, exactly as upstream.
+        return _trim_prefix(value[::-1], args[0][::-1], op == "%%")[::-1]
     if op == ":":
         return _to_substr(value, *args)
     if op in ("/", "//"):
@@ -738,25 +738,25 @@ def _escape(token: str | int) -> str:
 
 
 def string_sites(data: Any, pointer: str = "") -> Iterator[Site]:
-    """Every string value and mapping key below ``data`` that holds a ``$``: substitution runs
-    over the serialised object, keys included."""
-    stack: list[tuple[str, Any]] = [(pointer, data)]
+    """Every string value and mapping key below ``data`` that holds a ``$``, in document order
+    (a key before its value): substitution runs over the serialised object, keys included."""
+    stack: list[tuple[str, Any, bool]] = [(pointer, data, False)]
     while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
+        where, value, is_key = stack.pop()
+        if is_key:
+            yield Site(where, value, key=True)
+        elif isinstance(value, str):
             if "$" in value:
                 yield Site(where, value)
         elif isinstance(value, dict):
-            items = list(value.items())
-            for key, sub in reversed(items):
+            for key, sub in reversed(list(value.items())):
                 child = f"{where}/{_escape(key)}"
-                stack.append((child, sub))
-            for key, _ in items:
+                stack.append((child, sub, False))
                 if isinstance(key, str) and "$" in key:
-                    yield Site(f"{where}/{_escape(key)}", key, key=True)
+                    stack.append((child, key, True))
         elif isinstance(value, list):
             for i in range(len(value) - 1, -1, -1):
-                stack.append((f"{where}/{i}", value[i]))
+                stack.append((f"{where}/{i}", value[i], False))
 
 
 def is_substitution_disabled(data: Any) -> bool:
@@ -846,9 +846,8 @@ class VariableSet:
     values: dict[str, str | None] = field(default_factory=dict)
     complete: bool = True
     runs: bool | None = True
+    #: The sources that could not be read, for messages ("ConfigMap `ns/name`").
     unknown_sources: list[str] = field(default_factory=list)
-    #: (pointer in the Kustomization, name) of inline ``substitute`` keys Flux rejects.
-    invalid_inline: list[tuple[str, str]] = field(default_factory=list)
 
     def closest(self, name: str) -> str | None:
         """A defined name that looks like ``name`` (a typo or a case slip), for messages."""
@@ -874,9 +873,10 @@ def retype(original: str, substituted: str) -> Any:
 
     kustomize-controller substitutes into the serialised object and parses the result again
     (``sigs.k8s.io/yaml``, YAML 1.1), so a value that the encoder writes plain changes type with
-    its content; a quoted or block value stays a string."""
-    if _NOT_PLAIN.search(original) or _NOT_PLAIN.search(substituted):
+    its content (``-1``, ``10.5``, ``yes``, ``null``); a quoted or block value stays a string."""
+    if _NOT_PLAIN.search(original):
         return substituted
     from .load import resolve_plain
 
-    return resolve_plain(substituted)
+    value = resolve_plain(substituted)
+    return substituted if isinstance(value, str) else value

@@ -86,13 +86,13 @@ def test_compile_reports_the_variables_an_expression_reads():
 
 
 def test_kubernetes_library_functions_compile_but_are_unsupported():
-    program = cel.compile_expression("isURL(self.u) && url(self.u).getHost() == 'x'", ["self"])
-    assert program.unsupported >= {"isURL", "url", "getHost"}
+    program = cel.compile_expression("isSemver(self.u) && semver(self.u).major() == 1", ["self"])
+    assert program.unsupported >= {"isSemver", "semver", "major"}
     with pytest.raises(CelEvalError) as info:
         cel.evaluate(program, {"self": {"u": "https://x"}})
     assert info.value.unsupported
     # An unsupported function on a branch that does not matter does not matter.
-    assert run("true || url(self.u) == 'x'", {"u": "x"}) is True
+    assert run("true || semver(self.u) == 'x'", {"u": "x"}) is True
 
 
 def test_namespaced_library_calls_compile():

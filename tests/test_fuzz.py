@@ -21,7 +21,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import celpy  # noqa: F401  (raises the recursion limit on import: do it before hypothesis runs)
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,6 +47,14 @@ def linter() -> Linter:
     if _LINTER is None:
         _LINTER = Linter(RunConfig())
     return _LINTER
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_linter() -> None:
+    """Build the linter and its CEL environment before any example runs: celpy raises the
+    interpreter's recursion limit when its environment is created, and hypothesis warns when
+    that happens in the middle of a test."""
+    linter().lint_text("warm.yaml", FALLBACK[0])
 
 
 def _snippets() -> list[str]:

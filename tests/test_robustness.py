@@ -454,6 +454,112 @@ def test_file_without_permission(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="`--output` goes through fsio.write_text_atomic (temporary file + os.replace), which "
+    "replaces whatever the path is: a symlink becomes a regular file and its target is never "
+    "written, and as root `-o /dev/null` or `-o /dev/stdout` replaces the device node or link "
+    "in /dev itself; only a regular file (or a missing path) should be replaced atomically, "
+    "anything else opened and written in place",
+)
+def test_output_through_a_symlink_writes_the_target(tmp_path: Path) -> None:
+    from flux_lint.cli import main
+
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.yaml").write_text("a: 1\n", encoding="utf-8")
+    target = tmp_path / "report.json"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    with time_limit(30), pytest.raises(SystemExit):
+        main([str(tmp_path / "repo"), "--format", "json", "-o", str(link)])
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8").startswith("{")
+
+
+# --------------------------------------------------------------------------------------------
+# Repository structure: ignore files and kustomization graphs written to hurt.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Hang,
+    reason="discover compiles gitignore globs to backtracking `re` patterns, so `*a*a*...*b` "
+    "against a long name takes exponential time (git's wildmatch is no better, but a linter run "
+    "in CI on a pull request must not hang on it); compiling the same translation with RE2 "
+    "(a dependency already; needs the `(?!/)` lookaheads rewritten as plain classes) or "
+    "memoising the matcher makes it linear",
+)
+def test_gitignore_glob_cannot_stall_discovery(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("*a" * 12 + "*b\n", encoding="utf-8")
+    (tmp_path / ("a" * 60 + ".yaml")).write_text("a: 1\n", encoding="utf-8")
+    checked_run(RunConfig(paths=[str(tmp_path)]), {}, 2)
+
+
+FLUX_KUSTOMIZATION = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./k0
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def _kustomization(folder: Path, resources: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"  - {r}\n" for r in resources)
+    (folder / "kustomization.yaml").write_text(
+        f"resources:\n{body}" if resources else "resources: []\n", encoding="utf-8"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="graph.RepoGraph._expand recurses through kustomization includes (3 frames per "
+    "level), so a chain ~830 levels deep raises RecursionError and every graph-based repository "
+    "check (FL406...FL510) becomes an FL009 internal error; expand with an explicit stack, or "
+    "stop at a fixed include depth and report it like the loader's other limits",
+)
+def test_deep_kustomization_chain_is_not_an_internal_error(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ks.yaml").write_text(FLUX_KUSTOMIZATION, encoding="utf-8")
+    depth = 1_000
+    for i in range(depth):
+        _kustomization(tmp_path / f"k{i}", [f"../k{i + 1}"])
+    _kustomization(tmp_path / f"k{depth}", [])
+    checked_run(RunConfig(paths=[str(tmp_path)]), {}, 30)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Hang,
+    reason="graph.RepoGraph._expand re-expands a kustomization every time it is reached, so "
+    "N levels of diamonds (k_i includes a_i and b_i, both include k_i+1) cost 2^N expansions "
+    "(14 levels: ~3 s, 18: ~40 s); memoise the expansion per (kustomization, namespace, "
+    "prefix, suffix) within a build, or stop at one already emitted and report the duplicate",
+)
+def test_kustomization_diamonds_take_linear_time(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ks.yaml").write_text(FLUX_KUSTOMIZATION, encoding="utf-8")
+    depth = 22
+    for i in range(depth):
+        _kustomization(tmp_path / f"k{i}", [f"../a{i}", f"../b{i}"])
+        _kustomization(tmp_path / f"a{i}", [f"../k{i + 1}"])
+        _kustomization(tmp_path / f"b{i}", [f"../k{i + 1}"])
+    _kustomization(tmp_path / f"k{depth}", [])
+    checked_run(RunConfig(paths=[str(tmp_path)]), {}, 3)
+
+
 # --------------------------------------------------------------------------------------------
 # Text that cannot come from a file but can reach the public API.
 

@@ -31,12 +31,13 @@ from typing import Any
 from ..context import CheckContext
 from ..graph import Instance, RepoGraph
 from ..index import IndexEntry, RepoIndex
-from ..model import VALUE, Problem, Severity
+from ..model import KEY, VALUE, Problem, Severity
 from ..parent_patches import (
     ParentPatch,
     apply_patch,
     build_is_complete,
     is_transformed,
+    kustomization_instance,
     parse_patch,
     selects,
     target_of,
@@ -79,7 +80,7 @@ def _resolve_target(raw: Any, inst: Instance) -> Any:
 
 def _patches(graph: RepoGraph, ks: IndexEntry) -> list[ParentPatch]:
     """The patches as written in the Kustomization (targets resolved where possible)."""
-    inst = graph.instances(ks)[0]
+    inst = kustomization_instance(graph, ks)
     out = []
     for i, raw in enumerate(_list(_dict(ks.data.get("spec")).get("patches"))):
         item = _resolve_target(raw, inst)
@@ -92,7 +93,7 @@ def _patches(graph: RepoGraph, ks: IndexEntry) -> list[ParentPatch]:
 
 
 def _ks_label(graph: RepoGraph, ks: IndexEntry) -> str:
-    inst = graph.instances(ks)[0]
+    inst = kustomization_instance(graph, ks)
     return _label(inst.resolved_namespace, inst.resolved_name)
 
 
@@ -131,7 +132,8 @@ def patch_matches_nothing(
                 pointer = f"{patch.pointer}/target"
             if kinds:
                 message += f" (it applies {kinds})"
-            yield ks, Problem(message, pointer, VALUE, rule_id=RULE_NOTHING, severity=severity)
+            target = VALUE if patch.target is None else KEY
+            yield ks, Problem(message, pointer, target, rule_id=RULE_NOTHING, severity=severity)
 
 
 def _kind_names(patch: ParentPatch, instances: list[Instance]) -> str:
@@ -198,9 +200,10 @@ def _application_errors(
                     continue
                 reported.add(patch.index)
                 line = patch.op_lines[op_index] if op_index < len(patch.op_lines) else None
+                where = f" ({inst.entry.path})" if inst.entry.path != ks.path else ""
                 text = (
-                    f"operation {op_index + 1} cannot apply to {_object_label(inst)} "
-                    f"({inst.entry.path}): {message}; kustomize fails the build"
+                    f"operation {op_index + 1} cannot apply to {_object_label(inst)}{where}: "
+                    f"{message}; kustomize fails the build"
                 )
                 yield (
                     ks,

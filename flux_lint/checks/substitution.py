@@ -40,7 +40,6 @@ objects that get substituted.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ from ..graph import EntryKey, Instance, RepoGraph, entry_key
 from ..index import IndexEntry, RepoIndex
 from ..model import KEY, VALUE, Problem, Severity, pointer_join, pointer_tokens
 from ..objects import is_flux_group
-from ..parent_patches import PatchedObjects, patched_objects
+from ..parent_patches import PatchedObjects, kustomization_instance, patched_objects
 from ..registry import repo_check
 from ..substitution import (
     SHELL_MISMATCH_OPS,
@@ -175,15 +174,11 @@ class _Sources:
         return found
 
 
-def _ks_instance(graph: RepoGraph, ks: IndexEntry) -> Instance:
-    return graph.instances(ks)[0]
-
-
 def variables_of(
     graph: RepoGraph, res: Resolver, patched: PatchedObjects, sources: _Sources, ks: IndexEntry
 ) -> KsVariables:
     """The variables a Flux Kustomization supplies (as deployed: parent patches applied)."""
-    inst = _ks_instance(graph, ks)
+    inst = kustomization_instance(graph, ks)
     namespace = inst.resolved_namespace
     data = patched.kustomization(ks)
     post = _dict(data.get("spec")).get("postBuild")
@@ -289,6 +284,10 @@ class Analysis:
         self.sources = _Sources(graph)
         self.scans: list[KsScan] = []
         self._parsed: dict[str, Template | SubstitutionSyntaxError] = {}
+        self._by_path: dict[str, list[IndexEntry]] = {}
+        self._sites: dict[EntryKey, list[Site]] = {}
+        for entry in graph.index.entries:
+            self._by_path.setdefault(entry.path, []).append(entry)
         for ks in graph.flux_kustomizations:
             instances = graph.applied_instances(ks)
             if not instances:
@@ -332,15 +331,21 @@ class Analysis:
             for include in self.graph.includes(kfile):
                 if include.role != "patch":
                     continue
-                for entry in self.graph.index.entries:
+                for entry in self._by_path.get(include.path, ()):
                     key = entry_key(entry)
-                    if entry.path == include.path and key not in seen:
+                    if key not in seen:
                         seen.add(key)
                         if not is_substitution_disabled(entry.data):
                             self._add_sites(scan, entry)
 
     def _add_sites(self, scan: KsScan, entry: IndexEntry) -> None:
-        for site in string_sites(entry.data):
+        key = entry_key(entry)
+        sites = self._sites.get(key)
+        if sites is None:
+            # One C-speed serialisation tells most objects apart: no `$`, nothing to walk.
+            text = json.dumps(entry.data, ensure_ascii=False, default=str)
+            sites = self._sites[key] = list(string_sites(entry.data)) if "$" in text else []
+        for site in sites:
             if site.pointer == "/sops" or site.pointer.startswith("/sops/"):
                 continue
             parsed = self.parsed(site.text)
@@ -523,14 +528,16 @@ def invalid_substituted_value(
             schema = bundle.lookup(group, version, entry.kind)
             if schema is None:
                 continue
-            data = copy.deepcopy(entry.data)
+            data: Any = entry.data
             changed: dict[str, tuple[Occurrence, str]] = {}
             for occ in occurrences:
                 assert occ.template is not None
                 result = substitute_text(occ.template, found.values)
                 if result is None:
                     continue
-                if _set(data, occ.site.pointer, retype(occ.site.text, result)):
+                updated = _with(data, occ.site.pointer, retype(occ.site.text, result))
+                if updated is not data:
+                    data = updated
                     changed[occ.site.pointer] = (occ, result)
             if not changed:
                 continue
@@ -559,26 +566,27 @@ def invalid_substituted_value(
                 yield entry, _problem(message, occ.site, first, rule_id=RULE_TYPED)
 
 
-def _set(data: Any, pointer: str, value: Any) -> bool:
+def _with(data: Any, pointer: str, value: Any) -> Any:
+    """``data`` with the value at ``pointer`` replaced, copying only the containers on the way
+    (the manifest itself is shared with every other rule and must not change); ``data``
+    unchanged when the pointer does not exist."""
     tokens = pointer_tokens(pointer)
     if not tokens:
-        return False
-    node = data
-    for token in tokens[:-1]:
-        if isinstance(node, dict):
-            node = node.get(token)
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return False
-    last = tokens[-1]
-    if isinstance(node, dict) and last in node:
-        node[last] = value
-        return True
-    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
-        node[int(last)] = value
-        return True
-    return False
+        return data
+    token = tokens[0]
+    rest = pointer[len(token.replace("~", "~0").replace("/", "~1")) + 1 :]
+    if isinstance(data, dict) and token in data:
+        child = value if not rest else _with(data[token], rest, value)
+        return data if child is data[token] else {**data, token: child}
+    if isinstance(data, list) and token.isdigit() and int(token) < len(data):
+        index = int(token)
+        child = value if not rest else _with(data[index], rest, value)
+        if child is data[index]:
+            return data
+        copied = list(data)
+        copied[index] = child
+        return copied
+    return data
 
 
 def _owner(
