@@ -125,8 +125,10 @@ def _schema(version: Mapping[str, Any], where: str) -> dict[str, Any]:
         return {}  # no schema: the API server accepts anything, and so does the validator
     try:
         schema = reduce_schema(raw, where)
-    except (BundleBuildError, AttributeError, TypeError) as exc:
-        raise _NotACrd(f"{where}: {exc}") from None
+    except BundleBuildError as exc:  # its message names the place already
+        raise _NotACrd(str(exc)) from None
+    except (AttributeError, TypeError) as exc:
+        raise _NotACrd(f"{where}: not a structural schema ({exc})") from None
     properties = schema.get("properties")
     if isinstance(properties, dict):
         properties.pop("status", None)

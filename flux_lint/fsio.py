@@ -15,7 +15,21 @@ from pathlib import Path
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace the file at ``path`` with ``data`` atomically.
+
+    Only regular files are replaced: a device, FIFO or socket (``-o /dev/null``,
+    ``-o /dev/stdout``, a named pipe) is written to in place, because renaming over it would
+    destroy the special file.
+    """
     target = Path(path)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:

@@ -74,9 +74,11 @@ def _is_executable_file(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def _in_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is an entry of ``folder`` (or below it). The entry itself is not
+    resolved: it is typically our own link, which resolves to somewhere else."""
     try:
-        Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
+        Path(os.path.realpath(path.parent)).relative_to(os.path.realpath(folder))
     except ValueError:
         return False
     return True
@@ -95,8 +97,7 @@ def _candidates() -> Iterator[Path]:
     folders: list[Path] = []
     if sys.executable:
         folders.append(Path(sys.executable).parent)
-    schemes = [sysconfig.get_default_scheme(), f"{os.name}_user"]
-    for scheme in schemes:
+    for scheme in (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user")):
         try:
             folders.append(Path(sysconfig.get_path("scripts", scheme)))
         except KeyError:  # a scheme this platform does not have
@@ -116,7 +117,7 @@ def find_executable(exclude: Path | None = None) -> Path:
     link itself, and linking it to itself would make a loop.
     """
     for candidate in _candidates():
-        if exclude is not None and _inside(candidate, exclude):
+        if exclude is not None and _in_folder(candidate, exclude):
             continue
         if _is_executable_file(candidate):
             return Path(os.path.abspath(candidate))
@@ -192,6 +193,8 @@ def install(directory: Path | None = None, *, executable: Path | None = None) ->
     target = Path(os.path.abspath(target))
     if not _is_executable_file(target):
         raise PluginError(f"{target} is not an executable file")
+    if _in_folder(target, folder):
+        raise PluginError(f"{target} is in the plugin folder {folder}; it cannot link to itself")
     for entry in _existing(folder):
         if not is_flux_lint_link(entry):
             raise PluginError(

@@ -178,7 +178,7 @@ class Registry:
         rule = self.get(sel)
         if rule:
             return {rule.id}
-        if re.fullmatch(r"(?i)FL\d{0,2}|[A-Z]+\d*", sel):
+        if re.fullmatch(r"(?i)[A-Z]+\d*", sel):
             ids = {rid for rid in self.rules if rid.startswith(sel.upper())}
             if ids:
                 return ids

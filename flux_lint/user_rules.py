@@ -193,6 +193,7 @@ class _Loader:
         self.seen_ids: dict[str, str] = {}
         self.seen_names: dict[str, str] = {}
         self.problems: list[tuple[tuple[str, int, int], str]] = []
+        self.loaded: set[Path] = set()  # a file named twice (folder and file) is read once
 
     def problem(self, source: str, line: int, column: int, message: str) -> None:
         self.problems.append(((source, line, column), f"{source}:{line}:{column}: {message}"))
@@ -215,6 +216,9 @@ class _Loader:
         return []
 
     def load_file(self, path: Path) -> None:
+        if path.resolve() in self.loaded:
+            return
+        self.loaded.add(path.resolve())
         source = path.as_posix()
         try:
             text = path.read_text(encoding="utf-8")

@@ -195,11 +195,17 @@ def test_launcher_where_links_cannot_be_made(
 def test_find_executable_skips_the_plugin_folder(
     plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A `flux-lint` found in the plugin folder (on PATH) is the link itself."""
-    in_plugins = _fake_flux_lint(plugins)
+    """A `flux-lint` found in the plugin folder (the plugin folder on PATH) is our own link:
+    linking to it would make a link to itself."""
     real = _fake_flux_lint(tmp_path / "bin")
-    monkeypatch.setattr(plugin, "_candidates", lambda: iter([in_plugins, real]))
-    assert plugin.find_executable(exclude=plugins) == real
+    link = plugin.install(executable=real)
+    other = _fake_flux_lint(tmp_path / "other" / "bin")
+    monkeypatch.setattr(plugin, "_candidates", lambda: iter([link, other]))
+    assert plugin.find_executable(exclude=plugins) == other
+    assert plugin.install() == link
+    assert Path(os.readlink(link)) == other
+    with pytest.raises(PluginError, match="cannot link to itself"):
+        plugin.install(executable=link)
 
 
 def test_errors_are_plugin_errors(
