@@ -35,6 +35,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -144,39 +145,100 @@ def _maxrss_bytes(kib_or_bytes: int) -> int:
     return kib_or_bytes if sys.platform == "darwin" else kib_or_bytes * 1024
 
 
-def sample(argv: Sequence[str], *, stdout: Path | None = None, timeout: float = 3600.0) -> Sample:
-    """Run ``argv`` once and measure exactly that child.
+GNU_TIME = "/usr/bin/time"
+TIME_FORMAT = "%U %S %M"  # user s, system s, peak RSS KiB
 
-    ``Popen`` + ``os.wait4`` instead of ``subprocess.run``: only ``wait4`` hands back the
-    resource usage of the one child it reaped.
+
+def find_gnu_time() -> str | None:
+    """``/usr/bin/time`` if it is GNU time (``-f``/``-o`` work and print what we parse).
+
+    Why it is preferred over this process's own ``os.wait4``: Linux counts a child's memory
+    before ``exec`` in its ``ru_maxrss``, and a child forked (or vforked) from this process
+    starts as big as this process is (tens of MB once a repository has been generated and
+    read), which would hide the real peak of small runs. GNU time forks from a process of a
+    few hundred kB, so its figure is the measured program's own.
     """
-    out = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise TimeoutError(f"{shlex.join(argv)} took longer than {timeout:.0f} s")
-            time.sleep(0.002)
-        elapsed = time.perf_counter() - started
-    finally:
-        if stdout is not None and not isinstance(out, int):
-            out.close()
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code  # reaped here; keep Popen from waiting again
-    cpu = usage.ru_utime + usage.ru_stime
-    return Sample(elapsed, cpu, _maxrss_bytes(usage.ru_maxrss), code)
+    if not os.access(GNU_TIME, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory(prefix="flux-lint-bench-") as temp:
+        out = Path(temp) / "time"
+        try:
+            subprocess.run(
+                [GNU_TIME, "-f", TIME_FORMAT, "-o", str(out), sys.executable, "-c", "pass"],
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            _parse_time(out.read_text(encoding="utf-8"))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+    return GNU_TIME
 
 
-def measure(argv: Sequence[str], repeat: int, **kwargs: Any) -> Measure:
-    return Measure.of([sample(argv, **kwargs) for _ in range(repeat)])
+def _parse_time(text: str) -> tuple[float, int]:
+    """(CPU seconds, peak RSS bytes) from GNU time's output; the last line is ours (a line
+    before it may say that the command exited with a non-zero status)."""
+    user, system, maxrss = text.strip().splitlines()[-1].split()
+    return float(user) + float(system), int(maxrss) * 1024
+
+
+@dataclass
+class Runner:
+    """Runs and measures child processes (``timer``: GNU time, or None for ``os.wait4``)."""
+
+    timer: str | None
+    timeout: float = 3600.0
+
+    @property
+    def method(self) -> str:
+        return "GNU time" if self.timer else "os.wait4"
+
+    def sample(self, argv: Sequence[str], *, stdout: Path | None = None) -> Sample:
+        """Run ``argv`` once and measure exactly that child.
+
+        ``Popen`` + ``os.wait4`` instead of ``subprocess.run``: only ``wait4`` hands back the
+        resource usage of the one child it reaped. The child gets its own session so that a
+        timeout kills it and anything it started.
+        """
+        stats: str | None = None
+        command = list(argv)
+        if self.timer:
+            fd, stats = tempfile.mkstemp(prefix="flux-lint-bench-", suffix=".time")
+            os.close(fd)
+            command = [self.timer, "-f", TIME_FORMAT, "-o", stats, *command]
+        out = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True
+            )
+            deadline = started + self.timeout
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.wait4(proc.pid, 0)
+                    proc.returncode = -signal.SIGKILL
+                    raise TimeoutError(f"{shlex.join(argv)} took longer than {self.timeout:.0f} s")
+                time.sleep(0.002)
+            elapsed = time.perf_counter() - started
+            code = os.waitstatus_to_exitcode(status)
+            proc.returncode = code  # reaped here; keep Popen from waiting again
+            if stats is not None:
+                cpu, rss = _parse_time(Path(stats).read_text(encoding="utf-8"))
+            else:
+                cpu, rss = usage.ru_utime + usage.ru_stime, _maxrss_bytes(usage.ru_maxrss)
+        finally:
+            if stdout is not None and not isinstance(out, int):
+                out.close()
+            if stats is not None:
+                os.unlink(stats)
+        return Sample(elapsed, cpu, rss, code)
+
+    def measure(self, argv: Sequence[str], repeat: int, *, stdout: Path | None = None) -> Measure:
+        return Measure.of([self.sample(argv, stdout=stdout) for _ in range(repeat)])
 
 
 def flux_lint_command(spec: str | None) -> list[str]:
@@ -294,50 +356,43 @@ def bench_repository(
     root: Path,
     command: list[str],
     work: Path,
+    runner: Runner,
     *,
     repeat: int,
     cache: bool,
-    timeout: float,
 ) -> Result:
     files = yaml_files(root)
     total = 0
     for path in files:  # warm the page cache: every timed run then reads from memory
         total += len(path.read_bytes())
-    listing = work / f"{label}.files"
+    slug = "".join(c if c.isalnum() else "-" for c in label)
+    listing = work / f"{slug}.files"
     listing.write_text("".join(f"{p}\n" for p in files), encoding="utf-8")
 
-    floor_out = work / f"{label}.floor.json"
-    floor = measure(
-        [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "load"],
-        repeat,
-        stdout=floor_out,
-        timeout=timeout,
+    floor_out = work / f"{slug}.floor.json"
+    floor = runner.measure(
+        [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "load"], repeat, stdout=floor_out
     )
     floor_report = json.loads(floor_out.read_text(encoding="utf-8"))
-    events = measure(
-        [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "events"], repeat, timeout=timeout
-    )
+    events = runner.measure([sys.executable, "-c", FLOOR_SCRIPT, str(listing), "events"], repeat)
 
-    report = work / f"{label}.report.json"
+    report = work / f"{slug}.report.json"
     base = [*command, str(root), "--format", "json"]
     warm: Measure | None = None
     if cache:
         cold_samples = []
         for i in range(repeat):
-            cache_dir = work / f"{label}.cache-{i}"
+            cache_dir = work / f"{slug}.cache-{i}"
             shutil.rmtree(cache_dir, ignore_errors=True)
             cold_samples.append(
-                sample([*base, "--cache-dir", str(cache_dir)], stdout=report, timeout=timeout)
+                runner.sample([*base, "--cache-dir", str(cache_dir)], stdout=report)
             )
         cold = Measure.of(cold_samples)
-        warm = measure(
-            [*base, "--cache-dir", str(work / f"{label}.cache-0")],
-            repeat,
-            stdout=report,
-            timeout=timeout,
+        warm = runner.measure(
+            [*base, "--cache-dir", str(work / f"{slug}.cache-0")], repeat, stdout=report
         )
     else:
-        cold = measure(base, repeat, stdout=report, timeout=timeout)
+        cold = runner.measure(base, repeat, stdout=report)
     documents, findings = floor_report["documents"], None
     try:
         summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
@@ -363,18 +418,18 @@ def bench_repository(
 
 
 def bench_startup(
-    command: list[str], work: Path, repeat: int, timeout: float
+    command: list[str], work: Path, runner: Runner, repeat: int
 ) -> dict[str, Measure]:
     small = work / "small" / "source.yaml"
     small.parent.mkdir(parents=True, exist_ok=True)
     small.write_text(SMALL_FILE, encoding="utf-8")
     return {
-        "flux-lint --version": measure([*command, "--version"], repeat, timeout=timeout),
-        "flux-lint one small file": measure(
-            [*command, str(small), "--format", "json"], repeat, timeout=timeout
+        "flux-lint --version": runner.measure([*command, "--version"], repeat),
+        "flux-lint one small file": runner.measure(
+            [*command, str(small), "--format", "json"], repeat
         ),
-        "python -c pass (interpreter alone)": measure(
-            [sys.executable, "-c", "pass"], repeat, timeout=timeout
+        "python -c pass (interpreter alone)": runner.measure(
+            [sys.executable, "-c", "pass"], repeat
         ),
     }
 
@@ -405,7 +460,8 @@ def table(info: dict[str, Any], startup: dict[str, Measure], results: list[Resul
         f"{info['system']}, Python {info['python']} ({info['python_implementation']}), "
         f"ruamel.yaml {info['ruamel_yaml']} (clib {info['ruamel_yaml_clib']}); "
         f"load average {_load(load[0])} before, {_load(load[1])} after; "
-        f"median of {repeat} run{'s' if repeat != 1 else ''} per cell.",
+        f"median of {repeat} run{'s' if repeat != 1 else ''} per cell; CPU time and peak RSS "
+        f"from {info.get('measured_with', '?')}.",
         "",
         "| start-up | wall | CPU | peak RSS |",
         "|---|---:|---:|---:|",
@@ -519,8 +575,10 @@ def main(argv: list[str] | None = None) -> int:
 
     command = flux_lint_command(args.flux_lint)
     cache = has_cache_option(command)
+    runner = Runner(find_gnu_time(), args.timeout)
     info = machine()
     info["loadavg_before"] = _loadavg()
+    info["measured_with"] = runner.method
     try:
         done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
         info["flux_lint"] = done.stdout.strip() or done.stderr.strip()
@@ -531,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="flux-lint-bench-") as temp:
         work = args.workdir or Path(temp)
         work.mkdir(parents=True, exist_ok=True)
-        startup = bench_startup(command, work, args.repeat, args.timeout)
+        startup = bench_startup(command, work, runner, args.repeat)
         targets: list[tuple[str, Path]] = []
         if args.path:
             targets = [(p.name or str(p), p.resolve()) for p in args.path]
@@ -550,13 +608,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measuring {label} ({root}) ...", file=sys.stderr)
             results.append(
                 bench_repository(
-                    label,
-                    root,
-                    command,
-                    work,
-                    repeat=args.repeat,
-                    cache=cache,
-                    timeout=args.timeout,
+                    label, root, command, work, runner, repeat=args.repeat, cache=cache
                 )
             )
     info["loadavg_after"] = _loadavg()

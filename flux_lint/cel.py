@@ -221,9 +221,7 @@ def _is_string(*values: Any) -> bool:
 
 def _is_int(*values: Any) -> bool:
     """CEL ints (cel-python's ``BoolType`` is an ``int`` subclass, so it is excluded)."""
-    return all(
-        isinstance(v, int) and not isinstance(v, (bool, celtypes.BoolType)) for v in values
-    )
+    return all(isinstance(v, int) and not isinstance(v, (bool, celtypes.BoolType)) for v in values)
 
 
 @extension("size")
@@ -1263,28 +1261,31 @@ class _KubernetesEvaluator(Evaluator):
             self.level -= 1
 
     def conditionalor(self, tree: lark.Tree) -> Any:
-        return self._logical(tree, "_||_", absorbing=True)
+        return self._logical(tree, absorbing=True)
 
     def conditionaland(self, tree: lark.Tree) -> Any:
-        return self._logical(tree, "_&&_", absorbing=False)
+        return self._logical(tree, absorbing=False)
 
-    def _logical(self, tree: lark.Tree, name: str, *, absorbing: bool) -> Any:
-        """``||`` and ``&&`` that skip the right operand when the left one decides, as cel-go
-        does; cel-python evaluates both, which costs time and budget for nothing (an error on
-        the left still needs the right operand: ``error || true`` is ``true``)."""
+    def _logical(self, tree: lark.Tree, *, absorbing: bool) -> Any:
+        """``||`` and ``&&`` as cel-go evaluates them: the right operand is skipped when the
+        left one decides (cel-python evaluates both, which costs time and budget for nothing);
+        an absorbing value on either side wins over an error on the other (``error || true``
+        is ``true``); otherwise the first error is the result."""
         if len(tree.children) != 2:
             return self.visit_children(tree)[0]
         left = self.visit(tree.children[0])
         if isinstance(left, celtypes.BoolType) and bool(left) is absorbing:
             return left
         right = self.visit(tree.children[1])
-        try:
-            return self.activation.resolve_function(name)(left, right)
-        except TypeError as exc:
-            message = (
-                f"found no matching overload for {name} applied to '({type(left)}, {type(right)})'"
-            )
-            return CELEvalError(message, exc.__class__, exc.args, tree=tree)
+        if isinstance(right, celtypes.BoolType) and bool(right) is absorbing:
+            return right
+        for side in (left, right):
+            if isinstance(side, CELEvalError):
+                return side
+        if isinstance(left, celtypes.BoolType) and isinstance(right, celtypes.BoolType):
+            return celtypes.BoolType(not absorbing)
+        operator = "||" if absorbing else "&&"
+        return _error(f"no such overload: {_type_name(left)} {operator} {_type_name(right)}")
 
     def addition(self, tree: lark.Tree) -> Any:
         """``+``, refusing strings, bytes and lists beyond the size limit (nested macros can

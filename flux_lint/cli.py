@@ -73,9 +73,8 @@ def cli() -> None:
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
-    default="error",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    default=None,
+    help="Lowest severity that makes the exit code 1.  [default: error]",
 )
 @click.option(
     "--select",
@@ -86,9 +85,8 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
 @click.option(
     "--flux-version",
-    default="2.9",
-    show_default=True,
-    help="The Flux version the repository must work with.",
+    default=None,
+    help="The Flux version the repository must work with.  [default: 2.9]",
 )
 @click.option(
     "--from",
@@ -104,11 +102,49 @@ def cli() -> None:
     help="Skip paths matching this gitignore-style pattern (repeatable).",
 )
 @click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    help="Read the configuration from FILE instead of the nearest .flux-lint.yaml, "
+    ".flux-lint.yml or pyproject.toml [tool.flux-lint].",
+)
+@click.option("--no-config", is_flag=True, help="Ignore every configuration file.")
+@click.option(
+    "--baseline",
+    metavar="FILE",
+    help="Do not report the findings recorded in FILE (see --write-baseline).",
+)
+@click.option(
+    "--write-baseline",
+    metavar="FILE",
+    help="Record the current findings in FILE; later runs with --baseline FILE report only "
+    "new ones.",
+)
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Also load user rule descriptors from this file or folder (repeatable).",
+)
+@click.option(
+    "--crds",
+    "crd_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Also validate custom resources against the CRDs in this file or folder (repeatable).",
+)
+@click.option(
     "--color/--no-color", default=None, help="Colour the text output (default: on a TTY)."
 )
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("--show-source", is_flag=True, help="Show the offending line under each finding.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option(
+    "--no-progress",
+    is_flag=True,
+    help="Never draw the progress bar (it is only drawn on a terminal, outside CI).",
+)
 @click.option(
     "--max-file-size",
     type=click.IntRange(min=1),
@@ -134,16 +170,23 @@ def check_command(
     paths: tuple[str, ...],
     fmt: str,
     output: str | None,
-    fail_on: str,
+    fail_on: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
-    flux_version: str,
+    flux_version: str | None,
     from_version: str | None,
     exclude: tuple[str, ...],
+    config_file: str | None,
+    no_config: bool,
+    baseline: str | None,
+    write_baseline: str | None,
+    rule_paths: tuple[str, ...],
+    crd_paths: tuple[str, ...],
     color: bool | None,
     statistics: bool,
     show_source: bool,
     quiet: bool,
+    no_progress: bool,
     max_file_size: int,
     fix: bool,
     unsafe_fixes: bool,
@@ -152,9 +195,14 @@ def check_command(
 ) -> None:
     """Lint the manifests under PATHS (default: the current folder; `-` reads stdin).
 
-    With `--fix`, fixed files are written back and the report shows what is left; fixed
-    standard input goes to stdout, and the report to stderr (or `--output`).
+    Settings come from the nearest .flux-lint.yaml (or pyproject.toml [tool.flux-lint]) up to
+    the repository root; flags win over it. With `--fix`, fixed files are written back and
+    the report shows what is left; fixed standard input goes to stdout, and the report to
+    stderr (or `--output`).
     """
+    from pathlib import Path
+
+    from .config import ConfigError, load_for_run
     from .engine import RunConfig, exit_code, run
     from .model import Severity
     from .registry import builtin_registry
@@ -164,37 +212,81 @@ def check_command(
         # An empty argument is almost always an unset shell variable; linting the current
         # folder instead would report on the wrong files and still look like success.
         raise UsageProblem("empty path argument (use `.` for the current folder)")
-    registry = builtin_registry()
-    target = _flux_minor(flux_version, "--flux-version")
-    if from_version and from_version.strip().lower() == "none":
+    if config_file is not None and no_config:
+        raise UsageProblem("--config and --no-config cannot be used together")
+    try:
+        settings = load_for_run(paths, config_file=config_file, no_config=no_config)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    if not quiet:
+        for note in settings.notes:
+            click.echo(f"flux-lint: note: {note}", err=True)
+
+    rule_dirs = [*settings.rules, *(Path(p) for p in rule_paths)]
+    extra_crds = [*settings.crds, *(Path(p) for p in crd_paths)]
+    registry = _registry_with_user_rules(builtin_registry(), rule_dirs)
+    rules = _rule_settings(settings, registry, _split(select), _split(ignore))
+    registry = _with_severities(registry, rules.severities)
+    enabled = rules.enabled
+
+    target = _flux_minor(flux_version or settings.flux_version or "2.9", "--flux-version")
+    exclude_all = [*settings.exclude, *exclude]
+    from_text = from_version or settings.from_version
+    if from_text and from_text.strip().lower() == "none":
         current = None
-    elif from_version:
-        current = _flux_minor(from_version, "--from")
+    elif from_text:
+        current = _flux_minor(from_text, "--from")
     else:
         from .flux_version import from_default
 
         current, note = from_default(
-            [p for p in paths if p != "-"] or ["."], target, exclude=list(exclude)
+            [p for p in paths if p != "-"] or ["."], target, exclude=exclude_all
         )
         if note and not quiet:
             click.echo(f"flux-lint: {note}", err=True)
-    enabled = _selection(registry, _split(select), _split(ignore))
+    fail_on = fail_on or settings.fail_on or "error"
+    baseline_data = _read_baseline(baseline) if baseline and not write_baseline else None
     stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     stdin_text = stdin_source.text if stdin_source is not None else None
+    bar = None if quiet or no_progress else _progress_bar()
     config = RunConfig(
         paths=list(paths) or ["."],
-        exclude=list(exclude),
+        exclude=exclude_all,
         flux_version=target,
         from_version=current,
         enabled=enabled,
         max_bytes=max_file_size,
         stdin_text=stdin_text,
+        rule_dirs=rule_dirs,
+        extra_crds=extra_crds,
+        options=settings.options(),
+        progress=bar,
     )
+    stale = 0
 
     def lint() -> Any:
-        result = run(config, registry)
+        nonlocal stale
+        from .config import apply_per_file_ignores, apply_severities
+
+        try:
+            result = run(config, registry)
+        except ValueError as exc:
+            # User rules and --crds files are read when the run starts; their errors name the
+            # file and line, like a configuration error.
+            if not _is_input_error(exc):
+                raise
+            raise UsageProblem(str(exc)) from None
+        finally:
+            if bar is not None:
+                bar.close()
         if stdin_error is not None:
             _add_stdin_error(result, registry, enabled, stdin_error)
+        apply_severities(result.findings, rules.severities)
+        apply_per_file_ignores(settings, registry, result.findings)
+        if baseline_data is not None:
+            from .baseline import apply as apply_baseline
+
+            stale = apply_baseline(result.findings, baseline_data)
         return result
 
     result = lint()
@@ -224,6 +316,26 @@ def check_command(
             # other findings. Only runs that changed something pay for it.
             config.stdin_text = fixed_stdin
             result = lint()
+
+    baseline_note = ""
+    if write_baseline:
+        from .baseline import BaselineError
+        from .baseline import apply as apply_baseline
+        from .baseline import write as write_baseline_file
+
+        try:
+            written = write_baseline_file(write_baseline, result.findings)
+        except BaselineError as exc:
+            raise UsageProblem(str(exc)) from None
+        apply_baseline(result.findings, written)
+        baseline_note = (
+            f"Wrote {_plural(written.size, 'finding')} to the baseline {write_baseline}\n"
+        )
+    elif stale:
+        baseline_note = (
+            f"{_plural(stale, 'baseline entry', 'baseline entries')} matched nothing (the "
+            f"problems are gone): refresh it with `--write-baseline {baseline}`\n"
+        )
 
     from .output import OutputOptions, RunSummary, render
     from .output.text import statistics as statistics_table
@@ -265,6 +377,8 @@ def check_command(
         _write_report(rendered, output)
     if fixed_note and not quiet:
         click.echo(fixed_note, nl=False, err=True)
+    if baseline_note and not quiet:
+        click.echo(baseline_note, nl=False, err=True)
     if statistics:
         table = statistics_table(result.findings, registry)
         if table:
@@ -280,6 +394,75 @@ def check_command(
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
     click.get_current_context().exit(exit_code(result.findings, threshold))
+
+
+def _registry_with_user_rules(registry: Any, rule_dirs: list[Any]) -> Any:
+    """The registry a run resolves rule names against: user rules (``--rules``, config
+    ``rules``) join the built-in ones before ``--select`` and the config are read."""
+    if not rule_dirs:
+        return registry
+    from .registry import RuleError
+    from .user_rules import registry_with_user_rules
+
+    try:
+        return registry_with_user_rules(registry, rule_dirs)
+    except RuleError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _rule_settings(settings: Any, registry: Any, select: list[str], ignore: list[str]) -> Any:
+    """Enabled rules and severities: flags (unknown rules are usage errors), then the config
+    file (unknown rules are configuration errors with the file's position)."""
+    from .config import ConfigError, resolve_rules
+
+    def expand(selectors: list[str]) -> set[str]:
+        ids: set[str] = set()
+        for sel in selectors:
+            try:
+                ids |= registry.expand(sel)
+            except KeyError:
+                raise UsageProblem(f"unknown rule `{sel}` (see `flux-lint rules`)") from None
+        return ids
+
+    cli_select, cli_ignore = expand(select), expand(ignore)
+    try:
+        return resolve_rules(settings, registry, cli_select=cli_select, cli_ignore=cli_ignore)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _with_severities(registry: Any, severities: dict[str, Any]) -> Any:
+    from .config import with_severities
+
+    return with_severities(registry, severities)
+
+
+def _is_input_error(exc: ValueError) -> bool:
+    """Whether ``exc`` is a user rule or extra CRD file the run could not read (exit 2), as
+    opposed to a defect (an internal error)."""
+    from .registry import RuleError
+
+    if isinstance(exc, RuleError):
+        return True
+    extra = sys.modules.get("flux_lint.extra_crds")
+    error_type = getattr(extra, "ExtraCrdError", None)
+    return error_type is not None and isinstance(exc, error_type)
+
+
+def _read_baseline(path: str) -> Any:
+    from .baseline import BaselineError, read
+
+    try:
+        return read(path)
+    except BaselineError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _progress_bar() -> Any:
+    """A progress bar on stderr when a person is watching it, else None."""
+    from .progress import ProgressBar, wanted
+
+    return ProgressBar(sys.stderr) if wanted(sys.stderr) else None
 
 
 def _write_report(text: str, output: str | None) -> None:
@@ -300,8 +483,8 @@ def _write_report(text: str, output: str | None) -> None:
         click.echo(text, nl=not text.endswith("\n"), color=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
 def _isatty(stream: Any) -> bool:
@@ -371,20 +554,6 @@ def _add_stdin_error(result: Any, registry: Any, enabled: set[str], error: Any) 
         )
     )
     result.findings.sort(key=Finding.sort_key)
-
-
-def _selection(registry: Any, select: list[str], ignore: list[str]) -> set[str]:
-    def expand(selectors: list[str]) -> set[str]:
-        ids: set[str] = set()
-        for sel in selectors:
-            try:
-                ids |= registry.expand(sel)
-            except KeyError:
-                raise UsageProblem(f"unknown rule `{sel}` (see `flux-lint rules`)") from None
-        return ids
-
-    enabled = expand(select) if select else set(registry.rules)
-    return enabled - expand(ignore)
 
 
 @cli.command("rules")
@@ -493,6 +662,44 @@ def _stop_writing_stdout() -> None:
 #: click 8.2+ raises this for a group called without a subcommand; click 8.1 printed the help
 #: and exited 0 instead, so on 8.1 there is nothing to catch.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Run flux-lint as `flux lint`, a Flux CLI plugin."""
+
+
+_PLUGIN_DIR_HELP = "The plugin folder (default: $FLUXCD_PLUGINS, else ~/.fluxcd/plugins)."
+
+
+@plugin_group.command("install")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=_PLUGIN_DIR_HELP)
+def plugin_install_command(directory: str | None) -> None:
+    """Link flux-lint into the Flux CLI's plugin folder so that `flux lint` runs it."""
+    from pathlib import Path
+
+    from .plugin import PluginError, install
+
+    try:
+        link = install(Path(directory) if directory else None)
+    except PluginError as exc:
+        raise UsageProblem(str(exc)) from None
+    click.echo(f"installed {link}: `flux lint` runs flux-lint")
+
+
+@plugin_group.command("uninstall")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help=_PLUGIN_DIR_HELP)
+def plugin_uninstall_command(directory: str | None) -> None:
+    """Remove the link that `flux-lint plugin install` made (and nothing else)."""
+    from pathlib import Path
+
+    from .plugin import PluginError, uninstall
+
+    try:
+        link = uninstall(Path(directory) if directory else None)
+    except PluginError as exc:
+        raise UsageProblem(str(exc)) from None
+    click.echo(f"removed {link}" if link else "no flux-lint plugin to remove")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,9 @@ LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
 DISCOVERY_RULE = "FL007"
 INTERNAL_RULE = "FL009"
+#: Findings about ``# flux-lint:`` comments (unused-suppression, unknown-rule-in-suppression),
+#: made by directives.py once every other finding exists.
+DIRECTIVE_RULES = ("FL008", "FL010")
 
 
 @dataclass
@@ -41,6 +44,9 @@ class RunConfig:
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
+    #: Called with (files done, files in the run) as the run goes, for a progress display.
+    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass
@@ -49,6 +55,8 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     documents: int = 0
     objects: int = 0
+    #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
+    directives: Any = None
 
 
 @dataclass
@@ -83,6 +91,7 @@ class Linter:
             self.registry = registry_with_user_rules(self.registry, config.rule_dirs)
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
+        self.ctx.options = dict(config.options)
         functions: dict[int, Any] = {}
         for rid, fn in CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
@@ -151,10 +160,21 @@ class Linter:
     def file_error(self, rule_id: str, path: str, message: str) -> Finding | None:
         return self._finding(rule_id, message, path, Span(1, 1, 1, 1))
 
+    def directive_finding(
+        self, rule_id: str, message: str, path: str, span: Span, document: int, fix: Fix | None
+    ) -> Finding | None:
+        """A finding about an inline suppression comment (FL008, FL010); see directives.py."""
+        problem = Problem(message, fix=fix)
+        return self._finding(rule_id, message, path, span, document=document, problem=problem)
+
     # -- one file -------------------------------------------------------------------------
 
     def lint_text(self, path: str, text: str, role: str | None = None) -> FileReport:
         report = FileReport(path)
+        if "flux-lint:" in text:  # the cheap test: only such files are scanned for directives
+            from .directives import parse as parse_directives
+
+            report.directives = parse_directives(text) or None
         loaded = load_text(text)
         report.documents = len(loaded.documents)
         for problem in loaded.problems:
@@ -333,7 +353,12 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         objects += report.objects
         if report.findings:
             texts[report.path] = text
+        if report.directives is not None:
+            # Kept for the suppression pass, and the text for FL008's fix and --show-source.
+            directives[report.path] = report.directives
+            texts[report.path] = text
 
+    directives: dict[str, Any] = {}
     paths = [p for p in config.paths if p != "-"]
     root = Path.cwd()
     sources: list[Any] = []
@@ -367,7 +392,10 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         patches = {path for path, role in roles.items() if role == PATCH}
         linter.crd_catalog.scan_repository(sources, patches, config.max_bytes, config.stdin_text)
 
+    total = len(sources) + int("-" in config.paths and config.stdin_text is not None)
     for src in sources:
+        if config.progress is not None:
+            config.progress(files, total)
         files += 1
         text = texts_by_path.pop(src.display, None) or read_source(
             src.path, src.display, max_bytes=config.max_bytes
@@ -382,6 +410,8 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     if "-" in config.paths and config.stdin_text is not None:
         files += 1
         collect(linter.lint_text("-", config.stdin_text), config.stdin_text)
+    if config.progress is not None:
+        config.progress(files, total)
 
     if linter.repo_checks:
         by_display = {src.display: src for src in sources}
@@ -407,6 +437,14 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         from .parent_patches import retract_parent_supplied
 
         findings = retract_parent_supplied(findings, linter.index, linter.ctx)
+    if directives:  # inline suppressions, once every finding (file and repository) exists
+        from .directives import apply as apply_directives
+
+        findings.extend(
+            apply_directives(
+                findings, directives, linter.registry, linter.enabled, linter.directive_finding
+            )
+        )
     findings.sort(key=Finding.sort_key)
     return RunResult(
         root=root,

@@ -34,6 +34,7 @@ def _module(name: str) -> ModuleType:
 
 
 generate = _module("generate")
+bench = _module("run")
 
 
 def _digest(texts: dict[str, str]) -> str:
@@ -136,3 +137,17 @@ def test_run_script_on_a_tiny_repository(tmp_path: Path) -> None:
     assert repo["floor_failed_files"] == 0
     assert repo["cold"]["seconds"] > 0 and repo["cold"]["rss"] > 0
     assert data["machine"]["cores"] >= 1 and data["machine"]["python"]
+
+
+@pytest.mark.parametrize("timer", ["wait4", "gnu-time"])
+def test_runner_measures_one_child(timer: str) -> None:
+    chosen = None if timer == "wait4" else bench.find_gnu_time()
+    if timer == "gnu-time" and chosen is None:
+        pytest.skip("no GNU time")
+    runner = bench.Runner(chosen, timeout=30)
+    done = runner.sample([sys.executable, "-c", "import sys; sys.exit(3)"])
+    assert done.code == 3 and done.rss > 1_000_000 and done.seconds > 0
+    with pytest.raises(TimeoutError):
+        bench.Runner(chosen, timeout=0.3).sample(
+            [sys.executable, "-c", "import time; time.sleep(30)"]
+        )

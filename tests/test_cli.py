@@ -8,6 +8,7 @@ click's runner or ``main()`` in-process to keep the suite fast.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -113,8 +114,10 @@ ALERT_DEPRECATED = (
 )
 UNSAFE_HINT = "1 fixable with `--unsafe-fixes`\n"
 BOTH_HINTS = "1 fixable with `--fix` (1 more with `--unsafe-fixes`)\n"
-ONE_ERROR_ONE_WARNING = "Found 2 problems (1 error, 1 warning) in 2 files\n" + UNSAFE_HINT
-ONE_WARNING = "Found 1 problem (1 warning) in 1 file\n" + UNSAFE_HINT
+ONE_ERROR_ONE_WARNING = (
+    "Found 2 problems (1 error, 1 warning) in 2 files\nBy rule: FL101, FL401\n" + UNSAFE_HINT
+)
+ONE_WARNING = "Found 1 problem (1 warning) in 1 file\nBy rule: FL401\n" + UNSAFE_HINT
 
 
 @dataclass
@@ -196,6 +199,25 @@ def assert_one_error_line(run: Run, starts: str = "flux-lint: error: ") -> str:
     return lines[0]
 
 
+def error_line(*args: str, cwd: Path) -> str:
+    """``main(args)`` in-process in ``cwd``: the one error line of a usage or configuration
+    error (exit 2, nothing on stdout)."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            pytest.raises(SystemExit) as exited,
+        ):
+            main(list(args))
+    finally:
+        os.chdir(previous)
+    code = exited.value.code if isinstance(exited.value.code, int) else 1
+    return assert_one_error_line(Run(code, out.getvalue(), err.getvalue()))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with one error (FL101) and one warning (FL401)."""
@@ -234,7 +256,9 @@ def test_explicit_files_and_folders(repo: Path) -> None:
     run = flux_lint("other", "apps/release.yaml", cwd=repo)
     assert run.code == 1
     assert run.stdout == f"apps/{FL401_LINE}\nother/{ALERT_REMOVED}"
-    assert run.stderr == "Found 2 problems (1 error, 1 warning) in 2 files\n" + BOTH_HINTS
+    assert run.stderr == (
+        "Found 2 problems (1 error, 1 warning) in 2 files\nBy rule: FL301, FL401\n" + BOTH_HINTS
+    )
 
     only_file = invoke("apps/git.yaml", cwd=repo)
     assert (only_file.code, only_file.stdout) == (1, FL101_LINE + "\n")
@@ -255,7 +279,9 @@ def test_stdin_together_with_files(warn_repo: Path) -> None:
         "Flux 2.9; use `notification.toolkit.fluxcd.io/v1beta3` (removed-api-version)",
         FL401_LINE,
     ]
-    assert run.stderr == "Found 2 problems (1 error, 1 warning) in 2 files\n" + BOTH_HINTS
+    assert run.stderr == (
+        "Found 2 problems (1 error, 1 warning) in 2 files\nBy rule: FL301, FL401\n" + BOTH_HINTS
+    )
 
 
 def test_stdin_keeps_crlf_and_reports_bad_bytes(tmp_path: Path) -> None:
@@ -276,7 +302,7 @@ def test_stdin_keeps_crlf_and_reports_bad_bytes(tmp_path: Path) -> None:
     assert bad.stdout == (
         "-:1:4: FL004 [error] invalid UTF-8: byte 0xff at offset 3 (line 1, column 4) (not-text)\n"
     )
-    assert bad.stderr == "Found 1 problem (1 error) in 1 file\n"
+    assert bad.stderr == "Found 1 problem (1 error) in 1 file\nBy rule: FL004\n"
 
 
 def test_stdin_larger_than_the_limit(tmp_path: Path) -> None:
@@ -306,7 +332,9 @@ def test_missing_path_is_a_finding_and_the_run_goes_on(warn_repo: Path) -> None:
     assert run.stdout == (
         f"nope.yaml:1:1: FL007 [warning] no such file or directory (skipped-path)\n{FL401_LINE}\n"
     )
-    assert run.stderr == "Found 2 problems (2 warnings) in 1 file\n" + UNSAFE_HINT
+    assert run.stderr == (
+        "Found 2 problems (2 warnings) in 1 file\nBy rule: FL007, FL401\n" + UNSAFE_HINT
+    )
 
 
 def test_empty_path_argument_is_a_usage_error(warn_repo: Path) -> None:
@@ -500,7 +528,7 @@ def test_flux_version_changes_results(alert_repo: Path) -> None:
     assert (at_28.code, at_28.stdout, at_28.stderr) == (
         0,
         ALERT_DEPRECATED,
-        "Found 1 problem (1 warning) in 1 file\n1 fixable with `--fix`\n",
+        "Found 1 problem (1 warning) in 1 file\nBy rule: FL302\n1 fixable with `--fix`\n",
     )
     full_release = invoke("--flux-version", "v2.8.3", cwd=alert_repo)
     assert (full_release.code, full_release.stdout) == (0, ALERT_DEPRECATED)
@@ -552,7 +580,9 @@ def test_color_is_forced_or_disabled(warn_repo: Path) -> None:
         "\x1b[1mrelease.yaml\x1b[0m:14:3: \x1b[1;33mFL401\x1b[0m [\x1b[33mwarning\x1b[0m] "
         f"{FL401_MESSAGE} \x1b[2m(post-render-strategy-default)\x1b[0m\n"
     )
-    assert forced.stderr == "\x1b[1;33mFound 1 problem\x1b[0m (1 warning) in 1 file\n" + UNSAFE_HINT
+    assert forced.stderr == (
+        "\x1b[1;33mFound 1 problem\x1b[0m (1 warning) in 1 file\nBy rule: FL401\n" + UNSAFE_HINT
+    )
     disabled = invoke("--no-color", cwd=warn_repo)
     assert "\x1b" not in disabled.stdout + disabled.stderr
     default = flux_lint(cwd=warn_repo)  # pipes are not terminals
@@ -923,7 +953,8 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     code = proc.wait(timeout=120)
     # Whether the kernel reports the closed pipe to a write already in progress depends on the
     # platform: either the write fails (exit 1, nothing more printed) or the run completes.
-    assert (code, err) in [(1, ""), (0, "Found 1500 problems (1500 warnings) in 0 files\n")]
+    finished = "Found 1500 problems (1500 warnings) in 0 files\nBy rule: FL007 ×1500\n"
+    assert (code, err) in [(1, ""), (0, finished)]
 
 
 class _ClosedPipe(io.StringIO):
@@ -944,3 +975,222 @@ def test_broken_pipe_exits_1_without_a_message(
             main(["-q", "."])
     assert exited.value.code == 1
     assert capsys.readouterr().err == ""
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def test_config_file_settings_and_flags_that_win(repo: Path) -> None:
+    (repo / ".flux-lint.yaml").write_text("fail-on: never\nignore: [FL401]\n")
+    configured = flux_lint(cwd=repo)
+    assert (configured.code, configured.stdout) == (0, FL101_LINE + "\n")
+    assert configured.stderr == "Found 1 problem (1 error) in 3 files\nBy rule: FL101\n"
+    assert invoke("--fail-on", "error", cwd=repo).code == 1
+    selected = invoke("--select", "FL401", cwd=repo)  # --select starts over: FL401 is back
+    assert (selected.code, selected.stdout) == (0, f"apps/{FL401_LINE}\n")
+    ignored = invoke("--ignore", "FL101", cwd=repo)  # --ignore adds to the file's ignores
+    assert (ignored.code, ignored.stdout) == (0, "")
+    bare = invoke("--no-config", cwd=repo)
+    assert (bare.code, bare.stdout) == (1, f"{FL101_LINE}\napps/{FL401_LINE}\n")
+
+
+def test_config_from_a_subfolder_and_with_config(repo: Path) -> None:
+    (repo / ".git").mkdir()
+    (repo / ".flux-lint.yaml").write_text("ignore: [unknown-field]\n")
+    (repo / "ci.yaml").write_text("select: [FL101]\n")
+    inner = invoke(".", cwd=repo / "apps")
+    assert (inner.code, inner.stdout) == (0, f"apps/{FL401_LINE}\n")
+    explicit = invoke("--config", "ci.yaml", "apps", cwd=repo)
+    assert (explicit.code, explicit.stdout) == (1, FL101_LINE + "\n")
+
+
+def test_config_error_is_one_line_with_its_position(repo: Path) -> None:
+    (repo / ".flux-lint.yaml").write_text("select: [FL1]\nselct: [FL2]\n")
+    line = assert_one_error_line(flux_lint(cwd=repo))
+    assert line == (
+        "flux-lint: error: .flux-lint.yaml:2:1: unknown key `selct` (did you mean `select`?)"
+    )
+    (repo / ".flux-lint.yaml").write_text("severity:\n  unknwn-field: off\n")
+    line = error_line(cwd=repo)
+    assert line == (
+        "flux-lint: error: .flux-lint.yaml:2:3: unknown rule `unknwn-field` (see `flux-lint rules`)"
+    )
+    (repo / ".flux-lint.yaml").write_text("flux-version: 1.9\n")
+    line = error_line(cwd=repo)
+    assert line == (
+        "flux-lint: error: .flux-lint.yaml:1:15: `flux-version`: Flux 1.9 is not supported "
+        "(only Flux 2.x)"
+    )
+    both = error_line("--config", "x.yaml", "--no-config", cwd=repo)
+    assert both == "flux-lint: error: --config and --no-config cannot be used together"
+    missing = error_line("--config", "x.yaml", cwd=repo)
+    assert missing == "flux-lint: error: x.yaml: no such configuration file"
+
+
+def test_config_severity_changes_the_report_and_the_exit_code(warn_repo: Path) -> None:
+    (warn_repo / ".flux-lint.yaml").write_text("severity:\n  post-render-strategy-default: error\n")
+    run = flux_lint(cwd=warn_repo)
+    assert run.code == 1
+    assert run.stdout == FL401_LINE.replace("[warning]", "[error]") + "\n"
+    sarif = json.loads(invoke("--format", "sarif", cwd=warn_repo).stdout)
+    rule = sarif["runs"][0]["tool"]["driver"]["rules"][0]
+    assert (rule["id"], rule["defaultConfiguration"]["level"]) == ("FL401", "error")
+    assert sarif["runs"][0]["results"][0]["level"] == "error"
+
+
+def test_strict_preset_fails_on_warnings(warn_repo: Path) -> None:
+    (warn_repo / ".flux-lint.yaml").write_text("extends: strict\n")
+    assert flux_lint(cwd=warn_repo).code == 1
+    assert invoke("--fail-on", "error", cwd=warn_repo).code == 0
+
+
+def test_per_file_ignores_are_config_suppressions(repo: Path) -> None:
+    (repo / ".flux-lint.yaml").write_text('per-file-ignores:\n  "apps/git.yaml": [FL1]\n')
+    run = flux_lint("--format", "json", cwd=repo)
+    assert run.code == 0
+    data = json.loads(run.stdout)
+    assert [(f["ruleId"], f["suppressed"]) for f in data["findings"]] == [
+        ("FL101", {"kind": "config", "justification": "per-file-ignores `apps/git.yaml`"}),
+        ("FL401", None),
+    ]
+    assert data["summary"]["suppressed"] == 1
+
+
+def test_user_rules_from_config_and_flags(tmp_path: Path) -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "user-rules"
+    for name in ("apps.yaml", "sources.yaml"):
+        (tmp_path / name).write_text((fixtures / "repo" / name).read_text(encoding="utf-8"))
+    (tmp_path / ".flux-lint.yaml").write_text(
+        f"rules: [{fixtures / 'rules'}]\nselect: [ACME]\nseverity:\n  ACME002: warning\n"
+    )
+    run = flux_lint("--format", "json", cwd=tmp_path)
+    data = json.loads(run.stdout)
+    assert [(f["ruleId"], f["severity"]) for f in data["findings"]] == [
+        ("ACME001", "warning"),
+        ("ACME003", "note"),
+        ("ACME003", "note"),
+        ("ACME002", "warning"),
+    ]
+    assert run.code == 0
+    flag = invoke(
+        "--no-config", "--rules", str(fixtures / "rules"), "--select", "ACME002", cwd=tmp_path
+    )
+    assert (flag.code, flag.stdout.count("ACME002")) == (1, 1)
+    bad = error_line("--no-config", "--crds", "nope", cwd=tmp_path)
+    assert bad.startswith("flux-lint: error: nope")
+
+
+# -- inline suppressions and baselines ----------------------------------------------------------
+
+
+def test_inline_suppressions_in_a_real_process(repo: Path) -> None:
+    text = GIT_REPOSITORY.replace("  timout: 60s\n", "  timout: 60s # flux-lint: disable=FL101\n")
+    (repo / "apps" / "git.yaml").write_text(text + "  # flux-lint: disable-next-line=FL102\n")
+    run = flux_lint("apps/git.yaml", cwd=repo)
+    assert run.code == 0
+    assert run.stdout == (
+        "apps/git.yaml:12:3: FL008 [warning] `FL102` suppresses nothing; there is no line after "
+        "it (unused-suppression)\n"
+    )
+    assert run.stderr == (
+        "Found 1 problem (1 warning) in 1 file, 1 suppressed\nBy rule: FL008\n"
+        "1 fixable with `--fix`\n"
+    )
+
+
+def test_baseline_round_trip(repo: Path) -> None:
+    written = flux_lint("--write-baseline", "baseline.json", cwd=repo)
+    assert (written.code, written.stdout) == (0, "")
+    assert written.stderr == (
+        "Wrote 2 findings to the baseline baseline.json\n"
+        "All checks passed: 2 files, 3 objects, 2 suppressed\n"
+    )
+    data = json.loads((repo / "baseline.json").read_text(encoding="utf-8"))
+    assert [(e["ruleId"], e["path"]) for e in data["findings"]] == [
+        ("FL101", "apps/git.yaml"),
+        ("FL401", "apps/release.yaml"),
+    ]
+
+    # Lines added above a baselined finding do not bring it back; a new finding is reported.
+    moved = GIT_REPOSITORY.replace("spec:\n", "spec:\n  suspend: false\n") + "  tagg: v1\n"
+    (repo / "apps" / "git.yaml").write_text(moved)
+    run = flux_lint("--baseline", "baseline.json", cwd=repo)
+    assert run.code == 1
+    assert (
+        run.stdout
+        == "apps/git.yaml:13:3: FL101 [error] unknown field `spec.tagg` (unknown-field)\n"
+    )
+    assert run.stderr == "Found 1 problem (1 error) in 2 files, 2 suppressed\nBy rule: FL101\n"
+
+    sarif = json.loads(invoke("--baseline", "baseline.json", "--format", "sarif", cwd=repo).stdout)
+    kinds = [r.get("suppressions") for r in sarif["runs"][0]["results"]]
+    assert kinds == [
+        [{"kind": "external", "justification": "baseline `baseline.json`"}],
+        None,
+        [{"kind": "external", "justification": "baseline `baseline.json`"}],
+    ]
+
+    (repo / "apps" / "git.yaml").write_text(GIT_REPOSITORY.replace("  timout: 60s\n", ""))
+    fixed = flux_lint("--baseline", "baseline.json", cwd=repo)
+    assert fixed.code == 0
+    assert fixed.stderr == (
+        "1 baseline entry matched nothing (the problems are gone): refresh it with "
+        "`--write-baseline baseline.json`\n"
+        "All checks passed: 2 files, 3 objects, 1 suppressed\n"
+    )
+
+
+def test_bad_baseline_is_one_error_line(repo: Path) -> None:
+    missing = assert_one_error_line(flux_lint("--baseline", "nope.json", cwd=repo))
+    assert missing == (
+        "flux-lint: error: nope.json: no such baseline file (create it with "
+        "`--write-baseline nope.json`)"
+    )
+    (repo / "bad.json").write_text("[]")
+    bad = error_line("--baseline", "bad.json", cwd=repo)
+    assert bad == "flux-lint: error: bad.json: not a flux-lint baseline (no `findings` list)"
+
+
+# -- progress bar -------------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_bar_waits_then_draws_throttled_and_erases() -> None:
+    from flux_lint.progress import ProgressBar
+
+    clock, stream = _Clock(), io.StringIO()
+    bar = ProgressBar(stream, clock=clock, width=30)
+    bar(1, 4)
+    assert stream.getvalue() == ""  # a quick run shows nothing
+    clock.now = 0.6
+    bar(2, 4)
+    clock.now = 0.65
+    bar(3, 4)  # too soon after the last draw
+    bar(4, 4)  # the end is always drawn
+    bar.close()
+    assert stream.getvalue() == (
+        "\r\x1b[K[=======>         ] 2/4 files\r\x1b[K[=================] 4/4 files\r\x1b[K"
+    )
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci() -> None:
+    from flux_lint.progress import wanted
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert wanted(Tty(), {"TERM": "xterm"})
+    assert not wanted(io.StringIO(), {"TERM": "xterm"})
+    assert not wanted(Tty(), {"TERM": "dumb"})
+    assert not wanted(Tty(), {"TERM": "xterm", "CI": "true"})
+    assert not wanted(Tty(), {"TERM": "xterm", "GITHUB_ACTIONS": "true"})
+    assert wanted(Tty(), {"TERM": "xterm", "CI": "false"})
+    assert not wanted(None, {})

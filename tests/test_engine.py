@@ -49,11 +49,14 @@ def test_clean_repository(tmp_path):
 
 
 def test_binary_and_invalid_utf8_files_are_fl004(tmp_path):
-    root = _repo(tmp_path, {"a.yaml": b"\x00\x01binary", "b.yaml": b"a: 1\nb: \xff\n",
-                            "ok.yaml": GITREPO})
+    root = _repo(
+        tmp_path, {"a.yaml": b"\x00\x01binary", "b.yaml": b"a: 1\nb: \xff\n", "ok.yaml": GITREPO}
+    )
     found = _lint(root)
     assert [(r, p, line, col) for r, p, line, col, _ in found] == [
-        ("FL004", "a.yaml", 1, 1), ("FL004", "b.yaml", 1, 1)]
+        ("FL004", "a.yaml", 1, 1),
+        ("FL004", "b.yaml", 1, 1),
+    ]
     assert "binary" in found[0][4]
     assert "line 2" in found[1][4]
 
@@ -113,42 +116,56 @@ def test_a_failing_rule_becomes_fl009_and_exit_code_2(tmp_path, monkeypatch):
 
 
 def test_kustomize_patch_files_are_partial_and_generator_files_are_data(tmp_path):
-    root = _repo(tmp_path, {
-        "app/kustomization.yaml": (
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-            "resources: [release.yaml]\npatches:\n  - path: patch.yaml\n"
-            "configMapGenerator:\n  - name: values\n    files: [values.yaml]\n"),
-        "app/release.yaml": GITREPO,
-        # a patch: no spec.url, no interval; only the changed fields
-        "app/patch.yaml": (
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
-            "metadata:\n  name: podinfo\nspec:\n  ref:\n    tag: 6.0.0\n"),
-        # generator data that happens to look like an object with an error
-        "app/values.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n",
-        # the same patch, not referenced: a full object missing required fields
-        "other/patch.yaml": (
-            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
-            "metadata:\n  name: podinfo\nspec:\n  ref:\n    tag: 6.0.0\n"),
-    })
+    root = _repo(
+        tmp_path,
+        {
+            "app/kustomization.yaml": (
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                "resources: [release.yaml]\npatches:\n  - path: patch.yaml\n"
+                "configMapGenerator:\n  - name: values\n    files: [values.yaml]\n"
+            ),
+            "app/release.yaml": GITREPO,
+            # a patch: no spec.url, no interval; only the changed fields
+            "app/patch.yaml": (
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+                "metadata:\n  name: podinfo\nspec:\n  ref:\n    tag: 6.0.0\n"
+            ),
+            # generator data that happens to look like an object with an error
+            "app/values.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n",
+            # the same patch, not referenced: a full object missing required fields
+            "other/patch.yaml": (
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+                "metadata:\n  name: podinfo\nspec:\n  ref:\n    tag: 6.0.0\n"
+            ),
+        },
+    )
     found = _lint(root)
     assert [(r, p, line) for r, p, line, *_ in found] == [
-        ("FL105", "other/patch.yaml", 5), ("FL105", "other/patch.yaml", 5)]
+        ("FL105", "other/patch.yaml", 5),
+        ("FL105", "other/patch.yaml", 5),
+    ]
 
 
 def test_non_kubernetes_yaml_and_kustomize_config_are_not_objects(tmp_path):
-    root = _repo(tmp_path, {
-        ".github/workflows/ci.yaml": "on:\n  push: {}\njobs: {}\n",
-        "values.yaml": "replicaCount: 2\nimage:\n  tag: ${TAG}\n",
-        "kustomization.yaml": "resources:\n  - source.yaml\n",
-        "source.yaml": GITREPO,
-    })
+    root = _repo(
+        tmp_path,
+        {
+            ".github/workflows/ci.yaml": "on:\n  push: {}\njobs: {}\n",
+            "values.yaml": "replicaCount: 2\nimage:\n  tag: ${TAG}\n",
+            "kustomization.yaml": "resources:\n  - source.yaml\n",
+            "source.yaml": GITREPO,
+        },
+    )
     result = run(RunConfig(paths=[str(root)]))
     assert result.findings == []
     assert (result.files, result.objects) == (4, 1)
 
 
 def test_placeholders_and_sops_do_not_cause_schema_errors(tmp_path):
-    root = _repo(tmp_path, {"app.yaml": """\
+    root = _repo(
+        tmp_path,
+        {
+            "app.yaml": """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -167,18 +184,23 @@ sops:
     - recipient: age1xyz
   lastmodified: "2026-01-01T00:00:00Z"
   version: 3.9.0
-"""})
+"""
+        },
+    )
     assert _lint(root) == []
 
 
 def test_findings_are_sorted_and_stdin_is_linted(tmp_path):
     result = run(RunConfig(paths=["-"], stdin_text=GITREPO.replace("interval", "intervall")))
     assert [(f.rule_id, f.path, f.line, f.column) for f in result.findings] == [
-        ("FL105", "-", 6, 1), ("FL101", "-", 7, 3)]
+        ("FL105", "-", 6, 1),
+        ("FL101", "-", 7, 3),
+    ]
 
 
 @pytest.mark.parametrize("enabled", [{"FL101"}, set()])
 def test_enabled_rules_only(tmp_path, enabled):
-    result = run(RunConfig(paths=["-"], stdin_text=GITREPO.replace("interval", "intervall"),
-                           enabled=enabled))
+    result = run(
+        RunConfig(paths=["-"], stdin_text=GITREPO.replace("interval", "intervall"), enabled=enabled)
+    )
     assert {f.rule_id for f in result.findings} == enabled

@@ -29,11 +29,11 @@ def _render(fmt: str) -> str:
         result = run(RunConfig(paths=["examples"]))
     finally:
         os.chdir(cwd)
-    summary = RunSummary(files=result.files, documents=result.documents,
-                         objects=result.objects, flux_version="2.9")
+    summary = RunSummary(
+        files=result.files, documents=result.documents, objects=result.objects, flux_version="2.9"
+    )
     options = OutputOptions(source=result.texts.get)
-    return render(fmt, result.findings, rules=builtin_registry(), report=summary,
-                  options=options)
+    return render(fmt, result.findings, rules=builtin_registry(), report=summary, options=options)
 
 
 @pytest.mark.parametrize("fmt", list(SUFFIX))

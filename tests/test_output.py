@@ -282,14 +282,17 @@ def test_text_summary():
     findings = _findings()
     assert text_summary(findings, REPORT) == (
         "Found 3 problems (1 error, 1 warning, 1 note) in 12 files, 1 suppressed\n"
+        "By rule: FL101, FL301, FL602\n"
         "1 fixable with `--fix` (1 more with `--unsafe-fixes`)\n"
     )
     assert text_summary(findings[1:2], RunSummary(files=1)) == (
-        "Found 1 problem (1 error) in 1 file\n1 fixable with `--fix`\n"
+        "Found 1 problem (1 error) in 1 file\nBy rule: FL101\n1 fixable with `--fix`\n"
     )
     assert text_summary(findings[:1], REPORT) == (
-        "Found 1 problem (1 warning) in 12 files\n1 fixable with `--unsafe-fixes`\n"
+        "Found 1 problem (1 warning) in 12 files\nBy rule: FL301\n1 fixable with `--unsafe-fixes`\n"
     )
+    twice = [*findings[1:3], findings[2]]
+    assert text_summary(twice, REPORT).splitlines()[1] == "By rule: FL602 ×2, FL101"
     assert text_summary([], REPORT) == "All checks passed: 12 files, 40 objects\n"
     assert text_summary(findings[3:], RunSummary(files=1, objects=1)) == (
         "All checks passed: 1 file, 1 object, 1 suppressed\n"

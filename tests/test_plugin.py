@@ -224,3 +224,21 @@ def test_errors_are_plugin_errors(
     blocker.write_text("", encoding="utf-8")
     with pytest.raises(PluginError, match="cannot install the plugin in"):
         plugin.install(blocker / "plugins", executable=_fake_flux_lint(tmp_path / "bin"))
+
+
+def test_plugin_commands_of_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from flux_lint.cli import cli
+
+    monkeypatch.setenv("FLUXCD_PLUGINS", str(tmp_path))
+    runner = CliRunner()
+    installed = runner.invoke(cli, ["plugin", "install"])
+    assert installed.exit_code == 0, installed.output
+    assert installed.output == f"installed {tmp_path / 'flux-lint'}: `flux lint` runs flux-lint\n"
+    assert (tmp_path / "flux-lint").exists()
+    removed = runner.invoke(cli, ["plugin", "uninstall"])
+    assert removed.output == f"removed {tmp_path / 'flux-lint'}\n"
+    assert not (tmp_path / "flux-lint").exists()
+    again = runner.invoke(cli, ["plugin", "uninstall"])
+    assert again.output == "no flux-lint plugin to remove\n"

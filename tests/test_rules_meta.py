@@ -48,7 +48,7 @@ def test_rule_has_an_implementation(rule):
 
     engine._load_checks()
     input_rules = set(engine.LOAD_CODES.values()) | set(engine.SOURCE_CODES.values())
-    input_rules |= {engine.DISCOVERY_RULE, engine.INTERNAL_RULE}
+    input_rules |= {engine.DISCOVERY_RULE, engine.INTERNAL_RULE, *engine.DIRECTIVE_RULES}
     assert rule.id in CHECKS or rule.id in REPO_CHECKS or rule.id in input_rules
 
 

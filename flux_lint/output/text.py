@@ -183,6 +183,11 @@ def text_summary(
         worst = max(by_sev)
         head = _paint(f"Found {_plural(len(counted), 'problem')}", SEVERITY_BOLD[worst], color)
         line = f"{head} ({', '.join(parts)}) in {files}"
+        by_rule = Counter(f.rule_id for f in counted)
+        rule_line = ", ".join(
+            f"{rid} ×{n}" if n > 1 else rid
+            for rid, n in sorted(by_rule.items(), key=lambda item: (-item[1], item[0]))
+        )
     else:
         head = _paint("All checks passed", BOLD, color)
         line = f"{head}: {files}, {_plural(report.objects, 'object')}"
@@ -191,6 +196,8 @@ def text_summary(
     if timing:
         line += f" ({report.duration:.2f}s)"
     lines = [line]
+    if counted:
+        lines.append(f"By rule: {rule_line}")
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
     if safe or unsafe:
