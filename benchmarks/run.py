@@ -525,6 +525,30 @@ def as_json(info: dict[str, Any], startup: dict[str, Measure], results: list[Res
 # --------------------------------------------------------------------------------------------
 
 
+def revision() -> str | None:
+    """The flux-lint source measured (commit, and whether the tree had local changes), when
+    this checkout is a git work tree: numbers without it cannot be compared later."""
+    root = HERE.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), "status", "--porcelain", "-uno"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}{' with local changes' if dirty else ''}"
+
+
 def _loadavg() -> list[float] | None:
     try:
         return list(os.getloadavg())
@@ -579,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     info["loadavg_before"] = _loadavg()
     info["measured_with"] = runner.method
+    info["revision"] = revision()
     try:
         done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
         info["flux_lint"] = done.stdout.strip() or done.stderr.strip()
@@ -612,7 +637,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
     info["loadavg_after"] = _loadavg()
-    print(f"flux-lint: {info.get('flux_lint')} ({shlex.join(command)})", file=human)
+    where = f", source {info['revision']}" if info.get("revision") else ""
+    print(f"flux-lint: {info.get('flux_lint')} ({shlex.join(command)}{where})", file=human)
     print(table(info, startup, results, args.repeat, cache), file=human, end="")
     if args.json:
         data = json.dumps(as_json(info, startup, results, args.repeat, cache), indent=2)

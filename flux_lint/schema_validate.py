@@ -44,6 +44,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .messages import json_type as _type_name
+from .messages import show as _show
 from .model import KEY, VALUE, pointer_join
 from .placeholders import is_unresolved
 from .regex import Pattern, compile_pattern
@@ -99,37 +101,6 @@ def format_path(path: list[str | int] | tuple[str | int, ...]) -> str:
         else:
             out.append(f"[{json.dumps(token)}]")
     return "".join(out)
-
-
-def _show(value: Any, limit: int = 80) -> str:
-    """A value as it goes between backticks in a message: strings bare, the rest as JSON."""
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-        except (TypeError, ValueError):
-            text = str(value)
-    text = text.replace("\n", "\\n").replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _got(value: Any) -> str:

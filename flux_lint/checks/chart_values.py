@@ -50,24 +50,24 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import referencing
-import referencing.exceptions
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import validator_for
+from typing import TYPE_CHECKING, Any
 
 from ..context import CheckContext
 from ..discover import find_root
 from ..index import IndexEntry, RepoIndex
 from ..load import load_text
+from ..messages import json_type as _type_name
+from ..messages import show
 from ..model import KEY, VALUE, Problem, pointer_join
 from ..placeholders import has_placeholder, is_unresolved
 from ..regex import compile_pattern
 from ..registry import repo_check
 from ..schema_validate import format_path
 from ..source import SourceText, read_source
+
+if TYPE_CHECKING:  # jsonschema is imported only when a chart schema is actually compiled
+    import referencing
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["ChartSchema", "coalesce", "find_chart_dir", "schema_problems"]
 
@@ -229,6 +229,8 @@ def _holds_unresolved(value: Any) -> bool:
 
 def _refuse(uri: str) -> referencing.Resource[Any]:
     """Retrieval hook for ``$ref``s outside the schema: nothing is fetched, ever."""
+    import referencing.exceptions
+
     raise referencing.exceptions.NoSuchResource(ref=uri)
 
 
@@ -243,6 +245,8 @@ def _re2_pattern(
     except ValueError:
         return  # Helm fails to compile such a schema; that is the chart's problem
     if not found:
+        from jsonschema.exceptions import ValidationError
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -283,6 +287,10 @@ def load_schema(display: str, text: str) -> ChartSchema:
         return ChartSchema(display, error=f"{exc.msg} (line {exc.lineno}, column {exc.colno})")
     if not isinstance(schema, (dict, bool)):
         return ChartSchema(display, error="the document is not a JSON object")
+    import jsonschema
+    import referencing
+    from jsonschema.validators import validator_for
+
     try:
         base = validator_for(schema, default=jsonschema.Draft202012Validator)
         base.check_schema(schema)
@@ -300,23 +308,7 @@ def load_schema(display: str, text: str) -> ChartSchema:
 
 
 def _show(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    text = text.replace("\n", "\\n").replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+    return show(value, limit)
 
 
 def _got(value: Any) -> str:
