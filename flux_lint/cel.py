@@ -1379,8 +1379,102 @@ class _KubernetesRunner(celpy.InterpretedRunner):
 
 @lru_cache(maxsize=1)
 def _environment() -> celpy.Environment:
-    """The process's one CEL environment (building the parser is the expensive part)."""
+    """The process's one CEL environment (building the parser is the expensive part, so its
+    tables come from a file when they can: :func:`_install_parser`)."""
+    _install_parser()
     return celpy.Environment(runner_class=_KubernetesRunner)
+
+
+# --------------------------------------------------------------------------------------------
+# The parser's tables, kept between runs
+#
+# cel-python builds a LALR parser from its Lark grammar in every process, about 0.3 s: half of
+# what linting one small file used to cost. The tables depend only on the grammar and the Lark
+# version, so they are computed once and kept in the cache folder (named after both), and each
+# later process only loads them (~10 ms). The file holds Lark's own serialisation of the parser
+# (plain dicts, lists and strings) written with marshal, behind the cache's header and MAC
+# (cache.Sealer), so nothing is unpickled and a damaged or foreign file is simply rebuilt.
+# The parser is the one cel-python would build, with ``debug`` off: Lark's debug mode only
+# prints a state dump to stdout when parsing fails with something other than a syntax error.
+
+#: Where the tables are kept: set by the engine from the run's cache folder; None means the
+#: default user cache folder (cache.default_cache_dir).
+PARSER_CACHE_DIR: Any = None
+_PARSER_FILE = b"cel-parser"
+
+
+def _install_parser() -> None:
+    """Give cel-python its parser before it builds one: loaded from the cache folder, else
+    built and stored there."""
+    from celpy.celparser import CELParser
+
+    if CELParser.CEL_PARSER is None:
+        CELParser.CEL_PARSER = _cached_parser(CELParser.ambiguous_literals)
+
+
+def _cached_parser(ambiguous_literals: Callable[[Any], Any]) -> lark.Lark:
+    import hashlib
+    import marshal
+    from pathlib import Path
+
+    import celpy.celparser
+    from lark.grammar import Rule
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+    from lark.lexer import TerminalDef
+
+    from . import cache
+
+    grammar = (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(encoding="utf-8")
+    options = {
+        "parser": "lalr",
+        "start": "expr",
+        "maybe_placeholders": False,
+        "priority": "invert",
+    }
+    runtime = {
+        "lexer_callbacks": {"IDENT": ambiguous_literals},
+        "tree_class": lark.Tree,
+        "g_regex_flags": re.M,
+        "propagate_positions": True,
+    }
+    name = hashlib.blake2b(
+        repr((lark.__version__, grammar, sorted(options.items()))).encode("utf-8"),
+        digest_size=16,
+    ).hexdigest()
+    root = Path(PARSER_CACHE_DIR) if PARSER_CACHE_DIR is not None else cache.default_cache_dir()
+    path = root / f"cel-parser-{name}.bin"
+    sealer = cache.Sealer(root)
+    payload = cache.read_sealed(sealer, _PARSER_FILE, path)
+    if payload is not None:
+        try:
+            stored = marshal.loads(payload)
+            return lark.Lark._load_from_dict(stored["data"], stored["memo"], **runtime)
+        except Exception:  # damaged, or from a Lark that serialises differently: rebuild
+            pass
+    parser = lark.Lark(grammar, **options, **runtime)
+    try:
+        data, memo = parser.memo_serialize([TerminalDef, Rule])
+        data["options"] = {
+            k: v for k, v in data["options"].items() if k not in _LOAD_ALLOWED_OPTIONS
+        }
+        payload = marshal.dumps({"data": _marshalable(data), "memo": _marshalable(memo)})
+    except (ValueError, TypeError):  # something marshal cannot write: use it unsaved
+        return parser
+    cache.write_sealed(sealer, _PARSER_FILE, path, payload)
+    return parser
+
+
+def _marshalable(value: Any) -> Any:
+    """Lark's serialisation with its enum flags (``re.M``) as the ints they are."""
+    if isinstance(value, dict):
+        return {_marshalable(k): _marshalable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_marshalable(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_marshalable(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:
+        return int(value)
+    return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -160,6 +160,25 @@ def cli() -> None:
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change no file.")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write the result cache (unchanged files are otherwise not "
+    "checked again).",
+)
+@click.option(
+    "--cache-dir",
+    metavar="DIR",
+    help="Keep the result cache in DIR.  [default: $XDG_CACHE_HOME/flux-lint or "
+    "~/.cache/flux-lint]",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Worker processes for large runs (0: one per core, 1: none).  [default: 0]",
+)
+@click.option(
     "--sarif-absolute-root",
     "absolute_srcroot",
     is_flag=True,
@@ -191,6 +210,9 @@ def check_command(
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
+    no_cache: bool,
+    cache_dir: str | None,
+    jobs: int,
     absolute_srcroot: bool,
 ) -> None:
     """Lint the manifests under PATHS (default: the current folder; `-` reads stdin).
@@ -261,6 +283,8 @@ def check_command(
         extra_crds=extra_crds,
         options=settings.options(),
         progress=bar,
+        cache_dir=None if no_cache else _cache_dir(cache_dir),
+        jobs=jobs,
     )
     stale = 0
 
@@ -394,6 +418,15 @@ def check_command(
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
     click.get_current_context().exit(exit_code(result.findings, threshold))
+
+
+def _cache_dir(option: str | None) -> Any:
+    """``--cache-dir``, else the user cache folder."""
+    from pathlib import Path
+
+    from .cache import default_cache_dir
+
+    return Path(option) if option else default_cache_dir()
 
 
 def _registry_with_user_rules(registry: Any, rule_dirs: list[Any]) -> Any:

@@ -19,9 +19,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
     Only regular files are replaced: a device, FIFO or socket (``-o /dev/null``,
     ``-o /dev/stdout``, a named pipe) is written to in place, because renaming over it would
-    destroy the special file.
+    destroy the special file; a symbolic link is followed, so that it stays a link.
     """
-    target = Path(path)
+    # Through a symbolic link, the file it points at is replaced and the link stays a link.
+    target = Path(os.path.realpath(path))
     try:
         info = target.stat()
     except FileNotFoundError:
