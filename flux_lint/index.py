@@ -66,10 +66,14 @@ class RepoIndex:
     kustomize_files: dict[str, KustomizeFile] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # every file discovered (display paths)
     _by_kind: dict[str, list[IndexEntry]] = field(default_factory=lambda: defaultdict(list))
+    _by_name: dict[tuple[str, str | None], list[IndexEntry]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def add(self, entry: IndexEntry) -> None:
         self.entries.append(entry)
         self._by_kind[entry.kind].append(entry)
+        self._by_name[(entry.kind, entry.name)].append(entry)
 
     def add_kustomize_file(self, path: str, data: dict[str, Any]) -> None:
         self.kustomize_files[path] = KustomizeFile(path, data)
@@ -93,6 +97,7 @@ class RepoIndex:
         namespace, because kustomize or the Flux Kustomization may set it at build time."""
         return [
             e
-            for e in self.of_kind(kind, group)
-            if e.name == name and (namespace is None or e.namespace in (None, namespace))
+            for e in self._by_name.get((kind, name), ())
+            if (group is None or e.group == group)
+            and (namespace is None or e.namespace in (None, namespace))
         ]

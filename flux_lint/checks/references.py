@@ -206,6 +206,10 @@ class Resolver:
         self.graph = graph
         self.config = config
         self.targets: dict[str, list[Target]] = defaultdict(list)
+        # Lookup tables for `find`: by (kind, name), plus the targets whose name is unknown;
+        # each entry keeps its insertion number so that results keep the order of `targets`.
+        self._named: dict[tuple[str, str], list[tuple[int, Target]]] = defaultdict(list)
+        self._unnamed: dict[str, list[tuple[int, Target]]] = defaultdict(list)
         self.namespaces: set[str] = set()
         for inst in graph.all_instances():
             self._add_instance(inst)
@@ -222,7 +226,13 @@ class Resolver:
         """Record a target; ``derived`` ones (what a controller creates elsewhere, such as a
         HelmRelease's HelmChart in the source's namespace) do not make their namespace one the
         repository populates."""
-        self.targets[kind].append(Target(kind, name, namespace, keys))
+        target = Target(kind, name, namespace, keys)
+        number = len(self.targets[kind])
+        self.targets[kind].append(target)
+        if name is None:
+            self._unnamed[kind].append((number, target))
+        else:
+            self._named[(kind, name)].append((number, target))
         if namespace and not derived:
             self.namespaces.add(namespace)
 
@@ -287,12 +297,17 @@ class Resolver:
             self._add("Secret", inst.resolve(_str(spec.get("secretName"))), namespace)
 
     def find(self, kind: str, name: str, namespace: str | None) -> list[Target]:
-        """Targets that may be ``kind`` ``namespace/name`` (None namespace: any)."""
+        """Targets that may be ``kind`` ``namespace/name`` (None namespace: any), in the order
+        they were recorded. Looked up by name, so a reference costs O(candidates), not
+        O(objects of the kind)."""
+        candidates = self._named.get((kind, name), [])
+        unnamed = self._unnamed.get(kind)
+        if unnamed:
+            candidates = sorted(candidates + unnamed, key=lambda item: item[0])
         return [
             t
-            for t in self.targets.get(kind, ())
-            if (t.name is None or t.name == name)
-            and (t.namespace is None or namespace is None or t.namespace == namespace)
+            for _, t in candidates
+            if t.namespace is None or namespace is None or t.namespace == namespace
         ]
 
     def severity(self, namespace: str | None, inst: Instance) -> tuple[Severity | None, str]:
