@@ -1,6 +1,7 @@
 """Measure flux-lint against the cost of merely parsing the same YAML.
 
-``python benchmarks/run.py [--docs 1000,10000,50000] [--path DIR] [--repeat K] [--json FILE]``
+``python benchmarks/run.py [--docs 1000,10000,50000] [--path DIR] [--repeat K] [--json FILE]
+[--snapshot] [--arg ARG]``
 
 For each size a repository is generated (``generate.py``, fixed seed) or ``--path`` is taken as
 is, and on the same files this measures, each in a fresh process:
@@ -13,18 +14,20 @@ is, and on the same files this measures, each in a fresh process:
 * start-up: ``flux-lint --version`` and linting one small file, which is what a pre-commit hook
   or an editor integration waits for.
 
-Wall time is taken around the child process; CPU time (user + system) and peak memory are the
-child's own ``ru_utime``/``ru_stime``/``ru_maxrss`` from ``os.wait4`` (the per-child form of
+Wall time is taken around the child process; CPU time (user + system) and peak memory come from
+GNU time when it is installed (see :func:`find_gnu_time` for why), else from the child's own
+``ru_utime``/``ru_stime``/``ru_maxrss`` through ``os.wait4`` (the per-child form of
 ``getrusage(RUSAGE_CHILDREN)``, which would report the maximum over *all* children so far). CPU
-time is printed beside wall time because on a shared machine wall time mostly measures the
+time is printed beside wall time because on a shared machine wall time also measures the
 neighbours; the load average before and after the run is part of the machine description.
 Every measurement is repeated ``--repeat`` times and the median is reported. The files are read
 once before timing so that every run sees the same, warm page cache; "cold" refers to
-flux-lint's own cache only.
+flux-lint's own cache only. ``--snapshot`` measures a copy of the package taken at start, so
+that edits to the source tree during a long run cannot reach some samples and not others.
 
-The report goes to standard output with ``-o`` deliberately unused: flux-lint writes ``-o FILE``
-through a temporary file and a rename, which would cost an ``fsync`` per run and, pointed at
-``/dev/null``, would replace the device node itself when run as root.
+The report goes to standard output, redirected to a file, rather than through ``-o``: ``-o``
+writes a temporary file, syncs it and renames it over the target, a cost of the file system
+rather than of linting.
 """
 
 from __future__ import annotations
@@ -252,6 +255,29 @@ def flux_lint_command(spec: str | None) -> list[str]:
     return [sys.executable, "-m", "flux_lint"]
 
 
+def snapshot_command(work: Path) -> list[str]:
+    """Copy the importable flux-lint (package, ``rules/``, ``schemas/``) under ``work`` and
+    return a command that runs the copy.
+
+    A benchmark takes many minutes; measured from a live source tree, edits made meanwhile
+    (or a cache invalidated by them) end up in some samples and not in others.
+    """
+    import flux_lint
+
+    package = Path(flux_lint.__file__).resolve().parent
+    target = work / "snapshot"
+    shutil.rmtree(target, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(package, target / "flux_lint", ignore=ignore)
+    for name in ("rules", "schemas"):
+        if (package.parent / name).is_dir():
+            shutil.copytree(package.parent / name, target / name, ignore=ignore)
+    code = (
+        f"import sys; sys.path.insert(0, {str(target)!r}); from flux_lint.cli import main; main()"
+    )
+    return [sys.executable, "-c", code]
+
+
 def has_cache_option(command: list[str]) -> bool:
     """Whether this flux-lint has a result cache (``--cache-dir``) whose warm runs to time."""
     for extra in (["check", "--help"], ["--help"]):
@@ -360,6 +386,7 @@ def bench_repository(
     *,
     repeat: int,
     cache: bool,
+    extra_args: Sequence[str] = (),
 ) -> Result:
     files = yaml_files(root)
     total = 0
@@ -377,7 +404,7 @@ def bench_repository(
     events = runner.measure([sys.executable, "-c", FLOOR_SCRIPT, str(listing), "events"], repeat)
 
     report = work / f"{slug}.report.json"
-    base = [*command, str(root), "--format", "json"]
+    base = [*command, str(root), "--format", "json", *extra_args]
     warm: Measure | None = None
     if cache:
         cold_samples = []
@@ -418,16 +445,27 @@ def bench_repository(
 
 
 def bench_startup(
-    command: list[str], work: Path, runner: Runner, repeat: int
+    command: list[str], work: Path, runner: Runner, repeat: int, *, cache: bool
 ) -> dict[str, Measure]:
+    """Start-up costs. The small file is linted with an empty cache each time (a cached result
+    would measure the cache, and a hook runs on files that just changed)."""
     small = work / "small" / "source.yaml"
     small.parent.mkdir(parents=True, exist_ok=True)
     small.write_text(SMALL_FILE, encoding="utf-8")
+    lint_small = [*command, str(small), "--format", "json"]
+    warm_up = ["--cache-dir", str(work / "small.cache-warm-up")] if cache else []
+    runner.sample([*lint_small, *warm_up])  # byte-compiles what a fresh copy has not yet
+    samples = []
+    for i in range(repeat):
+        extra: list[str] = []
+        if cache:
+            cache_dir = work / f"small.cache-{i}"
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            extra = ["--cache-dir", str(cache_dir)]
+        samples.append(runner.sample([*lint_small, *extra]))
     return {
         "flux-lint --version": runner.measure([*command, "--version"], repeat),
-        "flux-lint one small file": runner.measure(
-            [*command, str(small), "--format", "json"], repeat
-        ),
+        "flux-lint one small file": Measure.of(samples),
         "python -c pass (interpreter alone)": runner.measure(
             [sys.executable, "-c", "pass"], repeat
         ),
@@ -461,7 +499,8 @@ def table(info: dict[str, Any], startup: dict[str, Measure], results: list[Resul
         f"ruamel.yaml {info['ruamel_yaml']} (clib {info['ruamel_yaml_clib']}); "
         f"load average {_load(load[0])} before, {_load(load[1])} after; "
         f"median of {repeat} run{'s' if repeat != 1 else ''} per cell; CPU time and peak RSS "
-        f"from {info.get('measured_with', '?')}.",
+        f"from {info.get('measured_with', '?')} (CPU includes worker processes; peak RSS is the "
+        "largest single process).",
         "",
         "| start-up | wall | CPU | peak RSS |",
         "|---|---:|---:|---:|",
@@ -475,7 +514,11 @@ def table(info: dict[str, Any], startup: dict[str, Measure], results: list[Resul
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        warm = _s(r.warm.seconds) if r.warm else ("-" if cache else "no cache")
+        warm = (
+            f"{_s(r.warm.seconds)} ({_s(r.warm.cpu)} CPU)"
+            if r.warm
+            else ("-" if cache else "no cache")
+        )
         lines.append(
             f"| {r.label} | {r.files:,} | {_mb(r.bytes)} | {r.documents:,} | "
             f"{'-' if r.findings is None else f'{r.findings:,}'} | {_s(r.cold.seconds)} | "
@@ -591,19 +634,45 @@ def main(argv: list[str] | None = None) -> int:
         "--json", metavar="FILE", help="also write the results as JSON (- = stdout)"
     )
     parser.add_argument("--flux-lint", dest="flux_lint", help="command to measure")
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="measure a copy of the flux_lint package taken at start (immune to edits)",
+    )
+    parser.add_argument(
+        "--arg",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument for the repository runs, e.g. --arg=-j1 (repeatable)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep generated trees and reports here")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
-    command = flux_lint_command(args.flux_lint)
+    with tempfile.TemporaryDirectory(prefix="flux-lint-bench-") as temp:
+        return _bench(args, args.workdir or Path(temp), parser)
+
+
+def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser) -> int:
+    work.mkdir(parents=True, exist_ok=True)
+    if args.snapshot:
+        command = snapshot_command(work)
+        shown = f"a copy in {work / 'snapshot'}"
+    else:
+        command = flux_lint_command(args.flux_lint)
+        shown = shlex.join(command)
     cache = has_cache_option(command)
     runner = Runner(find_gnu_time(), args.timeout)
     info = machine()
     info["loadavg_before"] = _loadavg()
     info["measured_with"] = runner.method
     info["revision"] = revision()
+    if args.snapshot and info["revision"]:
+        info["revision"] = f"a copy of {info['revision']}"
     try:
         done = subprocess.run([*command, "--version"], capture_output=True, text=True, check=False)
         info["flux_lint"] = done.stdout.strip() or done.stderr.strip()
@@ -611,34 +680,38 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"cannot run {shlex.join(command)}: {exc}")
     human = sys.stderr if args.json == "-" else sys.stdout
 
-    with tempfile.TemporaryDirectory(prefix="flux-lint-bench-") as temp:
-        work = args.workdir or Path(temp)
-        work.mkdir(parents=True, exist_ok=True)
-        startup = bench_startup(command, work, runner, args.repeat)
-        targets: list[tuple[str, Path]] = []
-        if args.path:
-            targets = [(p.name or str(p), p.resolve()) for p in args.path]
-        else:
-            for n in args.docs:
-                root = work / f"repo-{n}-seed{args.seed}"
-                started = time.perf_counter()
-                generate.write(generate.generate(n, args.seed), root, force=True)
-                print(
-                    f"generated {n:,} documents in {time.perf_counter() - started:.1f} s",
-                    file=sys.stderr,
-                )
-                targets.append((_label(n), root))
-        results = []
-        for label, root in targets:
-            print(f"measuring {label} ({root}) ...", file=sys.stderr)
-            results.append(
-                bench_repository(
-                    label, root, command, work, runner, repeat=args.repeat, cache=cache
-                )
+    startup = bench_startup(command, work, runner, args.repeat, cache=cache)
+    targets: list[tuple[str, Path]] = []
+    if args.path:
+        targets = [(p.name or str(p), p.resolve()) for p in args.path]
+    else:
+        for n in args.docs:
+            root = work / f"repo-{n}-seed{args.seed}"
+            started = time.perf_counter()
+            generate.write(generate.generate(n, args.seed), root, force=True)
+            print(
+                f"generated {n:,} documents in {time.perf_counter() - started:.1f} s",
+                file=sys.stderr,
             )
+            targets.append((_label(n), root))
+    results = []
+    for label, root in targets:
+        print(f"measuring {label} ({root}) ...", file=sys.stderr)
+        results.append(
+            bench_repository(
+                label,
+                root,
+                command,
+                work,
+                runner,
+                repeat=args.repeat,
+                cache=cache,
+                extra_args=args.extra,
+            )
+        )
     info["loadavg_after"] = _loadavg()
-    where = f", source {info['revision']}" if info.get("revision") else ""
-    print(f"flux-lint: {info.get('flux_lint')} ({shlex.join(command)}{where})", file=human)
+    where = f", source: {info['revision']}" if info.get("revision") else ""
+    print(f"flux-lint: {info.get('flux_lint')} ({shown}{where})", file=human)
     print(table(info, startup, results, args.repeat, cache), file=human, end="")
     if args.json:
         data = json.dumps(as_json(info, startup, results, args.repeat, cache), indent=2)

@@ -26,8 +26,13 @@ Choices worth knowing:
   last matching line wins; an ignored directory is never entered, so nothing under it can be
   re-included. A directory holding its own ``.git`` starts a fresh set of rules, as a nested
   repository does in git. The user's global excludes file is deliberately not read, so a run
-  gives the same files on every machine and in CI. Matching compares characters, where git
-  compares bytes; the two differ only for ``?`` and ranges on non-ASCII names.
+  gives the same files on every machine and in CI. Matching compares bytes, as git does, so
+  ``?`` and brackets see the bytes of a non-ASCII name, not its characters.
+* **Bounded time.** Backtracking matchers, git's wildmatch included, take exponential time on
+  patterns such as ``*a*a*a*a*b`` against a long name, and a linter run on a pull request must
+  not hang on one. Patterns with two ``*`` in one path component, or two ``**`` before the
+  end, are matched with RE2, whose time is linear in the path; the rest, nearly every real
+  pattern, with the faster ``re``, on which they cannot backtrack more than polynomially.
 * **Symlinks.** Git does not follow links; a linter must, because kustomize layouts link shared
   bases into place. A link is followed when its target lies inside the root (inside the walked
   directory, for a directory named outside the root); otherwise it is reported, never read, so a
@@ -35,8 +40,9 @@ Choices worth knowing:
   under the path that sorts first. Directory identities ``(st_dev, st_ino)`` are tracked so a link
   to an ancestor is reported as a loop and a directory reached twice is walked once.
 * **Speed.** One ``os.scandir`` per directory, file types from the directory entry (no ``stat``
-  per file; one per directory, for its identity), each ``.gitignore`` compiled once into at most
-  four regular expressions, and a name's extension checked before any pattern.
+  per file; one per directory, for its identity), each ``.gitignore`` compiled once into a few
+  alternations (names or paths, for files or directories, per engine), and a name's extension
+  checked before any pattern.
 """
 
 from __future__ import annotations
@@ -45,9 +51,13 @@ import errno
 import os
 import re
 import stat
+import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
+
+import re2
 
 YAML_SUFFIXES = (".yaml", ".yml")
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"})
@@ -80,39 +90,73 @@ class DiscoveryResult:
 
 # --------------------------------------------------------------------------------------------
 # gitignore patterns
+#
+# Patterns and paths are matched as bytes, as git's wildmatch does. Both are handled as "byte
+# strings": ``str`` with one character per byte of their UTF-8 form (``latin-1`` decoding), so
+# ``?`` is one byte and ``[é]`` a set of two bytes, exactly as in git. An ASCII path is its own
+# byte string, which spares the common case any conversion. RE2 reads them in its Latin-1 mode.
 
+_SLASH = 0x2F
 
-_POSIX_CLASSES = {
-    "alnum": "a-zA-Z0-9",
-    "alpha": "a-zA-Z",
-    "blank": " \\t",
-    "cntrl": "\\x00-\\x1f\\x7f",
-    "digit": "0-9",
-    "graph": "\\x21-\\x7e",
-    "lower": "a-z",
-    "print": "\\x20-\\x7e",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": " \\t\\n\\r\\f\\v",
-    "upper": "A-Z",
-    "xdigit": "0-9A-Fa-f",
+# Git's own ctype table (``sane_ctype``), not the C library's: its ``isspace`` leaves out
+# ``\v`` and ``\f``. Wildmatch tests only ASCII bytes against the classes.
+_POSIX_CLASSES: dict[str, frozenset[int]] = {
+    name: frozenset(members.encode("latin-1"))
+    for name, members in {
+        "alnum": string.ascii_letters + string.digits,
+        "alpha": string.ascii_letters,
+        "blank": " \t",
+        "cntrl": "".join(map(chr, range(0x20))) + "\x7f",
+        "digit": string.digits,
+        "graph": "".join(map(chr, range(0x21, 0x7F))),
+        "lower": string.ascii_lowercase,
+        "print": "".join(map(chr, range(0x20, 0x7F))),
+        "punct": string.punctuation,
+        "space": " \t\n\r",
+        "upper": string.ascii_uppercase,
+        "xdigit": string.hexdigits,
+    }.items()
 }
+
+
+def _literal(char: str) -> str:
+    """One byte (a character below 256) as a literal that ``re`` and RE2 read alike."""
+    return char if char == "/" or (char.isascii() and char.isalnum()) else f"\\x{ord(char):02x}"
+
+
+def _byte_class(members: set[int]) -> str | None:
+    """A character class for ``members`` minus ``/``, written as plain ranges (RE2 has no
+    lookahead to subtract ``/`` with); ``None`` when nothing is left, i.e. it never matches."""
+    ordered = sorted(members - {_SLASH})
+    if not ordered:
+        return None
+    ranges: list[str] = []
+    low = high = ordered[0]
+    for byte in (*ordered[1:], -1):
+        if byte == high + 1:
+            high = byte
+            continue
+        ranges.append(f"\\x{low:02x}" if low == high else f"\\x{low:02x}-\\x{high:02x}")
+        low = high = byte
+    return f"[{''.join(ranges)}]"
 
 
 def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
     """Translate the bracket expression at ``pattern[start] == "["``.
 
-    Returns the regex and the index after the closing ``]``, or ``None`` when git's wildmatch
-    would abort (unterminated bracket, unknown ``[:class:]``), in which case the whole pattern
-    never matches. Mirrors wildmatch: ``!`` or ``^`` negates, a ``]`` right after the opening
-    (or the negation) is literal, ``-`` is literal first or last, a range resets the "previous
-    character", and a bracket never matches ``/``.
+    Returns the regex and the index after the closing ``]``, or ``None`` when the whole
+    pattern can never match: git's wildmatch would abort (unterminated bracket, unknown
+    ``[:class:]``), or the bracket matches no byte at all (``[z-a]``, ``[/]``). Mirrors
+    wildmatch: ``!`` or ``^`` negates, a ``]`` right after the opening (or the negation) is
+    literal, ``-`` is literal first or last, a range resets the "previous character", and a
+    bracket never matches ``/``.
     """
     n = len(pattern)
     p = start + 1
     negated = p < n and pattern[p] in "!^"
     if negated:
         p += 1
-    items: list[str] = []
+    members: set[int] = set()
     prev = ""
     first = True
     while True:
@@ -127,7 +171,7 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
             if p >= n:
                 return None
             prev = pattern[p]
-            items.append(re.escape(prev))
+            members.add(ord(prev))
         elif c == "-" and prev and p + 1 < n and pattern[p + 1] != "]":
             p += 1
             high = pattern[p]
@@ -136,8 +180,7 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
                 if p >= n:
                     return None
                 high = pattern[p]
-            if prev <= high:
-                items.append(f"{re.escape(prev)}-{re.escape(high)}")
+            members.update(range(ord(prev), ord(high) + 1))
             prev = ""
         elif c == "[" and p + 1 < n and pattern[p + 1] == ":":
             close = pattern.find("]", p + 2)
@@ -145,34 +188,58 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
                 return None
             if close - (p + 2) - 1 < 0 or pattern[close - 1] != ":":
                 # Not a class after all: the "[" is an ordinary member, scanning resumes at ":".
-                items.append(re.escape("["))
+                members.add(ord("["))
                 prev = "["
             else:
                 cls = _POSIX_CLASSES.get(pattern[p + 2 : close - 1])
                 if cls is None:
                     return None
-                items.append(cls)
+                members |= cls
                 prev = ""
                 p = close
         else:
-            items.append(re.escape(c))
+            members.add(ord(c))
             prev = c
         p += 1
-    body = "".join(items)
     if negated:
-        return f"[^{body}/]", p + 1
-    return (f"(?!/)[{body}]" if body else "(?!)"), p + 1
+        members = set(range(256)) - members
+    regex = _byte_class(members)
+    return None if regex is None else (regex, p + 1)
 
 
-def _translate(pattern: str) -> str | None:
-    """Translate a wildmatch pattern (git's ``WM_PATHNAME`` mode) into a regex body.
+@dataclass(frozen=True, slots=True)
+class _Glob:
+    """A translated pattern: its line, whether it negates, the regex, and whether only a
+    linear-time engine can match it in bounded time (see :class:`_Alternation`)."""
 
-    ``*``, ``?`` and brackets never match ``/``. Two or more stars form ``**`` only between
-    slashes or pattern ends: ``**/`` matches zero or more leading directories, ``/**`` at the end
-    everything below, ``/**/`` zero or more directories; elsewhere they act as one ``*``.
-    ``None`` means the pattern can never match (git aborts on it).
+    line: int
+    negated: bool
+    regex: str
+    needs_re2: bool
+
+
+def _translate(pattern: str, *, name_only: bool = False) -> tuple[str, bool] | None:
+    """Translate a wildmatch pattern (git's ``WM_PATHNAME`` mode) into a regex body, and say
+    whether a backtracking matcher could take more than polynomial time on it.
+
+    ``pattern`` holds one character per byte (see the section notes). ``*``, ``?`` and brackets
+    never match ``/``. Two or more stars form ``**`` only between slashes or pattern ends:
+    ``**/`` matches zero or more leading directories, ``/**`` at the end everything below,
+    ``/**/`` zero or more directories; elsewhere they act as one ``*``. ``None`` means the
+    pattern can never match (git aborts on it).
+
+    Backtracking blows up when repetitions compete for the same stretch of text. A ``*``
+    cannot leave its path component, and with no other ``*`` in that component it has only
+    one length that lets the match go on past the next ``/``; a ``**`` that ends the pattern
+    takes the rest at once; one more ``**`` has no other to compete with. So two ``*`` in one
+    component, or two ``**`` before the end, need RE2. ``name_only`` says the pattern is only
+    ever matched against a name (no ``/`` in the text): then a final ``*`` takes the rest of
+    the name at once and competes with nothing, so ``*.tar.*`` needs no RE2.
     """
     out: list[str] = []
+    in_component = 0  # ``*`` since the last ``/``
+    crowded = False  # a component before the last one held two ``*``
+    inner_double = 0  # ``**`` not at the end
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
@@ -187,11 +254,16 @@ def _translate(pattern: str) -> str | None:
                 else:
                     out.append("(?:.*/)?")
                     j += 1
+                    inner_double += 1
+                in_component = 0
             elif j - i >= 2 and at_start and pattern.startswith("\\/", j):
                 out.append("(?:.*/)?")
                 j += 2
+                inner_double += 1
+                in_component = 0
             else:
                 out.append("[^/]*")
+                in_component += 1
             i = j
         elif c == "?":
             out.append("[^/]")
@@ -205,12 +277,33 @@ def _translate(pattern: str) -> str | None:
         elif c == "\\":
             if i + 1 >= n:
                 return None
-            out.append(re.escape(pattern[i + 1]))
+            out.append(_literal(pattern[i + 1]))
+            if pattern[i + 1] == "/":
+                crowded, in_component = crowded or in_component > 1, 0
             i += 2
         else:
-            out.append(re.escape(c))
+            out.append(_literal(c))
+            if c == "/":
+                crowded, in_component = crowded or in_component > 1, 0
             i += 1
-    return "".join(out)
+    if name_only and out and out[-1] == "[^/]*":
+        in_component -= 1
+    return "".join(out), crowded or in_component > 1 or inner_double > 1
+
+
+def _byte_string(text: str) -> str:
+    """A path or pattern as the bytes git sees, one character per byte (see the section notes).
+
+    Names that were not valid UTF-8 come back from ``os`` with their bytes escaped as
+    surrogates (PEP 383); ``surrogateescape`` restores those bytes.
+    """
+    if text.isascii():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate from elsewhere: keep it, in some form
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("latin-1")
 
 
 def _trim_trailing_spaces(line: str) -> str:
@@ -233,25 +326,124 @@ def _trim_trailing_spaces(line: str) -> str:
     return line[:last_space] if last_space >= 0 else line
 
 
+class _Pattern(Protocol):
+    """What :class:`_Alternation` needs of a compiled pattern (a ``re`` one, or RE2's through
+    :class:`_Latin1RE2`): a full match of a byte string."""
+
+    def fullmatch(self, text: str, /) -> _Match | None: ...
+
+
+class _Match(Protocol):
+    @property
+    def lastindex(self) -> int | None: ...
+
+
+def _re2_options() -> re2.Options:
+    """Latin-1 so that RE2 sees bytes as git does; ``.`` across newlines as in ``re.DOTALL``;
+    errors kept off stderr (a pattern too large is handled by the caller); and room for the
+    large alternations a long ``.gitignore`` makes (the default budget is 8 MiB)."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.dot_nl = True
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+class _Latin1RE2:
+    """An RE2 pattern in Latin-1 mode, fed byte strings (which it takes as ``bytes``)."""
+
+    __slots__ = ("_regexp",)
+
+    def __init__(self, pattern: str) -> None:
+        self._regexp = re2.compile(pattern.encode("latin-1"), _RE2_OPTIONS)
+
+    def fullmatch(self, text: str, /) -> _Match | None:
+        found: _Match | None = self._regexp.fullmatch(text.encode("latin-1"))
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Alternation:
     """Several patterns as one regex, last line first, so the first alternative that matches
-    is the line git would pick (the last matching one); ``lines[lastindex - 1]`` names it."""
+    is the line git would pick (the last matching one); ``lines[lastindex - 1]`` names it.
+    RE2 keeps Perl's leftmost-first choice among alternatives, so this holds for both engines.
+    """
 
-    regex: re.Pattern[str]
+    regex: _Pattern
     lines: tuple[tuple[int, bool], ...]  # (line number, negated) per alternative
-
-    @classmethod
-    def build(cls, patterns: list[tuple[int, str, bool]]) -> _Alternation | None:
-        if not patterns:
-            return None
-        ordered = patterns[::-1]
-        regex = re.compile("|".join(f"({body})" for _, body, _ in ordered), re.DOTALL)
-        return cls(regex, tuple((line, negated) for line, _, negated in ordered))
 
     def last(self, text: str) -> tuple[int, bool] | None:
         found = self.regex.fullmatch(text)
         return None if found is None else self.lines[(found.lastindex or 1) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Either:
+    """Two matchers over different lines: the later of the lines they match decides."""
+
+    first: _Matcher
+    second: _Matcher
+
+    def last(self, text: str) -> tuple[int, bool] | None:
+        one = self.first.last(text)
+        other = self.second.last(text)
+        if one is None or (other is not None and other[0] > one[0]):
+            return other
+        return one
+
+
+_Matcher = _Alternation | _Either
+
+
+def _matcher(globs: list[_Glob]) -> _Matcher | None:
+    """One matcher for ``globs``, or ``None`` when there are none.
+
+    Python's ``re`` is several times faster per call than RE2 through its binding, and nearly
+    every real ``.gitignore`` line is safe for it (see :func:`_translate`), so those lines go
+    to ``re`` and only the others to RE2, whose time is linear in the text.
+    """
+    ordered = globs[::-1]
+    found: list[_Alternation] = []
+    simple = [glob for glob in ordered if not glob.needs_re2]
+    if simple:
+        found.append(_Alternation(re.compile(_alternatives(simple), re.DOTALL), _lines(simple)))
+    found.extend(_re2_alternations([glob for glob in ordered if glob.needs_re2]))
+    matcher: _Matcher | None = None
+    for alternation in found:
+        matcher = alternation if matcher is None else _Either(matcher, alternation)
+    return matcher
+
+
+def _re2_alternations(globs: list[_Glob]) -> list[_Alternation]:
+    """RE2 alternations for ``globs``: one, or one per pattern when RE2 cannot compile them
+    together within its memory budget. A pattern too large for RE2 even alone (hundreds of
+    thousands of wildcards on one line) is left out, as if it matched nothing: ``re`` could
+    take exponential time on it."""
+    if not globs:
+        return []
+    try:
+        return [_Alternation(_Latin1RE2(_alternatives(globs)), _lines(globs))]
+    except re2.error:
+        pass
+    found: list[_Alternation] = []
+    for glob in globs:
+        try:
+            found.append(_Alternation(_Latin1RE2(_alternatives([glob])), _lines([glob])))
+        except re2.error:
+            continue
+    return found
+
+
+def _alternatives(globs: list[_Glob]) -> str:
+    return "|".join(f"({glob.regex})" for glob in globs)
+
+
+def _lines(globs: list[_Glob]) -> tuple[tuple[int, bool], ...]:
+    return tuple((glob.line, glob.negated) for glob in globs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,12 +453,12 @@ class IgnoreList:
     Patterns are compiled once into a few alternations: patterns without a slash are matched
     against the entry's name alone (a short string, no backtracking over parent directories),
     patterns with one against the path below ``base``; dir-only patterns (``foo/``) are left out
-    of the expressions used for files. Two ``fullmatch`` calls at most then decide an entry.
+    of the expressions used for files. A few ``fullmatch`` calls then decide an entry.
     """
 
     base: str
-    _names: tuple[_Alternation | None, _Alternation | None] = field(repr=False)
-    _paths: tuple[_Alternation | None, _Alternation | None] = field(repr=False)
+    _names: tuple[_Matcher | None, _Matcher | None] = field(repr=False)
+    _paths: tuple[_Matcher | None, _Matcher | None] = field(repr=False)
 
     @classmethod
     def from_lines(cls, lines: Sequence[str], base: str = "") -> IgnoreList:
@@ -274,8 +466,8 @@ class IgnoreList:
         spaces, ``/`` anchoring (a slash anywhere but the end anchors the pattern to ``base``;
         without one it matches a name at any depth) and trailing ``/`` for directories only."""
         # Index 0 holds what may match files, index 1 what may match directories.
-        names: tuple[list[tuple[int, str, bool]], ...] = ([], [])
-        paths: tuple[list[tuple[int, str, bool]], ...] = ([], [])
+        names: tuple[list[_Glob], list[_Glob]] = ([], [])
+        paths: tuple[list[_Glob], list[_Glob]] = ([], [])
         for number, raw in enumerate(lines):
             line = raw.removesuffix("\r")
             if not line or line.startswith("#"):
@@ -290,17 +482,19 @@ class IgnoreList:
             if not line:
                 continue
             anchored = "/" in line
-            body = _translate(line[1:] if line.startswith("/") else line)
-            if body is None:
+            body = line[1:] if line.startswith("/") else line
+            translated = _translate(_byte_string(body), name_only=not anchored)
+            if translated is None:
                 continue
+            glob = _Glob(number, negated, *translated)
             target = paths if anchored else names
-            target[1].append((number, body, negated))
+            target[1].append(glob)
             if not dir_only:
-                target[0].append((number, body, negated))
+                target[0].append(glob)
         return cls(
             base,
-            (_Alternation.build(names[0]), _Alternation.build(names[1])),
-            (_Alternation.build(paths[0]), _Alternation.build(paths[1])),
+            (_matcher(names[0]), _matcher(names[1])),
+            (_matcher(paths[0]), _matcher(paths[1])),
         )
 
     def match(self, path: str, is_dir: bool) -> bool | None:
@@ -310,8 +504,11 @@ class IgnoreList:
         """
         by_name = self._names[is_dir]
         by_path = self._paths[is_dir]
-        name_hit = by_name.last(path.rpartition("/")[2]) if by_name is not None else None
-        path_hit = by_path.last(path) if by_path is not None else None
+        if by_name is None and by_path is None:
+            return None
+        text = path if path.isascii() else _byte_string(path)
+        name_hit = by_name.last(text.rpartition("/")[2]) if by_name is not None else None
+        path_hit = by_path.last(text) if by_path is not None else None
         if name_hit is None and path_hit is None:
             return None
         if path_hit is None or (name_hit is not None and name_hit[0] > path_hit[0]):

@@ -63,6 +63,18 @@ How a build is modelled, and why:
 * **Generated objects.** ``configMapGenerator``/``secretGenerator`` entries become instances with
   ``generated=True`` and the keys they are known to have (``None`` when they read env files).
   Hash suffixes are ignored: references that kustomize would rewrite still match.
+* **Each kustomization is expanded once per build and namespace.** Apart from the include chain
+  and the affixes of the kustomizations around it, what a kustomization emits depends only on
+  the namespace imposed on it, so when a build reaches it again under the same namespace (a
+  shared base, a diamond) its recorded output is emitted again, chains and names rebased,
+  instead of being expanded again: N stacked diamonds would otherwise cost 2^N expansions. A
+  second arrival only repeats objects the build already holds, which kustomize refuses ("may
+  not add resource with an already registered id"), so each object of the repeated output is
+  emitted once: enough for the duplicate to be reported, and nested repeats stay polynomial
+  instead of doubling per level. Expansion keeps its own stack instead of recursing, so an
+  include chain of any depth works. An include cycle is cut where it closes; kustomize refuses
+  cyclic builds too, and a kustomization's recorded output is reused even if a cycle was cut
+  inside it, so for such a build the objects listed are a best effort.
 """
 
 from __future__ import annotations
@@ -272,17 +284,68 @@ def is_flux_kustomization(entry: IndexEntry) -> bool:
     return entry.kind == "Kustomization" and entry.group == FLUX_KUSTOMIZE_GROUP
 
 
+_ExpansionKey = tuple[str, str | None]
+"""A kustomization file and the namespace imposed on it from outside (None: its own)."""
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A kustomization being expanded: its includes and how far it got, what it needs to emit
+    files and generated objects, and what to restore when it is done. A finished frame is
+    kept as the record of its output: ``build.instances[start:end]``, produced ``depth``
+    kustomizations deep, inside the affixes ``outer_prefix`` and ``outer_suffix``."""
+
+    kfile: str
+    key: _ExpansionKey | None  # None: not recorded (a build's root with ``spec.components``)
+    includes: list[Include]
+    data: dict[str, Any]
+    namespace: str | None
+    outer_prefix: str
+    outer_suffix: str
+    start: int  # ``len(build.instances)`` when the expansion began
+    step: int = 0  # the next entry of ``includes``
+    end: int = 0  # ``len(build.instances)`` when it was done
+    depth: int = 0  # how many kustomizations enclose it
+    chain: tuple[str, ...] | None = None  # built when first needed, see :meth:`_Build.chain`
+
+
 class _Build:
     """One build while it is expanded: what it emits and the files it reads as resources."""
 
-    def __init__(self, root: str, applier: IndexEntry | None):
+    def __init__(
+        self, root: str, applier: IndexEntry | None, variables: Mapping[str, str] | None
+    ) -> None:
         self.root = root
         self.applier = applier
+        self.variables = variables  # the applier's post-build variables, None without postBuild
         self.instances: list[Instance] = []
         self.files: list[str] = []
         # namePrefix/nameSuffix in force where the expansion currently is (outer ones outside).
         self.prefix = ""
         self.suffix = ""
+        # The kustomizations being expanded, outermost first (their files also as a set, to
+        # find include cycles), and every expansion finished so far.
+        self.frames: list[_Frame] = []
+        self.active: set[str] = set()
+        self.expanded: dict[_ExpansionKey, _Frame] = {}
+
+    def chain(self) -> tuple[str, ...]:
+        """The kustomization files from the build's root to the one being expanded.
+
+        Built only for kustomizations that emit something, and then once: a deep include chain
+        that merely passes through would otherwise copy a tuple per level, quadratic in depth.
+        """
+        frames = self.frames
+        if not frames:
+            return ()
+        top = frames[-1]
+        if top.chain is None:
+            parent = frames[-2].chain if len(frames) > 1 else ()
+            if parent is None:
+                top.chain = tuple(frame.kfile for frame in frames)
+            else:
+                top.chain = (*parent, top.kfile)
+        return top.chain
 
 
 class RepoGraph:
@@ -371,10 +434,10 @@ class RepoGraph:
     def _plain_build(self, folder: str) -> _Build:
         build = self._plain_builds.get(folder)
         if build is None:
-            build = self._plain_builds[folder] = _Build(folder, None)
+            build = self._plain_builds[folder] = _Build(folder, None, None)
             kfile = self._kustomizations.get(folder)
             if kfile is not None:
-                self._expand(kfile, None, (), build)
+                self._expand(kfile, None, build)
         return build
 
     # -- Flux Kustomizations -------------------------------------------------------------------
@@ -596,19 +659,21 @@ class RepoGraph:
             folder = self.path_folder(ks)
             if folder is None or folder not in self.folders:
                 continue
-            build = _Build(folder, ks)
+            build = _Build(folder, ks, self._variables_of(ks))
             spec = _dict(ks.data.get("spec"))
             components = [c for c in _list(spec.get("components")) if isinstance(c, str)]
             kfile = self._kustomizations.get(folder)
             if kfile is not None:
-                self._expand(kfile, self.target_namespace(ks), (), build, components)
+                self._expand(kfile, self.target_namespace(ks), build, components)
             else:
                 self._expand_generated(folder, self.target_namespace(ks), build, components)
             self._flux_builds[entry_key(ks)] = build
             for path in dict.fromkeys(build.files):
                 self._appliers[path].append(ks)
             self._record(build)
-            reached.update(c for inst in build.instances for c in inst.chain)
+            # Instances share their chain tuples: visit each tuple once.
+            for chain in {id(inst.chain): inst.chain for inst in build.instances}.values():
+                reached.update(chain)
         included: set[str] = set()
         for kfile in self._kustomizations.values():
             included.update(i.kustomization for i in self.includes(kfile) if i.kustomization)
@@ -624,18 +689,18 @@ class RepoGraph:
             else:
                 self._instances[entry_key(inst.entry)].append(inst)
 
-    def _variables_of(self, build: _Build) -> Mapping[str, str] | None:
-        if build.applier is None:
-            return None
-        post = _dict(build.applier.data.get("spec")).get("postBuild")
-        return self.variables(build.applier) if isinstance(post, dict) else None
+    def _variables_of(self, ks: IndexEntry) -> Mapping[str, str] | None:
+        post = _dict(ks.data.get("spec")).get("postBuild")
+        return self.variables(ks) if isinstance(post, dict) else None
 
-    def _emit_file(
-        self, path: str, namespace: str | None, chain: tuple[str, ...], build: _Build
-    ) -> None:
+    def _emit_file(self, path: str, namespace: str | None, build: _Build) -> None:
         build.files.append(path)
-        variables = self._variables_of(build)
-        for entry in self._entries_by_path.get(path, ()):
+        entries = self._entries_by_path.get(path)
+        if not entries:
+            return
+        variables = build.variables
+        chain = build.chain()
+        for entry in entries:
             ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
             renamed = None
             if entry.kind == "Namespace" and entry.group == "":
@@ -658,51 +723,132 @@ class RepoGraph:
         self,
         kfile: str,
         outer_ns: str | None,
-        chain: tuple[str, ...],
         build: _Build,
         extra_components: list[str] | None = None,
     ) -> None:
-        if kfile in chain:
-            return  # an include cycle; kustomize rejects it, nothing more to learn here
-        chain = (*chain, kfile)
-        data = self.index.kustomize_files[kfile].data if kfile in self.index.kustomize_files else {}
-        namespace = outer_ns if outer_ns is not None else _str(data.get("namespace"))
-        outer_affix = (build.prefix, build.suffix)
-        build.prefix = outer_affix[0] + (_str(data.get("namePrefix")) or "")
-        build.suffix = (_str(data.get("nameSuffix")) or "") + outer_affix[1]
-        try:
-            self._expand_body(kfile, data, namespace, chain, build, extra_components)
-        finally:
-            build.prefix, build.suffix = outer_affix
+        """Emit into ``build`` what kustomize builds from ``kfile``, in kustomize's order.
 
-    def _expand_body(
+        Depth first with an explicit stack (``build.frames``) rather than recursion, so the
+        depth of an include chain is not bounded by Python's recursion limit.
+        """
+        frames = build.frames
+        self._enter(kfile, outer_ns, build, extra_components)
+        while frames:
+            child = self._advance(frames[-1], build)
+            if child is None:
+                self._leave(build)
+            else:
+                self._enter(child, frames[-1].namespace, build, None)
+
+    def _enter(
         self,
         kfile: str,
-        data: dict[str, Any],
-        namespace: str | None,
-        chain: tuple[str, ...],
+        outer_ns: str | None,
         build: _Build,
         extra_components: list[str] | None,
     ) -> None:
-        for inc in self.includes(kfile):
-            if inc.role == RESOURCE:
-                self._emit_ref(inc.path, namespace, chain, build)
-            elif inc.role == COMPONENT and inc.kustomization:
-                self._expand(inc.kustomization, namespace, chain, build)
-        base = posixpath.dirname(kfile)
-        for ref in extra_components or ():
-            path = _join(base, ref)
-            if path is not None and path in self._kustomizations:
-                self._expand(self._kustomizations[path], namespace, chain, build)
-        self._emit_generated(kfile, data, namespace, chain, build)
+        """Start expanding ``kfile``, or emit its recorded output if it was expanded before."""
+        if kfile in build.active:
+            return  # an include cycle; kustomize rejects it, nothing more to learn here
+        key: _ExpansionKey | None = None if extra_components else (kfile, outer_ns)
+        done = build.expanded.get(key) if key is not None else None
+        if done is not None:
+            self._replay(done, build)
+            return
+        data = self.index.kustomize_files[kfile].data if kfile in self.index.kustomize_files else {}
+        includes = self.includes(kfile)
+        if extra_components:  # a Flux Kustomization's spec.components, after the file's own
+            base = posixpath.dirname(kfile)
+            extra: list[Include] = []
+            for ref in extra_components:
+                path = _join(base, ref)
+                if path is not None and path in self._kustomizations:
+                    component = self._kustomizations[path]
+                    extra.append(Include("components", COMPONENT, ref, path, component))
+            includes = includes + extra
+        frame = _Frame(
+            kfile,
+            key,
+            includes,
+            data,
+            outer_ns if outer_ns is not None else _str(data.get("namespace")),
+            build.prefix,
+            build.suffix,
+            len(build.instances),
+        )
+        build.prefix = frame.outer_prefix + (_str(data.get("namePrefix")) or "")
+        build.suffix = (_str(data.get("nameSuffix")) or "") + frame.outer_suffix
+        build.frames.append(frame)
+        build.active.add(kfile)
 
-    def _emit_ref(
-        self, path: str, namespace: str | None, chain: tuple[str, ...], build: _Build
-    ) -> None:
-        if path in self._kustomizations:
-            self._expand(self._kustomizations[path], namespace, chain, build)
-        elif path in self.files:
-            self._emit_file(path, namespace, chain, build)
+    def _leave(self, build: _Build) -> None:
+        """Finish the innermost expansion: restore the affixes around it, record its output."""
+        frame = build.frames.pop()
+        build.active.discard(frame.kfile)
+        build.prefix, build.suffix = frame.outer_prefix, frame.outer_suffix
+        if frame.key is not None:
+            frame.end = len(build.instances)
+            frame.depth = len(build.frames)
+            build.expanded[frame.key] = frame
+
+    def _advance(self, frame: _Frame, build: _Build) -> str | None:
+        """Go on with an expansion: emit its files up to the next kustomization it includes
+        and return that one, or, at its end, emit its generated objects and return None."""
+        includes = frame.includes
+        while frame.step < len(includes):
+            inc = includes[frame.step]
+            frame.step += 1
+            if inc.role == RESOURCE:
+                if inc.kustomization is not None:
+                    return inc.kustomization
+                if inc.path in self.files:
+                    self._emit_file(inc.path, frame.namespace, build)
+            elif inc.role == COMPONENT and inc.kustomization:
+                return inc.kustomization
+        self._emit_generated(frame.kfile, frame.data, frame.namespace, build)
+        return None
+
+    def _replay(self, done: _Frame, build: _Build) -> None:
+        """Emit a finished expansion's objects again where the build reaches it once more.
+
+        Only the include chain and the affixes of the enclosing kustomizations differ from the
+        first time; each distinct object is emitted once (see the module docs for why).
+        """
+        if done.start == done.end:
+            return
+        prefix, suffix = build.prefix, build.suffix
+        above = build.chain()
+        chains: dict[int, tuple[str, ...]] = {}
+        seen: set[tuple[int, str | None, str | None]] = set()
+        for inst in build.instances[done.start : done.end]:
+            entry = inst.entry
+            renamed = inst.renamed
+            name = entry.name
+            if name and (inst.generated or entry.kind not in NOT_AFFIXED):
+                written = renamed if renamed is not None else name
+                inner = written[len(done.outer_prefix) : len(written) - len(done.outer_suffix)]
+                full = prefix + inner + suffix
+                renamed = full if len(full) != len(name) else None
+            identity = (id(entry), inst.namespace, renamed)
+            if identity in seen:
+                continue
+            seen.add(identity)
+            chain = chains.get(id(inst.chain))
+            if chain is None:
+                chain = chains[id(inst.chain)] = above + inst.chain[done.depth :]
+            build.instances.append(
+                Instance(
+                    entry,
+                    inst.namespace,
+                    inst.applier,
+                    inst.root,
+                    chain,
+                    generated=inst.generated,
+                    keys=inst.keys,
+                    variables=inst.variables,
+                    renamed=renamed,
+                )
+            )
 
     def _expand_generated(
         self, folder: str, namespace: str | None, build: _Build, components: list[str]
@@ -718,13 +864,13 @@ class RepoGraph:
             if sub is not None:
                 if sub not in done:
                     done.add(sub)
-                    self._expand(self._kustomizations[sub], namespace, (), build)
+                    self._expand(self._kustomizations[sub], namespace, build)
                 continue
-            self._emit_file(path, namespace, (), build)
+            self._emit_file(path, namespace, build)
         for ref in components:
             path = _join(folder, ref)
             if path is not None and path in self._kustomizations:
-                self._expand(self._kustomizations[path], namespace, (), build)
+                self._expand(self._kustomizations[path], namespace, build)
 
     def _topmost_kustomization_dir(self, path: str, folder: str) -> str | None:
         found = None
@@ -740,10 +886,12 @@ class RepoGraph:
         kfile: str,
         data: dict[str, Any],
         namespace: str | None,
-        chain: tuple[str, ...],
         build: _Build,
     ) -> None:
-        variables = self._variables_of(build)
+        if not data.get("configMapGenerator") and not data.get("secretGenerator"):
+            return
+        variables = build.variables
+        chain = build.chain()
         for gen_field, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
             for gen in _list(data.get(gen_field)):
                 gen = _dict(gen)

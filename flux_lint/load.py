@@ -187,6 +187,8 @@ def key_string(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"  # as Go's strconv.FormatFloat writes it
         if math.isinf(value):
             return "+Inf" if value > 0 else "-Inf"
         return repr(value) if value != int(value) else str(int(value))
