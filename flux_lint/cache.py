@@ -54,8 +54,10 @@ from . import __version__
 FORMAT = 3
 _MAGIC = b"FLUXLINT-CACHE\x00"
 _MAC_SIZE = 32
-#: Packs not used for this long are deleted when a run writes a pack next to them.
+#: Packs not used for this long are deleted when a run writes a pack next to them; packs of
+#: other versions (or of an edited checkout) sooner, since only an older install reads them.
 MAX_AGE_SECONDS = 30 * 24 * 3600
+OTHER_VERSION_MAX_AGE_SECONDS = 7 * 24 * 3600
 #: A pack bigger than this is not written (a cache must not fill a disk).
 MAX_PACK_BYTES = 1 << 30
 
@@ -118,8 +120,31 @@ def code_fingerprint() -> str:
         libyaml = _ruamel_yaml.get_version_string()
     except Exception:  # no C extension: the loader would not run either
         libyaml = ""
-    _FINGERPRINT = digest(__version__, sys.version, libyaml, sorted(items))
+    _FINGERPRINT = digest(__version__, sys.version, libyaml, sorted(items), _dependencies())
     return _FINGERPRINT
+
+
+#: The libraries whose behaviour is part of a result (parsing, CEL, schemas, regular
+#: expressions). Their installed files are looked at, not their metadata:
+#: ``importlib.metadata`` costs more to import than a whole small run may take.
+_DEPENDENCIES = ("_ruamel_yaml", "ruamel.yaml", "celpy", "lark", "jsonschema", "re2", "_re2")
+
+
+def _dependencies() -> list[tuple[str, int, int]]:
+    """Size and modification time of each dependency's module file (an upgrade rewrites
+    it), found without importing the dependency."""
+    import importlib.util
+
+    found = []
+    for name in _DEPENDENCIES:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            info = os.stat(origin) if origin else None
+        except (ImportError, ValueError, OSError):
+            info = None
+        found.append((name, info.st_size if info else -1, info.st_mtime_ns if info else -1))
+    return found
 
 
 def _walk(root: Path) -> Iterator[tuple[str, int, int]]:
@@ -204,22 +229,27 @@ class Sealer:
             self._key = _load_or_create_key(self.root / "key")
         return self._key
 
-    def _mac(self, kind: bytes, payload: bytes) -> bytes:
+    def _mac(self, kind: bytes, payload: bytes | memoryview) -> bytes:
         mac = hashlib.blake2b(key=self.key, digest_size=_MAC_SIZE)
         mac.update(kind)
         mac.update(payload)
         return mac.digest()
 
     def seal(self, kind: bytes, payload: bytes) -> bytes:
+        """The prefix to write before ``payload`` (header and MAC): kept apart from the
+        payload so that a pack of tens of megabytes is not copied to be written."""
         header = _MAGIC + FORMAT.to_bytes(2, "big") + len(kind).to_bytes(1, "big") + kind
-        return header + self._mac(kind, payload) + payload
+        return header + self._mac(kind, payload)
 
-    def unseal(self, kind: bytes, blob: bytes) -> bytes | None:
+    def unseal(self, kind: bytes, blob: bytes) -> memoryview | None:
+        """The payload of ``blob`` (a view into it, not a copy), or None when the header or
+        the MAC is wrong."""
         header = _MAGIC + FORMAT.to_bytes(2, "big") + len(kind).to_bytes(1, "big") + kind
         if not blob.startswith(header) or len(blob) < len(header) + _MAC_SIZE:
             return None
-        mac = blob[len(header) : len(header) + _MAC_SIZE]
-        payload = blob[len(header) + _MAC_SIZE :]
+        view = memoryview(blob)
+        mac = view[len(header) : len(header) + _MAC_SIZE]
+        payload = view[len(header) + _MAC_SIZE :]
         if not hmac.compare_digest(mac, self._mac(kind, payload)):
             return None
         return payload
@@ -262,17 +292,18 @@ def _temp_name(path: Path) -> str:
     return f"{path}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` through a uniquely named temporary file and a rename; False
-    (and nothing left behind) when that is impossible."""
+def write_atomic(path: Path, *parts: bytes) -> bool:
+    """Write ``parts`` one after the other to ``path`` through a uniquely named temporary
+    file and a rename; False (and nothing left behind) when that is impossible."""
     temp = _temp_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
         os.replace(temp, path)
@@ -283,7 +314,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         return False
 
 
-def read_sealed(sealer: Sealer, kind: bytes, path: Path) -> bytes | None:
+def read_sealed(sealer: Sealer, kind: bytes, path: Path) -> memoryview | None:
     """The payload of a sealed file, or None when it is missing, unreadable or not genuine."""
     try:
         blob = path.read_bytes()
@@ -297,10 +328,10 @@ def read_sealed(sealer: Sealer, kind: bytes, path: Path) -> bytes | None:
 
 def write_sealed(sealer: Sealer, kind: bytes, path: Path, payload: bytes) -> bool:
     try:
-        blob = sealer.seal(kind, payload)
+        prefix = sealer.seal(kind, payload)
     except OSError:
         return False
-    return write_atomic(path, blob)
+    return write_atomic(path, prefix, payload)
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +345,12 @@ class ResultCache:
 
     ``root`` is the cache folder (``--cache-dir``); entries go to a sub-folder per flux-lint
     version and code fingerprint. ``pack_id`` names this run's pack (run root, linted paths
-    and run key), so runs with other settings or over other paths keep their own.
+    and settings), so runs with other settings or over other paths keep their own.
+
+    Entries are looked up while the files are read, before the repository's own CRDs are all
+    known; the CRDs a pack was made with are stored in it, and :meth:`valid_for` drops every
+    entry once the run's CRDs turn out to differ (only kustomization roles, which do not
+    depend on CRDs, survive that).
     """
 
     def __init__(self, root: Path, pack_id: str) -> None:
@@ -324,11 +360,12 @@ class ResultCache:
         self.path = self.folder / f"{pack_id}.pack"
         #: Set by the engine: the part of every entry key that is not the file's own.
         self.run_key = ""
+        self.crd = ""
         self._old: dict[str, Any] | None = None
         self.used: dict[str, Any] = {}
         self.hits = 0
         self.misses = 0
-        self.new = 0
+        self.changed = False
 
     def _load(self) -> dict[str, Any]:
         if self._old is None:
@@ -355,18 +392,48 @@ class ResultCache:
 
     def put(self, key: str, entry: Any) -> None:
         self.used[key] = entry
-        self.new += 1
+        self.changed = True
+
+    def get_memo(self, key: str) -> Any | None:
+        """A run-wide value (kustomization roles, repository findings), not counted as a
+        file's hit or miss."""
+        value = self._load().get(key)
+        if value is not None:
+            self.used[key] = value
+        return value
+
+    def put_memo(self, key: str, value: Any) -> None:
+        self.put(key, value)
+
+    def valid_for(self, crd: str) -> bool:
+        """Record the run's CRD digest; False (and every CRD-dependent entry dropped) when
+        the pack was made with other CRDs."""
+        self.crd = crd
+        old = self._load()
+        if old.get(_CRD_KEY, crd) == crd:
+            return True
+        self._old = {k: v for k, v in old.items() if k.startswith(_CRD_FREE)}
+        self.used = {k: v for k, v in self.used.items() if k.startswith(_CRD_FREE)}
+        self.misses += self.hits
+        self.hits = 0
+        self.changed = True
+        return False
 
     def save(self) -> bool:
-        """Write the pack when this run computed something new or dropped stale entries;
-        otherwise only mark it used (its time decides when it is pruned)."""
+        """Write the pack when this run computed something new or left entries unused;
+        otherwise only touch it (its time decides when it is pruned)."""
         old = self._load()
-        if not self.new and len(self.used) == len(old):
+        unchanged = (
+            not self.changed
+            and old.get(_CRD_KEY) == self.crd
+            and len(self.used) == len(old) - (_CRD_KEY in old)
+        )
+        if unchanged:
             with contextlib.suppress(OSError):
                 os.utime(self.path)
             return True
         try:
-            payload = marshal.dumps(self.used)
+            payload = marshal.dumps({**self.used, _CRD_KEY: self.crd})
         except ValueError:  # a value marshal cannot write: keep the old pack
             return False
         if len(payload) > MAX_PACK_BYTES:
@@ -377,21 +444,29 @@ class ResultCache:
         return written
 
 
+#: Pack keys: the CRD digest, and the prefix of entries that do not depend on CRDs.
+_CRD_KEY = "crd"
+_CRD_FREE = "roles:"
+
+
 def prune(root: Path, *, keep: Path, now: float | None = None) -> None:
-    """Delete packs (and folders of other versions) not used for ``MAX_AGE_SECONDS``."""
-    limit = (time.time() if now is None else now) - MAX_AGE_SECONDS
+    """Delete packs not used for ``MAX_AGE_SECONDS`` (``OTHER_VERSION_MAX_AGE_SECONDS`` in
+    folders other than ``keep``), and folders left empty."""
+    now = time.time() if now is None else now
     try:
         folders = [e for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
     except OSError:
         return
     for folder in folders:
+        own = Path(folder.path) == keep
+        limit = now - (MAX_AGE_SECONDS if own else OTHER_VERSION_MAX_AGE_SECONDS)
         for name, path in _files(folder.path):
             try:
                 if name.endswith((".pack", ".tmp")) and os.stat(path).st_mtime < limit:
                     os.unlink(path)
             except OSError:
                 continue
-        if Path(folder.path) != keep:
+        if not own:
             with contextlib.suppress(OSError):
                 os.rmdir(folder.path)  # only succeeds once it is empty
 
@@ -442,6 +517,15 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
         for doc, api, kind, namespace, name, data, partial in entries
     ]
     return report, made, list(kustomize)
+
+
+def encode_findings(findings: Iterable[Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    """Findings of any files, each with its path."""
+    return [(f.path, _encode_finding(f)) for f in findings]
+
+
+def decode_findings(encoded: Iterable[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+    return [_decode_finding(path, t) for path, t in encoded]
 
 
 def _encode_finding(f: Any) -> tuple[Any, ...]:

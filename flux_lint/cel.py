@@ -1397,8 +1397,10 @@ def _environment() -> celpy.Environment:
 # The parser is the one cel-python would build, with ``debug`` off: Lark's debug mode only
 # prints a state dump to stdout when parsing fails with something other than a syntax error.
 
-#: Where the tables are kept: set by the engine from the run's cache folder; None means the
-#: default user cache folder (cache.default_cache_dir).
+#: Where the tables are kept; None: the default user cache folder (cache.default_cache_dir).
+#: Not the run's ``--cache-dir``, and kept with ``--no-cache`` too: the tables come from the
+#: installed cel-python and Lark alone, never from what a run reads, so every run of the
+#: installation shares one copy (a run with a fresh result cache does not rebuild them).
 PARSER_CACHE_DIR: Any = None
 _PARSER_FILE = b"cel-parser"
 

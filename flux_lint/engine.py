@@ -6,10 +6,12 @@ read ahead: they decide which other files are patches (partial objects) or gener
 
 What one file gives is its report (findings, counts, inline suppressions) and its share of the
 repository index. It comes from this process, from worker processes (parallel.py, from
-:data:`PARALLEL_MIN_FILES` files to lint on) or from the on-disk cache (cache.py), as a
+:data:`FILES_PER_WORKER` files to lint per worker) or from the on-disk cache (cache.py), as a
 plain *record* in the last two cases, and is applied in file order whatever its origin, so the
-three give the same result byte for byte. The repository checks always run here, on the whole
-index.
+three give the same result byte for byte. The repository checks run here, on the whole index;
+with a cache, their findings are reused only when no file, path or setting they could read
+changed (``_repository_findings``): at 10,000 documents they cost about as much as the rest
+of a warm run together.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from .context import CheckContext
 from .index import IndexEntry, RepoIndex
 from .kustomize import DATA, PATCH, file_roles, is_kustomization_file, is_kustomize_config
-from .load import Document, LoadProblem, load_text
+from .load import Document, LoadProblem, LoadResult, load_text
 from .model import Finding, Fix, ObjectRef, Problem, Severity, Span
 from .objects import K8sObject
 from .positions import locate
@@ -58,8 +60,8 @@ class RunConfig:
     progress: Callable[[int, int], None] | None = None
     #: Folder of the on-disk result cache (cache.py); None: no cache.
     cache_dir: Path | None = None
-    #: Worker processes: 1 runs everything here, 0 uses every core once a run has at least
-    #: :data:`PARALLEL_MIN_FILES` files to lint, N > 1 uses N processes from that size on.
+    #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
+    #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
     jobs: int = 1
 
 
@@ -103,10 +105,6 @@ class Linter:
     def __init__(self, config: RunConfig, registry: Registry | None = None):
         _load_checks()
         self.config = config
-        if config.cache_dir is not None:  # the CEL parser's tables are kept there too
-            from . import cel
-
-            cel.PARSER_CACHE_DIR = config.cache_dir
         self.registry = registry or builtin_registry()
         if config.rule_dirs:  # user rules next to the built-in ones (see user_rules.py)
             from .user_rules import registry_with_user_rules
@@ -204,11 +202,12 @@ class Linter:
         return report
 
     def lint_file(
-        self, path: str, text: str, role: str | None = None
+        self, path: str, text: str, role: str | None = None, loaded: LoadResult | None = None
     ) -> tuple[FileReport, list[IndexEntry], list[dict[str, Any]]]:
         """One file's findings, with its share of the repository index (its objects and
         kustomize build files) returned instead of added, so that the caller decides where
-        it goes: the run's index, a worker's reply, the cache."""
+        it goes: the run's index, a worker's reply, the cache. ``loaded`` is ``text``
+        already parsed (kustomization files are, to learn the roles of other files)."""
         report = FileReport(path)
         entries: list[IndexEntry] = []
         kustomize: list[dict[str, Any]] = []
@@ -216,7 +215,8 @@ class Linter:
             from .directives import parse as parse_directives
 
             report.directives = parse_directives(text) or None
-        loaded = load_text(text)
+        if loaded is None:
+            loaded = load_text(text)
         report.documents = len(loaded.documents)
         for problem in loaded.problems:
             report.findings.extend(self._load_finding(path, problem))
@@ -235,14 +235,17 @@ class Linter:
             report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
 
-    def check_repository(self, text_of: Callable[[str], str | None]) -> list[Finding]:
-        """Run the repository checks over the index; locate their problems by re-reading only
-        the files they point into (``text_of`` returns a file's text)."""
+    def check_repository(
+        self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
+    ) -> list[Finding]:
+        """Run the repository checks (``checks``, default all of the run's) over the index;
+        locate their problems by re-reading only the files they point into (``text_of``
+        returns a file's text)."""
         if self.index is None:
             return []
         problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
         findings: list[Finding] = []
-        for fn in self.repo_checks:
+        for fn in self.repo_checks if checks is None else checks:
             try:
                 for entry, problem in fn(self.index, self.ctx):
                     rid = problem.rule_id or fn.rule_ids[0]
@@ -375,16 +378,29 @@ def build_fix(
         return None
 
 
-#: Below this many files to lint, worker processes cost more than they save: each worker
-#: starts, then compiles the schemas and CEL programs its objects need all over again.
-PARALLEL_MIN_FILES = 400
-#: Texts of files still to lint are kept from the look-up pass up to this many characters in
+#: Files to lint per worker process, at least: each worker costs ~0.15 s of CPU (start, then
+#: compile the schemas and CEL programs its objects need all over again, and the main process
+#: decodes what it sends), which ~500 files (~0.6 ms each) repay with room to spare on a busy
+#: machine. So a run starts workers from ``2 * FILES_PER_WORKER`` files on, and no more than
+#: one per ``FILES_PER_WORKER`` files however many cores there are.
+FILES_PER_WORKER = 500
+#: Texts of files still to lint are kept from the reading pass up to this many characters in
 #: all (larger runs read them again rather than hold a whole repository in memory).
-KEEP_TEXT_BUDGET = 32 * 1024 * 1024
+KEEP_TEXT_BUDGET = 16 * 1024 * 1024
+#: Repository checks that read files the run does not lint (FL209 reads a chart's
+#: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
+#: by the run's files, so they run in every run, cache or not.
+READS_OTHER_FILES = frozenset({"FL209"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
-    """:func:`source.read_source` for the common case at a fraction of its cost.
+    """:func:`source.read_source`, at a fraction of its cost for the common case."""
+    return read_file_and_bytes(path, display, max_bytes)[0]
+
+
+def read_file_and_bytes(path: Path, display: str, max_bytes: int) -> tuple[Any, bytes | None]:
+    """(SourceText or SourceError, the raw bytes when the file is regular and within the
+    size limit).
 
     A regular file within the size limit is read with one ``read`` sized by the file and
     decoded by the same :func:`source.decode_source`; anything else (a FIFO, a directory, an
@@ -398,12 +414,11 @@ def read_file(path: Path, display: str, max_bytes: int) -> Any:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        return read_source(path, display, max_bytes=max_bytes)
+        return read_source(path, display, max_bytes=max_bytes), None
+    data: bytes | None = None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            data = None
-        else:
+        if stat.S_ISREG(info.st_mode) and info.st_size <= max_bytes:
             chunks = []
             wanted = info.st_size + 1
             while wanted > 0:
@@ -420,8 +435,8 @@ def read_file(path: Path, display: str, max_bytes: int) -> Any:
     finally:
         os.close(fd)
     if data is None:
-        return read_source(path, display, max_bytes=max_bytes)
-    return decode_source(data, display, path=path)
+        return read_source(path, display, max_bytes=max_bytes), None
+    return decode_source(data, display, path=path), data
 
 
 class _Collector:
@@ -435,6 +450,9 @@ class _Collector:
         self.files = 0
         self.documents = 0
         self.objects = 0
+        #: (display path, role, content hash or source error code) of every file, in order:
+        #: what the repository index was built from (the key of the repository findings).
+        self.inputs: list[tuple[str, str | None, str]] = []
 
     def error(self, rule_id: str, path: str, message: str) -> None:
         finding = self.linter.file_error(rule_id, path, message)
@@ -479,19 +497,19 @@ def _worker_count(jobs: int) -> int:
     return available_cpus() if jobs <= 0 else jobs
 
 
-def _run_key(linter: Linter, config: RunConfig) -> str:
-    """Everything besides a file's own bytes, path and role that its per-file result depends
-    on (see cache.py)."""
-    from dataclasses import fields
+def _workers_for(workers: int, files: int) -> int:
+    """Worker processes for ``files`` files to lint (1: none, lint here)."""
+    used = min(workers, files // max(1, FILES_PER_WORKER))
+    return used if used >= 2 else 1
 
-    from .cache import canonical, code_fingerprint, digest, registry_digest
 
-    catalog = linter.crd_catalog
-    crds = [
-        (key, canonical([getattr(entry, f.name) for f in fields(entry)]))
-        for key, entry in sorted(catalog.entries.items())
-    ]
-    return digest(
+def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
+    """The run's cache, keyed by everything but the CRDs (added by :func:`_crd_key` once the
+    repository's own CRDs are known)."""
+    from .cache import ResultCache, canonical, code_fingerprint, digest, registry_digest
+
+    assert config.cache_dir is not None
+    base = digest(
         code_fingerprint(),
         registry_digest(linter.registry),
         sorted(linter.enabled),
@@ -499,28 +517,36 @@ def _run_key(linter: Linter, config: RunConfig) -> str:
         config.from_version,
         config.max_bytes,
         canonical(config.options),
-        crds,
-        sorted(catalog.origins.items()),
-        sorted(catalog.ignored),
         linter.index is not None,
     )
-
-
-def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
-    from .cache import ResultCache, digest
-
-    assert config.cache_dir is not None
-    run_key = _run_key(linter, config)
     pack = digest(
-        run_key,
+        base,
         str(root),
         sorted(p for p in config.paths if p != "-"),
         sorted(config.exclude),
         config.respect_gitignore,
     )
     cache = ResultCache(Path(config.cache_dir), pack)
-    cache.run_key = run_key
+    cache.run_key = base
     return cache
+
+
+def _crd_key(linter: Linter) -> str:
+    """Every CRD version the run validates custom resources against (``--crds`` and the
+    repository's), with where each was defined: a per-file result depends on all of them."""
+    from dataclasses import fields
+
+    from .cache import canonical, digest
+
+    catalog = linter.crd_catalog
+    return digest(
+        [
+            (key, canonical([getattr(entry, f.name) for f in fields(entry)]))
+            for key, entry in sorted(catalog.entries.items())
+        ],
+        sorted(catalog.origins.items()),
+        sorted(catalog.ignored),
+    )
 
 
 def _entry_key(cache: Any, display: str, role: str | None, sha256: str) -> str:
@@ -533,6 +559,40 @@ def _cacheable(report: FileReport) -> bool:
     """A rule that crashed (FL009) may have met a passing condition (memory, recursion):
     such a file is linted again next time rather than its crash remembered."""
     return not any(f.rule_id == INTERNAL_RULE for f in report.findings)
+
+
+def _kustomization_roles(
+    config: RunConfig, sources: list[Any], cache: Any
+) -> tuple[dict[str, str], dict[str, tuple[Any, bytes | None]], dict[str, LoadResult]]:
+    """Roles of the files kustomization files name (patch, generator data), and what was read
+    and parsed to learn them (kept for the per-file pass). A kustomization file's roles depend
+    on its path and content only, so the cache keeps them too."""
+    from .cache import digest
+    from .source import SourceError
+
+    roles: dict[str, str] = {}
+    read: dict[str, tuple[Any, bytes | None]] = {}
+    parsed: dict[str, LoadResult] = {}
+    for src in sources:
+        if not is_kustomization_file(src.display):
+            continue
+        text, raw = read_file_and_bytes(src.path, src.display, config.max_bytes)
+        read[src.display] = (text, raw)
+        if isinstance(text, SourceError):
+            continue
+        key = "roles:" + digest(cache.run_key, src.display, text.sha256) if cache else ""
+        named = cache.get_memo(key) if cache is not None else None
+        if named is None:
+            named = []
+            loaded = parsed[src.display] = load_text(text.text)
+            for doc in loaded.documents:
+                if isinstance(doc.data, dict) and is_kustomize_config(doc.data, src.display):
+                    named.extend(file_roles(src.display, doc.data).items())
+            if cache is not None:
+                cache.put_memo(key, [list(pair) for pair in named])
+        for path, role in named:
+            roles.setdefault(path, role)
+    return roles, read, parsed
 
 
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
@@ -554,28 +614,10 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
             out.error(DISCOVERY_RULE, error.display, error.message)
         sources = found.files
     linter.ctx.root = root
-
-    texts_by_path: dict[str, Any] = {}
-    roles: dict[str, str] = {}
-    # Kustomization files first: they decide the role of the files they name.
-    for src in sources:
-        if is_kustomization_file(src.display):
-            text = read_file(src.path, src.display, config.max_bytes)
-            texts_by_path[src.display] = text
-            if isinstance(text, SourceError):
-                continue
-            for doc in load_text(text.text).documents:
-                if isinstance(doc.data, dict) and is_kustomize_config(doc.data, src.display):
-                    for path, role in file_roles(src.display, doc.data).items():
-                        roles.setdefault(path, role)
-
-    # CustomResourceDefinitions in the repository next: custom resources of those kinds are
-    # validated too, wherever they come in the file order (see extra_crds.py).
-    if linter.crd_check is not None:
-        patches = {path for path, role in roles.items() if role == PATCH}
-        linter.crd_catalog.scan_repository(sources, patches, config.max_bytes, config.stdin_text)
-
     cache = _open_cache(config, linter, root) if config.cache_dir is not None else None
+
+    # Kustomization files first: they decide the role of the files they name.
+    roles, read_ahead, parsed = _kustomization_roles(config, sources, cache)
     workers = _worker_count(config.jobs)
     total = len(sources) + int("-" in config.paths and config.stdin_text is not None)
     linted = 0
@@ -585,24 +627,36 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         if config.progress is not None:
             config.progress(out.files, total)
 
-    if cache is None and (workers == 1 or len(sources) < PARALLEL_MIN_FILES):
-        # One pass, one read per file: nothing to look up, nothing to farm out.
-        for src in sources:
-            progress()
-            out.files += 1
-            text = texts_by_path.pop(src.display, None) or read_file(
-                src.path, src.display, config.max_bytes
+    if cache is None:
+        # CustomResourceDefinitions in the repository next: custom resources of those kinds
+        # are validated too, wherever they come in the file order (see extra_crds.py).
+        if linter.crd_check is not None:
+            patches = {path for path, role in roles.items() if role == PATCH}
+            linter.crd_catalog.scan_repository(
+                sources, patches, config.max_bytes, config.stdin_text
             )
-            if isinstance(text, SourceError):
-                out.error(SOURCE_CODES[text.code], src.display, text.message)
-                continue
-            role = roles.get(src.display)
-            report, entries, kustomize = linter.lint_file(src.display, text.text, role)
-            out.add(report, entries, kustomize, role, text.text)
-            linted += 1
+        if _workers_for(workers, len(sources)) < 2:
+            # One pass, one read per file: nothing to look up, nothing to farm out.
+            for src in sources:
+                progress()
+                out.files += 1
+                ahead = read_ahead.pop(src.display, None)
+                text = ahead[0] if ahead else read_file(src.path, src.display, config.max_bytes)
+                if isinstance(text, SourceError):
+                    out.error(SOURCE_CODES[text.code], src.display, text.message)
+                    continue
+                role = roles.get(src.display)
+                loaded = parsed.pop(src.display, None)
+                report, entries, kustomize = linter.lint_file(src.display, text.text, role, loaded)
+                out.add(report, entries, kustomize, role, text.text)
+                linted += 1
+        else:
+            linted, used_workers = _lint_planned(
+                linter, config, sources, roles, read_ahead, parsed, None, workers, out, progress
+            )
     else:
         linted, used_workers = _lint_planned(
-            linter, config, sources, roles, texts_by_path, cache, workers, out, progress
+            linter, config, sources, roles, read_ahead, parsed, cache, workers, out, progress
         )
 
     if "-" in config.paths and config.stdin_text is not None:
@@ -611,8 +665,6 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         out.add(report, entries, kustomize, None, config.stdin_text)
         linted += 1
     progress()
-    if cache is not None:
-        cache.save()
 
     findings, texts = out.findings, out.texts
     if linter.repo_checks:
@@ -627,7 +679,10 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
             text = read_file(src.path, path, config.max_bytes) if src else None
             return None if text is None or isinstance(text, SourceError) else text.text
 
-        repo_findings = linter.check_repository(text_of)
+        if cache is None:
+            repo_findings = linter.check_repository(text_of)
+        else:
+            repo_findings = _repository_findings(linter, cache, out, config, text_of)
         findings.extend(repo_findings)
         for finding in repo_findings:
             if finding.path not in texts:
@@ -636,9 +691,9 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                     texts[finding.path] = text
 
     if linter.index is not None and "FL105" in linter.enabled:
-        from .parent_patches import retract_parent_supplied
-
-        findings = retract_parent_supplied(findings, linter.index, linter.ctx)
+        findings = _retract_parent_supplied(linter, findings, cache, out, config)
+    if cache is not None:
+        cache.save()
     if out.directives:  # inline suppressions, once every finding (file and repository) exists
         from .directives import apply as apply_directives
 
@@ -662,30 +717,113 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     )
 
 
+def _repository_key(cache: Any, linter: Linter, out: _Collector, config: RunConfig) -> str:
+    """Everything the repository index of this run was made from: the settings (the run key),
+    the root and every file's path, role and content hash, in order, and standard input."""
+    import hashlib
+
+    from .cache import digest
+
+    stdin = config.stdin_text if "-" in config.paths else None
+    return digest(
+        cache.run_key,
+        cache.crd,
+        str(linter.ctx.root),
+        out.inputs,
+        None
+        if stdin is None
+        else hashlib.sha256(stdin.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+
+
+def _repository_findings(
+    linter: Linter,
+    cache: Any,
+    out: _Collector,
+    config: RunConfig,
+    text_of: Callable[[str], str | None],
+) -> list[Finding]:
+    """The repository checks' findings, taken from the cache when the run's inputs are
+    exactly those of a cached run.
+
+    The repository checks read nothing but the index (made from every file's content, path
+    and role) and the settings in the run key, and the key covers all of it. Any change to
+    any file, or to the set of files, misses, and the checks run on the whole index as
+    always; the checks in :data:`READS_OTHER_FILES` run in every run.
+    """
+    from .cache import decode_findings, encode_findings
+
+    key = "repository:" + _repository_key(cache, linter, out, config)
+    keyed = [fn for fn in linter.repo_checks if not set(fn.rule_ids) & READS_OTHER_FILES]
+    other = [fn for fn in linter.repo_checks if set(fn.rule_ids) & READS_OTHER_FILES]
+    stored = cache.get_memo(key)
+    if stored is not None:
+        found = decode_findings(stored)
+    else:
+        found = linter.check_repository(text_of, keyed)
+        if not any(f.rule_id == INTERNAL_RULE for f in found):
+            cache.put_memo(key, encode_findings(found))
+    if other:
+        found.extend(linter.check_repository(text_of, other))
+    return found
+
+
+def _retract_parent_supplied(
+    linter: Linter, findings: list[Finding], cache: Any, out: _Collector, config: RunConfig
+) -> list[Finding]:
+    """parent_patches.retract_parent_supplied, remembered like the repository findings: which
+    FL105 findings it withdraws depends on the same inputs (the index and the FL105 findings,
+    themselves a function of the files)."""
+    from .parent_patches import retract_parent_supplied
+
+    if cache is None:
+        return retract_parent_supplied(findings, linter.index, linter.ctx)
+
+    def identity(f: Finding) -> list[Any]:
+        return [f.path, f.document, f.pointer, f.message, f.span.line, f.span.column]
+
+    key = "retract:" + _repository_key(cache, linter, out, config)
+    stored = cache.get_memo(key)
+    if stored is None:
+        kept = retract_parent_supplied(findings, linter.index, linter.ctx)
+        kept_ids = {id(f) for f in kept}
+        stored = [identity(f) for f in findings if id(f) not in kept_ids]
+        cache.put_memo(key, stored)
+        return kept
+    withdrawn = {tuple(item) for item in stored}
+    return [f for f in findings if f.rule_id != "FL105" or tuple(identity(f)) not in withdrawn]
+
+
 def _lint_planned(
     linter: Linter,
     config: RunConfig,
     sources: list[Any],
     roles: dict[str, str],
-    texts_by_path: dict[str, Any],
+    read_ahead: dict[str, tuple[Any, bytes | None]],
+    parsed: dict[str, LoadResult],
     cache: Any,
     workers: int,
     out: _Collector,
     progress: Callable[[], None],
 ) -> tuple[int, int]:
-    """The per-file pass in two steps: read every file and take what the cache has, then lint
-    the rest here or in worker processes; results are applied in file order either way.
-    Returns (files linted, worker processes used)."""
+    """The per-file pass in two steps: read every file (taking what the cache has and, with
+    a cache, the repository's CRDs), then lint the rest here or in worker processes; results
+    are applied in file order either way. Returns (files linted, worker processes used)."""
     from .cache import decode_record, encode_record
     from .source import SourceError
 
     plan: list[tuple[Any, ...]] = []  # in file order
     todo: list[tuple[str, Path, str | None, str | None, str | None]] = []
     kept = 0
+    scan = cache is not None and linter.crd_check is not None
+    patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
+    if scan:
+        from .extra_crds import looks_like_crd
     for src in sources:
         role = roles.get(src.display)
-        text = texts_by_path.pop(src.display, None)
+        ahead = read_ahead.pop(src.display, None)
         if cache is None:
+            text = ahead[0] if ahead else None
             if text is not None and isinstance(text, SourceError):
                 plan.append(("error", src.display, text))
                 continue
@@ -693,14 +831,18 @@ def _lint_planned(
             todo.append((src.display, src.path, role, keep, text.sha256 if keep else None))
             plan.append(("todo",))
             continue
-        text = text or read_file(src.path, src.display, config.max_bytes)
+        text, raw = ahead or read_file_and_bytes(src.path, src.display, config.max_bytes)
+        if scan and raw is not None and src.display not in patches and looks_like_crd(raw):
+            # What CrdCatalog.scan_repository does, on the bytes already read.
+            linter.crd_catalog.add_text(raw.decode("utf-8-sig", errors="replace"), src.display)
         if isinstance(text, SourceError):
             plan.append(("error", src.display, text))
             continue
         key = _entry_key(cache, src.display, role, text.sha256)
         record = cache.get(key)
         if record is not None:
-            plan.append(("record", src.display, role, record, text.text))
+            keep = text.text if record[2] or record[3] is not None else None
+            plan.append(("record", src.display, role, record, keep, text.sha256, src.path))
             continue
         keep = None
         if kept + len(text.text) <= KEEP_TEXT_BUDGET or not _is_regular(src.path):
@@ -708,15 +850,22 @@ def _lint_planned(
             kept += len(keep)
         todo.append((src.display, src.path, role, keep, text.sha256 if keep else None))
         plan.append(("todo",))
+    if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
+        linter.crd_catalog.add_text(config.stdin_text, "-")
+    if cache is not None and not cache.valid_for(_crd_key(linter)):
+        # The CRDs differ from the cached run's: no per-file result can be reused.
+        plan, todo = _unplan(plan, todo)
 
-    used = 1
-    if workers > 1 and len(todo) >= PARALLEL_MIN_FILES:
+    used = _workers_for(workers, len(todo))
+    if used > 1:
         from .parallel import lint_in_workers
 
-        used = min(workers, len(todo))
         results: Iterator[tuple[Any, ...]] = lint_in_workers(linter, todo, used)
     else:
-        results = (_lint_here(linter, task) for task in todo)
+        results = (
+            _lint_here(linter, task, parsed.pop(task[0], None) if task[3] is not None else None)
+            for task in todo
+        )
 
     linted = 0
     position = 0
@@ -726,37 +875,56 @@ def _lint_planned(
         if item[0] == "error":
             _, display, error = item
             out.error(SOURCE_CODES[error.code], display, error.message)
+            out.inputs.append((display, roles.get(display), "!" + error.code))
             continue
         if item[0] == "record":
-            _, display, role, record, text = item
+            _, display, role, record, text, sha256, _ = item
             report, entries, kustomize = decode_record(display, record)
             out.add(report, entries, kustomize, role, text)
+            out.inputs.append((display, role, sha256))
             continue
         display, _, role, _, _ = todo[position]
         position += 1
         result = next(results)
         if result[0] == "error":
             out.error(SOURCE_CODES[result[1]], display, result[2])
+            out.inputs.append((display, role, "!" + result[1]))
             continue
         linted += 1
         if result[0] == "report":  # linted in this process
             _, report, entries, kustomize, text, sha256 = result
-            out.add(report, entries, kustomize, role, text)
-            if cache is not None and _cacheable(report):
-                cache.put(
-                    _entry_key(cache, display, role, sha256),
-                    encode_record(report, entries, kustomize),
-                )
-            continue
-        _, payload, text, sha256 = result  # from a worker: an encoded record
-        import marshal
+            record = encode_record(report, entries, kustomize) if cache is not None else None
+        else:  # from a worker: an encoded record
+            import marshal
 
-        record = marshal.loads(payload)
-        report, entries, kustomize = decode_record(display, record)
+            _, payload, text, sha256 = result
+            record = marshal.loads(payload)
+            report, entries, kustomize = decode_record(display, record)
         out.add(report, entries, kustomize, role, text)
+        out.inputs.append((display, role, sha256))
         if cache is not None and _cacheable(report):
             cache.put(_entry_key(cache, display, role, sha256), record)
     return linted, used
+
+
+def _unplan(
+    plan: list[tuple[Any, ...]], todo: list[tuple[str, Path, str | None, str | None, str | None]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, Path, str | None, str | None, str | None]]]:
+    """The plan with every cached record turned back into a file to lint."""
+    pending = iter(todo)
+    new_plan: list[tuple[Any, ...]] = []
+    new_todo: list[tuple[str, Path, str | None, str | None, str | None]] = []
+    for item in plan:
+        if item[0] == "record":
+            _, display, role, _, _, _, path = item
+            new_todo.append((display, path, role, None, None))
+            new_plan.append(("todo",))
+        elif item[0] == "todo":
+            new_todo.append(next(pending))
+            new_plan.append(item)
+        else:
+            new_plan.append(item)
+    return new_plan, new_todo
 
 
 def _is_regular(path: Path) -> bool:
@@ -767,10 +935,12 @@ def _is_regular(path: Path) -> bool:
 
 
 def _lint_here(
-    linter: Linter, task: tuple[str, Path, str | None, str | None, str | None]
+    linter: Linter,
+    task: tuple[str, Path, str | None, str | None, str | None],
+    loaded: LoadResult | None = None,
 ) -> tuple[Any, ...]:
     """Lint one planned file in this process: ("report", report, entries, kustomize, text,
-    sha256) or ("error", code, message)."""
+    sha256) or ("error", code, message). ``loaded``: the task's text, parsed already."""
     from .source import SourceError
 
     display, path, role, text, sha256 = task
@@ -779,8 +949,10 @@ def _lint_here(
         if isinstance(source, SourceError):
             return ("error", source.code, source.message)
         text, sha256 = source.text, source.sha256
-    report, entries, kustomize = linter.lint_file(display, text, role)
-    return ("report", report, entries, kustomize, text, sha256)
+        loaded = None
+    report, entries, kustomize = linter.lint_file(display, text, role, loaded)
+    keep = text if report.findings or report.directives is not None else None
+    return ("report", report, entries, kustomize, keep, sha256)
 
 
 def exit_code(findings: Iterable[Finding], fail_on: Severity | None) -> int:

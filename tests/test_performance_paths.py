@@ -1,0 +1,230 @@
+"""The shortcuts that make large runs fast give the results of the long way round: the sized
+file reader, fix verification on the edited document only, and how often a run reads and
+parses each file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flux_lint import engine, fix
+from flux_lint.engine import Linter, RunConfig, read_file, run
+from flux_lint.source import read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a: 1\n",
+        b"",
+        "\ufeffkind: x\r\n".encode(),
+        "kind: x\n".encode("utf-16"),
+        "kind: x\n".encode("utf-32"),
+        b"a: \xff\n",
+        b"\x00\x01binary",
+        b"x" * 5000,
+    ],
+    ids=["plain", "empty", "bom-crlf", "utf16", "utf32", "invalid-utf8", "binary", "too-large"],
+)
+def test_read_file_is_read_source(tmp_path, content):
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    assert read_file(path, "f.yaml", 4096) == read_source(path, "f.yaml", max_bytes=4096)
+
+
+def test_read_file_special_files_go_the_long_way(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    assert read_file(missing, "m", 100) == read_source(missing, "m", max_bytes=100)
+    folder = tmp_path / "dir.yaml"
+    folder.mkdir()
+    assert read_file(folder, "d", 100) == read_source(folder, "d", max_bytes=100)
+    target = tmp_path / "t.yaml"
+    target.write_text("a: 1\n", encoding="utf-8")
+    link = tmp_path / "l.yaml"
+    link.symlink_to(target)
+    assert read_file(link, "l", 100) == read_source(link, "l", max_bytes=100)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "p.yaml"
+        os.mkfifo(fifo)
+        assert read_file(fifo, "p", 100) == read_source(fifo, "p", max_bytes=100)
+
+
+# -- fix verification ----------------------------------------------------------------------------
+
+RELEASE = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: app{i}
+  namespace: default
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: podinfo
+      sourceRef:
+        kind: HelmRepository
+        name: podinfo
+  postRenderers:
+    - kustomize:
+        patches: []
+"""
+
+
+def _fix_findings(linter: Linter, path: str, text: str) -> list[tuple]:
+    report = linter.lint_file(path, text)[0]
+    return [(f.rule_id, f.span, f.pointer, f.fix) for f in report.findings]
+
+
+def _whole_file_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fix, "_verified_in_document", lambda *args: False)
+
+
+def _fixture_texts() -> list[tuple[str, str]]:
+    texts = []
+    for folder in (FIXTURES / "rules", CORPUS):
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*.y*ml")):
+                try:
+                    texts.append((path.name, path.read_text(encoding="utf-8")))
+                except (UnicodeDecodeError, OSError):
+                    continue
+    return texts
+
+
+def test_document_verification_offers_exactly_the_fixes_of_whole_file_verification(
+    monkeypatch,
+):
+    """Every fixture and corpus file, fixes verified both ways: the same fixes come out."""
+    linter = Linter(RunConfig(from_version=(2, 8)))
+    texts = _fixture_texts()
+    fast = [_fix_findings(linter, name, text) for name, text in texts]
+    _whole_file_only(monkeypatch)
+    fix._loaded.cache_clear()
+    slow = [_fix_findings(linter, name, text) for name, text in texts]
+    assert fast == slow
+    assert any(f[3] is not None for findings in fast for f in findings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A directive above the second document changes how its tags read.
+        "a: 1\n%TAG !e! tag:example.com,2000:\n---\nkind: Kustomization\nspec: {x: !e!y 1}\n",
+        # Anchors are per document; an alias to a key of the edited mapping.
+        "---\nspec: &s\n  a: 1\nother: *s\n---\nspec: {}\n",
+        # Documents closed with `...`, a comment between documents.
+        "spec:\n  a: 1\n...\n# between\n---\nspec:\n  b: 2\n",
+        # The last document without a trailing line break.
+        "spec:\n  a: 1\n---\nspec:\n  b: 2",
+        # CRLF and a flow mapping.
+        "spec: {a: 1}\r\n---\r\nspec: {b: 2}\r\n",
+    ],
+)
+def test_document_verification_agrees_on_odd_layouts(text):
+    """For each document, inserting a key verified the short way agrees with the long way."""
+    loaded = fix.load_text(text)
+    for document in loaded.documents:
+        if not isinstance(document.data, dict) or not isinstance(document.data.get("spec"), dict):
+            continue
+        builder = fix.insert_key("/spec", "added", "yes-no")
+        made = builder(document, text)
+        if made is None:
+            continue
+        short = fix._verified_in_document(document, text, made.edits, "/spec/added", "yes-no")
+        assert not short or _whole_file_check(document, text, made.edits, "/spec/added")
+
+
+def _whole_file_check(document, text, edits, pointer) -> bool:
+    before = fix.load_text(text)
+    after = fix.load_text(fix.apply_edits(text, edits))
+    if len(after.documents) != len(before.documents):
+        return False
+    if fix._problem_codes(after) != fix._problem_codes(before):
+        return False
+    expected = fix._with_value(document.data, fix.pointer_tokens(pointer), "yes-no")
+    return all(
+        fix._same(new.data, expected if old.index == document.index else old.data)
+        for old, new in zip(before.documents, after.documents, strict=True)
+    )
+
+
+def test_many_fixable_documents_cost_a_parse_each_not_a_file_each(monkeypatch):
+    """300 HelmReleases in one file, each with an insert-key fix: whole-file parses stay a
+    handful (they were one per fix), and every fix is still offered."""
+    text = "---\n".join(RELEASE.format(i=i) for i in range(300))
+    linter = Linter(RunConfig())
+    whole = 0
+    real = fix.load_text
+
+    def counting(source: str):
+        nonlocal whole
+        if len(source) >= len(text):
+            whole += 1
+        return real(source)
+
+    monkeypatch.setattr(fix, "load_text", counting)
+    fix._loaded.cache_clear()
+    report = linter.lint_file("releases.yaml", text)[0]
+    fixes = [f for f in report.findings if f.rule_id == "FL401"]
+    assert len(fixes) == 300 and all(f.fix is not None for f in fixes)
+    assert whole <= 2
+
+
+# -- how often a run reads and parses --------------------------------------------------------------
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples", root)
+    (root / ".git").mkdir()
+    return root
+
+
+def test_a_warm_run_reads_each_file_once_and_parses_none(tmp_path, monkeypatch):
+    root = _repo(tmp_path)
+    config = RunConfig(paths=[str(root)], cache_dir=tmp_path / "cache")
+    cold = run(config)
+    reads: list[str] = []
+    parses: list[int] = []
+    real_read = engine.read_file_and_bytes
+    real_load = engine.load_text
+
+    def read(path, display, max_bytes):
+        reads.append(display)
+        return real_read(path, display, max_bytes)
+
+    def load(text):
+        parses.append(len(text))
+        return real_load(text)
+
+    monkeypatch.setattr(engine, "read_file_and_bytes", read)
+    monkeypatch.setattr(engine, "load_text", load)
+    warm = run(config)
+    assert warm.findings == cold.findings
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == warm.files
+    assert parses == []
+
+
+def test_a_run_without_cache_reads_each_file_once(tmp_path, monkeypatch):
+    root = _repo(tmp_path)
+    reads: list[str] = []
+    real_read = engine.read_file_and_bytes
+
+    def read(path, display, max_bytes):
+        reads.append(display)
+        return real_read(path, display, max_bytes)
+
+    monkeypatch.setattr(engine, "read_file_and_bytes", read)
+    result = run(RunConfig(paths=[str(root)], enabled={"FL101", "FL301"}))
+    assert len(reads) == len(set(reads)) == result.files
