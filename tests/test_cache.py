@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import manifests
 import pytest
 from click.testing import CliRunner
 
@@ -23,35 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-RELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: podinfo
-  namespace: default
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: podinfo
-      sourceRef:
-        kind: HelmRepository
-        name: podinfo
-  postRenderers:
-    - kustomize:
-        patches: []
-"""
+RELEASE = manifests.HELM_RELEASE
 
-SOURCE = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata:
-  name: podinfo
-  namespace: default
-spec:
-  interval: 1h
-  url: https://stefanprodan.github.io/podinfo
-"""
+SOURCE = manifests.HELM_REPOSITORY
 
 OLD_ALERT = """\
 apiVersion: notification.toolkit.fluxcd.io/v1beta2  # flux-lint: disable=FL999 -- typo

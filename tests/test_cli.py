@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import manifests
 import pytest
 from click.testing import CliRunner
 
@@ -43,33 +44,7 @@ spec:
   timout: 60s
 """
 
-HELM_RELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: podinfo
-  namespace: default
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: podinfo
-      sourceRef:
-        kind: HelmRepository
-        name: podinfo
-  postRenderers:
-    - kustomize:
-        patches: []
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata:
-  name: podinfo
-  namespace: default
-spec:
-  interval: 1h
-  url: https://stefanprodan.github.io/podinfo
-"""
+HELM_RELEASE = manifests.HELM_RELEASE + "---\n" + manifests.HELM_REPOSITORY
 
 ALERT_V1BETA2 = """\
 apiVersion: notification.toolkit.fluxcd.io/v1beta2

@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import manifests
 import pytest
 
 from flux_lint import engine, fix
@@ -61,24 +62,8 @@ def test_read_file_special_files_go_the_long_way(tmp_path):
 
 # -- fix verification ----------------------------------------------------------------------------
 
-RELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: app{i}
-  namespace: default
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: podinfo
-      sourceRef:
-        kind: HelmRepository
-        name: podinfo
-  postRenderers:
-    - kustomize:
-        patches: []
-"""
+#: One HelmRelease per document, named `app<i>`, each with a fixable FL401.
+RELEASE = manifests.HELM_RELEASE.replace("name: podinfo\n  namespace", "name: app{i}\n  namespace")
 
 
 def _fix_findings(linter: Linter, path: str, text: str) -> list[tuple]:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import manifests
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,24 +33,7 @@ HEAVY = (
 #: Listing or describing rules reads the YAML descriptors (ruamel) but nothing else heavy.
 RULE_DOCS_FORBIDDEN = tuple(name for name in HEAVY if name != "ruamel")
 
-HELM_RELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: podinfo
-  namespace: default
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: podinfo
-      sourceRef:
-        kind: HelmRepository
-        name: podinfo
-  postRenderers:
-    - kustomize:
-        patches: []
-"""
+HELM_RELEASE = manifests.HELM_RELEASE
 
 # Runs the real entry point, then writes the names of every imported module to a file (stdout
 # and stderr belong to the command under test).
