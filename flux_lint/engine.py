@@ -394,49 +394,16 @@ READS_OTHER_FILES = frozenset({"FL209"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
-    """:func:`source.read_source`, at a fraction of its cost for the common case."""
+    """A file's text (``SourceText``) or why it cannot be read (``SourceError``); every read of
+    the engine goes through :func:`read_file_and_bytes`."""
     return read_file_and_bytes(path, display, max_bytes)[0]
 
 
 def read_file_and_bytes(path: Path, display: str, max_bytes: int) -> tuple[Any, bytes | None]:
-    """(SourceText or SourceError, the raw bytes when the file is regular and within the
-    size limit).
+    """:func:`read_file`, plus the raw bytes (for the cache's content hash)."""
+    from .source import read_source_and_bytes
 
-    A regular file within the size limit is read with one ``read`` sized by the file and
-    decoded by the same :func:`source.decode_source`; anything else (a FIFO, a directory, an
-    error, a file that grew while it was read) goes through ``read_source`` itself, so the
-    result, error messages included, is the same. ``read_source`` reads ``max_bytes + 1``
-    bytes into a buffer of that size for every file, which made reading alone a tenth of a
-    run over many small files.
-    """
-    from .source import decode_source, read_source
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return read_source(path, display, max_bytes=max_bytes), None
-    data: bytes | None = None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISREG(info.st_mode) and info.st_size <= max_bytes:
-            chunks = []
-            wanted = info.st_size + 1
-            while wanted > 0:
-                chunk = os.read(fd, wanted)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                wanted -= len(chunk)
-            data = b"".join(chunks)
-            if len(data) > info.st_size:
-                data = None
-    except OSError:
-        data = None
-    finally:
-        os.close(fd)
-    if data is None:
-        return read_source(path, display, max_bytes=max_bytes), None
-    return decode_source(data, display, path=path), data
+    return read_source_and_bytes(path, display, max_bytes=max_bytes)
 
 
 class _Collector:
