@@ -343,7 +343,7 @@ def yaml_files(root: Path) -> list[Path]:
     """The files flux-lint lints under ``root`` (its own discovery when importable, so the floor
     parses exactly the same files)."""
     try:
-        from flux_lint.discover import discover
+        from flux_lint.load.discover import discover
     except ImportError:
         return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
     return [src.path for src in discover([str(root)]).files]

@@ -1,6 +1,6 @@
 """``python -m flux_lint`` runs the command line."""
 
-from .cli import main
+from flux_lint.cli import main
 
 if __name__ == "__main__":
     main()

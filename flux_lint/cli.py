@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from flux_lint import __version__
 
 FORMATS = ("text", "json", "github", "sarif")
 FAIL_ON = ("error", "warning", "note", "never")
@@ -224,11 +224,12 @@ def check_command(
     """
     from pathlib import Path
 
-    from .config import ConfigError, load_for_run
-    from .engine import RunConfig, exit_code, run
-    from .model import Severity
-    from .registry import builtin_registry
-    from .schema_store import format_minor
+    from flux_lint.check.engine import RunConfig
+    from flux_lint.check.registry import builtin_registry
+    from flux_lint.check.schema.store import format_minor
+    from flux_lint.config import ConfigError, load_for_run
+    from flux_lint.core.findings import Severity
+    from flux_lint.run.pipeline import exit_code, run
 
     if any(not path for path in paths):
         # An empty argument is almost always an unset shell variable; linting the current
@@ -259,7 +260,7 @@ def check_command(
     elif from_text:
         current = _flux_minor(from_text, "--from")
     else:
-        from .flux_version import from_default
+        from flux_lint.model.flux_version import from_default
 
         current, note = from_default(
             [p for p in paths if p != "-"] or ["."], target, exclude=exclude_all
@@ -290,7 +291,7 @@ def check_command(
 
     def lint() -> Any:
         nonlocal stale
-        from .config import apply_per_file_ignores, apply_severities
+        from flux_lint.config import apply_per_file_ignores, apply_severities
 
         try:
             result = run(config, registry)
@@ -308,7 +309,7 @@ def check_command(
         apply_severities(result.findings, rules.severities)
         apply_per_file_ignores(settings, registry, result.findings)
         if baseline_data is not None:
-            from .baseline import apply as apply_baseline
+            from flux_lint.report.baseline import apply as apply_baseline
 
             stale = apply_baseline(result.findings, baseline_data)
         return result
@@ -318,7 +319,7 @@ def check_command(
     fixed_stdin: str | None = None
     fixed_note = ""
     if diff or fix or unsafe_fixes:
-        from .fix import apply_fixes
+        from flux_lint.report.fix import apply_fixes
 
         outcome = apply_fixes(result, unsafe=unsafe_fixes, write=not diff)
         for failed in outcome.errors:
@@ -343,9 +344,9 @@ def check_command(
 
     baseline_note = ""
     if write_baseline:
-        from .baseline import BaselineError
-        from .baseline import apply as apply_baseline
-        from .baseline import write as write_baseline_file
+        from flux_lint.report.baseline import BaselineError
+        from flux_lint.report.baseline import apply as apply_baseline
+        from flux_lint.report.baseline import write as write_baseline_file
 
         try:
             written = write_baseline_file(write_baseline, result.findings)
@@ -361,9 +362,9 @@ def check_command(
             f"problems are gone): refresh it with `--write-baseline {baseline}`\n"
         )
 
-    from .output import OutputOptions, RunSummary, render
-    from .output.text import statistics as statistics_table
-    from .output.text import text_summary
+    from flux_lint.report.output import OutputOptions, RunSummary, render
+    from flux_lint.report.output.text import statistics as statistics_table
+    from flux_lint.report.output.text import text_summary
 
     no_color = bool(os.environ.get("NO_COLOR"))
     if color is None:
@@ -388,7 +389,7 @@ def check_command(
     if stdin_source is not None and fixed_stdin is not None:
         # `flux-lint --fix - < in.yaml > out.yaml`: stdout is the fixed manifest, byte for byte
         # in the encoding it came in, so the report moves to stderr unless it has a file.
-        from .fix import encode_like
+        from flux_lint.report.fix import encode_like
 
         sys.stdout.flush()
         sys.stdout.buffer.write(encode_like(stdin_source, fixed_stdin))
@@ -424,7 +425,7 @@ def _cache_dir(option: str | None) -> Any:
     """``--cache-dir``, else the user cache folder."""
     from pathlib import Path
 
-    from .cache import default_cache_dir
+    from flux_lint.run.cache import default_cache_dir
 
     return Path(option) if option else default_cache_dir()
 
@@ -434,8 +435,8 @@ def _registry_with_user_rules(registry: Any, rule_dirs: list[Any]) -> Any:
     ``rules``) join the built-in ones before ``--select`` and the config are read."""
     if not rule_dirs:
         return registry
-    from .registry import RuleError
-    from .user_rules import registry_with_user_rules
+    from flux_lint.check.registry import RuleError
+    from flux_lint.check.user_rules import registry_with_user_rules
 
     try:
         return registry_with_user_rules(registry, rule_dirs)
@@ -446,7 +447,7 @@ def _registry_with_user_rules(registry: Any, rule_dirs: list[Any]) -> Any:
 def _rule_settings(settings: Any, registry: Any, select: list[str], ignore: list[str]) -> Any:
     """Enabled rules and severities: flags (unknown rules are usage errors), then the config
     file (unknown rules are configuration errors with the file's position)."""
-    from .config import ConfigError, resolve_rules
+    from flux_lint.config import ConfigError, resolve_rules
 
     def expand(selectors: list[str]) -> set[str]:
         ids: set[str] = set()
@@ -465,7 +466,7 @@ def _rule_settings(settings: Any, registry: Any, select: list[str], ignore: list
 
 
 def _with_severities(registry: Any, severities: dict[str, Any]) -> Any:
-    from .config import with_severities
+    from flux_lint.config import with_severities
 
     return with_severities(registry, severities)
 
@@ -473,17 +474,17 @@ def _with_severities(registry: Any, severities: dict[str, Any]) -> Any:
 def _is_input_error(exc: ValueError) -> bool:
     """Whether ``exc`` is a user rule or extra CRD file the run could not read (exit 2), as
     opposed to a defect (an internal error)."""
-    from .registry import RuleError
+    from flux_lint.check.registry import RuleError
 
     if isinstance(exc, RuleError):
         return True
-    extra = sys.modules.get("flux_lint.extra_crds")
+    extra = sys.modules.get("flux_lint.check.schema.crds")
     error_type = getattr(extra, "ExtraCrdError", None)
     return error_type is not None and isinstance(exc, error_type)
 
 
 def _read_baseline(path: str) -> Any:
-    from .baseline import BaselineError, read
+    from flux_lint.report.baseline import BaselineError, read
 
     try:
         return read(path)
@@ -493,7 +494,7 @@ def _read_baseline(path: str) -> Any:
 
 def _progress_bar() -> Any:
     """A progress bar on stderr when a person is watching it, else None."""
-    from .progress import ProgressBar, wanted
+    from flux_lint.progress import ProgressBar, wanted
 
     return ProgressBar(sys.stderr) if wanted(sys.stderr) else None
 
@@ -506,7 +507,7 @@ def _write_report(text: str, output: str | None) -> None:
     machine formats must arrive byte for byte.
     """
     if output:
-        from .fsio import write_text_atomic
+        from flux_lint.core.fsio import write_text_atomic
 
         try:
             write_text_atomic(output, text)
@@ -535,7 +536,7 @@ def _flux_minor(text: str, option: str) -> tuple[int, int]:
     to the nearest bundle, but a Flux 1 or 3 manifest has nothing in common with these schemas,
     so judging it against them would only produce noise that looks authoritative.
     """
-    from .schema_store import parse_minor
+    from flux_lint.check.schema.store import parse_minor
 
     try:
         minor = parse_minor(text)
@@ -551,11 +552,11 @@ def _read_stdin(max_bytes: int) -> tuple[Any, Any]:
 
     Text-mode ``sys.stdin`` would decode with the locale, translate ``\r\n`` (shifting the
     spans fixes rely on), ignore the size limit and raise on invalid UTF-8; reading through
-    :func:`~flux_lint.source.read_stdin` gives stdin exactly a file's treatment. Returns the
-    :class:`~flux_lint.source.SourceText` (its encoding is needed to write a fixed manifest
-    back), or the :class:`~flux_lint.source.SourceError` to report as a finding.
+    :func:`~flux_lint.load.source.read_stdin` gives stdin exactly a file's treatment. Returns the
+    :class:`~flux_lint.load.source.SourceText` (its encoding is needed to write a fixed manifest
+    back), or the :class:`~flux_lint.load.source.SourceError` to report as a finding.
     """
-    from .source import SourceError, SourceText, read_stdin
+    from flux_lint.load.source import SourceError, SourceText, read_stdin
 
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
@@ -568,8 +569,8 @@ def _read_stdin(max_bytes: int) -> tuple[Any, Any]:
 
 def _add_stdin_error(result: Any, registry: Any, enabled: set[str], error: Any) -> None:
     """Report unreadable stdin the way the engine reports an unreadable file (FL003-FL005)."""
-    from .engine import SOURCE_CODES
-    from .model import Finding, Span
+    from flux_lint.check.engine import SOURCE_CODES
+    from flux_lint.core.findings import Finding, Span
 
     result.files += 1
     rule = registry.rules.get(SOURCE_CODES[error.code])
@@ -600,7 +601,7 @@ def _add_stdin_error(result: Any, registry: Any, enabled: set[str], error: Any) 
 )
 def rules_command(fmt: str) -> None:
     """List every rule: id, name, severity and summary."""
-    from .registry import builtin_registry
+    from flux_lint.check.registry import builtin_registry
 
     registry = builtin_registry()
     if fmt == "json":
@@ -628,8 +629,8 @@ def rules_command(fmt: str) -> None:
 @click.argument("rule_id")
 def rule_command(rule_id: str) -> None:
     """Print the documentation of one rule (by id or name) as Markdown."""
-    from .docs_render import rule_markdown
-    from .registry import builtin_registry
+    from flux_lint.check.registry import builtin_registry
+    from flux_lint.report.docs import rule_markdown
 
     rule = builtin_registry().get(rule_id)
     if rule is None:
@@ -660,7 +661,7 @@ def schemas_build_command(crds: str, out: str, flux_version: str | None) -> None
     """Generate a schema bundle from a folder of CRDs."""
     from pathlib import Path
 
-    from .schema_build import build_command
+    from flux_lint.check.schema.build import build_command
 
     try:
         path = build_command(Path(crds), Path(out), flux_version)
@@ -711,7 +712,7 @@ def plugin_install_command(directory: str | None) -> None:
     """Link flux-lint into the Flux CLI's plugin folder so that `flux lint` runs it."""
     from pathlib import Path
 
-    from .plugin import PluginError, install
+    from flux_lint.plugin import PluginError, install
 
     try:
         link = install(Path(directory) if directory else None)
@@ -726,7 +727,7 @@ def plugin_uninstall_command(directory: str | None) -> None:
     """Remove the link that `flux-lint plugin install` made (and nothing else)."""
     from pathlib import Path
 
-    from .plugin import PluginError, uninstall
+    from flux_lint.plugin import PluginError, uninstall
 
     try:
         link = uninstall(Path(directory) if directory else None)

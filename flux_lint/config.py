@@ -2,7 +2,7 @@
 ``pyproject.toml``.
 
 Where. The first file found walking up from the first linted path to the repository root (the
-folder holding ``.git``, the same root :func:`~flux_lint.discover.find_root` gives the run), so
+folder holding ``.git``, the same root :func:`~flux_lint.load.discover.find_root` gives the run), so
 a repository carries its settings and a run from any subfolder uses them. In one folder
 ``.flux-lint.yaml`` wins over ``.flux-lint.yml``, which wins over ``pyproject.toml`` (and that
 only counts when it has a ``[tool.flux-lint]`` table). ``--config FILE`` names the file,
@@ -42,10 +42,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import Finding, Severity, Suppression
+from flux_lint.core.findings import Finding, Severity, Suppression
 
 if TYPE_CHECKING:
-    from .registry import Registry
+    from flux_lint.check.registry import Registry
 
 CONFIG_FILES = (".flux-lint.yaml", ".flux-lint.yml")
 PYPROJECT = "pyproject.toml"
@@ -165,7 +165,7 @@ _TOOL_HEADER = re.compile(
 def load_for_run(paths: Sequence[str], *, config_file: str | None, no_config: bool) -> Config:
     """The configuration of a run over ``paths``: ``--config`` when given, else the nearest
     file, else the defaults. Raises :class:`ConfigError`."""
-    from .discover import find_root
+    from flux_lint.load.discover import find_root
 
     first = next((p for p in paths if p != "-"), ".")
     root = find_root(first)
@@ -244,7 +244,7 @@ def _display(path: Path) -> str:
 
 
 def _read_yaml(text: str, shown: str) -> _Item:
-    from .load import load_text, node_key
+    from flux_lint.load.yaml import load_text, node_key
 
     loaded = load_text(text)
     if loaded.problems:
@@ -443,7 +443,7 @@ class _Reader:
             config.from_version = self.version(item, "`from`")
 
     def version(self, item: _Item, what: str) -> str:
-        from .schema_store import parse_minor
+        from flux_lint.check.schema.store import parse_minor
 
         if isinstance(item.value, float | int) and not isinstance(item.value, bool):
             raise self.fail(item, f'{what} must be a quoted version such as "2.9"')
@@ -485,7 +485,7 @@ class _Reader:
             config.references[key] = [c.value.strip() for c in self.strings(value, what)]
 
     def read_apiversions(self, config: Config, item: _Item) -> None:
-        from .lifecycle import LifecycleDataError, parse_row, parse_rows
+        from flux_lint.check.lifecycle import LifecycleDataError, parse_row, parse_rows
 
         if not isinstance(item.value, list):
             raise self.fail(item, f"`apiVersions` must be a list of rows, got {_shown_value(item)}")
@@ -568,7 +568,7 @@ class PathMatcher:
     (``apps/`` matches every file below ``apps``), as ``--exclude`` does for named paths."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        from .discover import IgnoreList
+        from flux_lint.load.discover import IgnoreList
 
         self._ignore = IgnoreList.from_lines(list(patterns))
 
@@ -680,7 +680,7 @@ def with_severities(registry: Registry, severities: dict[str, Severity]) -> Regi
     SARIF's rule descriptors all show the configured severity."""
     if not severities:
         return registry
-    from .registry import Registry as RegistryType
+    from flux_lint.check.registry import Registry as RegistryType
 
     return RegistryType(
         replace(rule, severity=severities[rule.id]) if rule.id in severities else rule

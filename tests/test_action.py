@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from flux_lint import action_summary
-from flux_lint.output import DEFAULT_HELP_URI_BASE
+from flux_lint.report import action_summary
+from flux_lint.report.output import DEFAULT_HELP_URI_BASE
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION_FILE = ROOT / "action.yml"
@@ -457,7 +457,7 @@ def test_unbalanced_quote_in_args_is_reported(runner: CompositeRunner) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# flux_lint.action_summary (fast)
+# flux_lint.report.action_summary (fast)
 
 
 def _finding(rule: str, name: str, severity: str, suppressed: bool = False) -> dict[str, Any]:

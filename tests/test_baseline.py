@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from flux_lint import __version__
-from flux_lint.baseline import Baseline, BaselineError, apply, read, render, write
-from flux_lint.engine import RunConfig, run
-from flux_lint.model import Finding, Severity, Span, Suppression
+from flux_lint.check.engine import RunConfig
+from flux_lint.core.findings import Finding, Severity, Span, Suppression
+from flux_lint.report.baseline import Baseline, BaselineError, apply, read, render, write
+from flux_lint.run.pipeline import run
 
 OBJECT = """\
 apiVersion: source.toolkit.fluxcd.io/v1

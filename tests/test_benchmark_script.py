@@ -18,8 +18,9 @@ from types import ModuleType
 import pytest
 from ruamel.yaml import YAML
 
-from flux_lint.engine import INTERNAL_RULE, RunConfig, run
-from flux_lint.load import load_text
+from flux_lint.check.engine import INTERNAL_RULE, RunConfig
+from flux_lint.load.yaml import load_text
+from flux_lint.run.pipeline import run
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 

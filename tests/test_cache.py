@@ -15,10 +15,11 @@ import manifests
 import pytest
 from click.testing import CliRunner
 
-from flux_lint import cache as cache_module
-from flux_lint import engine
+from flux_lint.check.engine import RunConfig
 from flux_lint.cli import cli
-from flux_lint.engine import RunConfig, run
+from flux_lint.run import cache as cache_module
+from flux_lint.run import pipeline as engine
+from flux_lint.run.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -290,7 +291,7 @@ def test_an_unusable_cache_folder_does_not_fail_the_run(tmp_path):
 
 def test_rule_crashes_are_not_remembered(tmp_path, cache_dir, monkeypatch):
     root = _repo(tmp_path)
-    from flux_lint.registry import CHECKS
+    from flux_lint.check.registry import CHECKS
 
     original = CHECKS["FL401"]
 
@@ -416,7 +417,7 @@ def test_records_round_trip_every_field(tmp_path):
 
 PARSE_PROBE = """
 import sys, lark
-from flux_lint import cel
+from flux_lint.check import cel
 cel.PARSER_CACHE_DIR = sys.argv[1]
 built = []
 original = lark.Lark.__init__
@@ -455,7 +456,7 @@ def test_the_cached_parser_parses_like_cel_python(tmp_path, monkeypatch):
     import lark
     from celpy.celparser import CELParser
 
-    from flux_lint import cel
+    from flux_lint.check import cel
 
     monkeypatch.setattr(cel, "PARSER_CACHE_DIR", tmp_path)
     reference = lark.Lark(

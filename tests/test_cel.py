@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flux_lint import cel
-from flux_lint.cel import CelCompileError, CelEvalError
+from flux_lint.check import cel
+from flux_lint.check.cel import CelCompileError, CelEvalError
 
 
 def run(source: str, self_value: object = None, **variables: object) -> object:

@@ -1,4 +1,4 @@
-"""The Kubernetes CEL library in flux_lint.cel (format, URLs, quantities, lists) and the
+"""The Kubernetes CEL library in flux_lint.check.cel (format, URLs, quantities, lists) and the
 evaluation budget that keeps a bad rule from hanging a run."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from flux_lint import cel
-from flux_lint.cel import Budget, CelEvalError
+from flux_lint.check import cel
+from flux_lint.check.cel import Budget, CelEvalError
 
 
 def run(source: str, value: Any = None, budget: Budget | None = cel.DEFAULT_BUDGET) -> Any:

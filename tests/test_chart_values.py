@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 
-from flux_lint.checks import chart_values
-from flux_lint.checks.chart_values import coalesce, find_chart_dir, load_schema, schema_problems
-from flux_lint.engine import RunConfig, run
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.rules import chart_values
+from flux_lint.check.rules.chart_values import (
+    coalesce,
+    find_chart_dir,
+    load_schema,
+    schema_problems,
+)
+from flux_lint.run.pipeline import run
 
 SCHEMA = {
     "type": "object",

@@ -23,9 +23,9 @@ import pytest
 from click.testing import CliRunner
 
 from flux_lint import __version__
+from flux_lint.check.registry import builtin_registry
 from flux_lint.cli import cli, main
-from flux_lint.docs_render import rule_markdown
-from flux_lint.registry import builtin_registry
+from flux_lint.report.docs import rule_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -863,7 +863,7 @@ def test_usage_error_in_a_real_process(tmp_path: Path) -> None:
 
 def test_internal_error_is_one_line_and_exit_2(warn_repo: Path) -> None:
     code = (
-        "import flux_lint.engine as engine\n"
+        "import flux_lint.run.pipeline as engine\n"
         "def boom(*args, **kwargs):\n"
         "    raise RuntimeError('first line\\nsecond line')\n"
         "engine.run = boom\n"
@@ -881,8 +881,8 @@ def test_internal_error_is_one_line_and_exit_2(warn_repo: Path) -> None:
 
 def test_a_crashing_rule_becomes_fl009_and_exit_2(warn_repo: Path) -> None:
     code = (
-        "import flux_lint.checks\n"
-        "from flux_lint.registry import CHECKS\n"
+        "import flux_lint.check.rules\n"
+        "from flux_lint.check.registry import CHECKS\n"
         "def boom(obj, ctx):\n"
         "    if obj.kind == 'HelmRelease':\n"
         "        raise RuntimeError('boom')\n"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.registry import builtin_registry
 from flux_lint.config import (
     Config,
     ConfigError,
@@ -20,9 +22,8 @@ from flux_lint.config import (
     resolve_rules,
     with_severities,
 )
-from flux_lint.engine import RunConfig, run
-from flux_lint.model import Severity, Suppression
-from flux_lint.registry import builtin_registry
+from flux_lint.core.findings import Severity, Suppression
+from flux_lint.run.pipeline import run
 
 REGISTRY = builtin_registry()
 

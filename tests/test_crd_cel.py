@@ -13,14 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from flux_lint import cel
-from flux_lint.checks import crd_cel
-from flux_lint.checks.crd_cel import crd_validation_rules, rule_sites, validate
-from flux_lint.context import CheckContext
-from flux_lint.defaults import apply_defaults, prune_nulls
-from flux_lint.model import KEY
-from flux_lint.objects import K8sObject
-from flux_lint.schema_store import Bundle
+from flux_lint.check import cel
+from flux_lint.check.context import CheckContext
+from flux_lint.check.rules import crd_cel
+from flux_lint.check.rules.crd_cel import crd_validation_rules, rule_sites, validate
+from flux_lint.check.schema.defaults import apply_defaults, prune_nulls
+from flux_lint.check.schema.store import Bundle
+from flux_lint.core.findings import KEY
+from flux_lint.model.objects import K8sObject
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "FL201"
 CRDS = Path(__file__).resolve().parents[2] / "shared" / "flux-crds" / "v2.9.4"

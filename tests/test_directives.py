@@ -2,7 +2,7 @@
 
 The reading of comments is tested on its traps (``#`` inside quoted and block scalars, block
 scalar header comments, broken YAML, byte order marks, unusual line breaks); the effect on a
-run is tested end to end through :func:`flux_lint.engine.run`, since suppressions are applied
+run is tested end to end through :func:`flux_lint.check.engine.run`, since suppressions are applied
 only once every finding, including the repository-wide ones, exists.
 """
 
@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flux_lint.directives import Directive, parse
-from flux_lint.engine import RunConfig, run
-from flux_lint.fix import apply_fixes
-from flux_lint.load import load_text
-from flux_lint.model import Suppression
-from flux_lint.output import OutputOptions, RunSummary, render
-from flux_lint.registry import builtin_registry
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.registry import builtin_registry
+from flux_lint.core.findings import Suppression
+from flux_lint.load.directives import Directive, parse
+from flux_lint.load.yaml import load_text
+from flux_lint.report.fix import apply_fixes
+from flux_lint.report.output import OutputOptions, RunSummary, render
+from flux_lint.run.pipeline import run
 
 HEADER = """\
 apiVersion: source.toolkit.fluxcd.io/v1

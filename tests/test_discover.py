@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.discover import DiscoveryError, DiscoveryResult, IgnoreList, discover, find_root
+from flux_lint.load.discover import (
+    DiscoveryError,
+    DiscoveryResult,
+    IgnoreList,
+    discover,
+    find_root,
+)
 
 
 def write(root: Path, rel: str, text: str = "a: 1\n") -> Path:

@@ -8,9 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flux_lint.checks.embedded_cel import Site, check_site, expression_sites, mask_optional_syntax
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.objects import K8sObject
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.rules.embedded_cel import (
+    Site,
+    check_site,
+    expression_sites,
+    mask_optional_syntax,
+)
+from flux_lint.model.objects import K8sObject
 
 
 def _obj(api_version: str, kind: str, spec: dict[str, Any]) -> K8sObject:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint import discover as discover_module
-from flux_lint.engine import RunConfig, exit_code, run
-from flux_lint.model import Severity
-from flux_lint.registry import CHECKS
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.registry import CHECKS
+from flux_lint.core.findings import Severity
+from flux_lint.load import discover as discover_module
+from flux_lint.run.pipeline import exit_code, run
 
 GITREPO = """\
 apiVersion: source.toolkit.fluxcd.io/v1

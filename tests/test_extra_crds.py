@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from flux_lint.discover import SourcePath
-from flux_lint.engine import Linter, RunConfig, run
-from flux_lint.extra_crds import CrdCatalog, ExtraCrdError, crd_entries, looks_like_crd
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.schema.crds import CrdCatalog, ExtraCrdError, crd_entries, looks_like_crd
+from flux_lint.load.discover import SourcePath
+from flux_lint.run.pipeline import run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crds"
 WIDGETS_CRD = FIXTURES / "widgets.example.com.yaml"

@@ -15,23 +15,20 @@ from pathlib import Path
 import pytest
 from ruleharness import FIXTURES, settings
 
-from flux_lint.engine import RunConfig, RunResult, run
-from flux_lint.fix import (
+from flux_lint.check.edits import LineIndex, apply_edits, insert_key, replace_scalar, select_edits
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.schema.store import parse_minor
+from flux_lint.core.findings import Edit, Fix, Suppression
+from flux_lint.load.yaml import load_text
+from flux_lint.report.fix import (
     FixOutcome,
-    LineIndex,
-    apply_edits,
     apply_fixes,
     fix_file,
-    insert_key,
     plan_fixes,
-    replace_scalar,
-    select_edits,
     unified_diff,
     write_fixed,
 )
-from flux_lint.load import load_text
-from flux_lint.model import Edit, Fix, Suppression
-from flux_lint.schema_store import parse_minor
+from flux_lint.run.pipeline import RunResult, run
 
 HR_V2BETA1 = """\
 apiVersion: helm.toolkit.fluxcd.io/v2beta1

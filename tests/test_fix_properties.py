@@ -17,16 +17,10 @@ from itertools import pairwise
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.fix import (
-    LineIndex,
-    fix_file,
-    insert_key,
-    plan_fixes,
-    replace_scalar,
-    select_edits,
-)
-from flux_lint.load import load_text
+from flux_lint.check.edits import LineIndex, insert_key, replace_scalar, select_edits
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.load.yaml import load_text
+from flux_lint.report.fix import fix_file, plan_fixes
 
 LINTER = Linter(RunConfig())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -281,7 +275,7 @@ def test_line_index_matches_libyaml_marks(text: str):
 @SETTINGS
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 5), st.text(max_size=3)), max_size=8))
 def test_kept_edits_never_overlap(raw: list[tuple[int, int, str]]):
-    from flux_lint.model import Edit
+    from flux_lint.core.findings import Edit
 
     edits = [Edit(start, start + length, text) for start, length, text in raw]
     kept, dropped = select_edits(edits)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.fsio import write_bytes_atomic, write_text_atomic
+from flux_lint.core.fsio import write_bytes_atomic, write_text_atomic
 
 
 def test_replaces_a_regular_file_keeping_its_mode(tmp_path: Path) -> None:

@@ -25,10 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flux_lint.engine import INTERNAL_RULE, Linter, RunConfig
-from flux_lint.kustomize import DATA, PATCH
-from flux_lint.load import LoadResult, load_text
-from flux_lint.model import Finding
+from flux_lint.check.engine import INTERNAL_RULE, Linter, RunConfig
+from flux_lint.core.findings import Finding
+from flux_lint.load.yaml import LoadResult, load_text
+from flux_lint.model.kustomize import DATA, PATCH
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

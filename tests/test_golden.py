@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.engine import RunConfig, run
-from flux_lint.output import OutputOptions, RunSummary, render
-from flux_lint.registry import builtin_registry
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.registry import builtin_registry
+from flux_lint.report.output import OutputOptions, RunSummary, render
+from flux_lint.run.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"

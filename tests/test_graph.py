@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.graph import COMPONENT, DATA, PATCH, RESOURCE, Include, repo_graph, substitute
-from flux_lint.index import IndexEntry, RepoIndex
-from flux_lint.kustomize import file_roles, is_kustomization_file, is_kustomize_config
-from flux_lint.load import load_text
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.load.yaml import load_text
+from flux_lint.model.graph import (
+    COMPONENT,
+    DATA,
+    PATCH,
+    RESOURCE,
+    Include,
+    repo_graph,
+    substitute,
+)
+from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.model.kustomize import file_roles, is_kustomization_file, is_kustomize_config
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.checks.lifecycle import REFERENCE_FIELDS, ApiVersionIssue, api_lifecycle, issues
-from flux_lint.context import CheckContext
-from flux_lint.lifecycle import (
+from flux_lint.check.context import CheckContext
+from flux_lint.check.lifecycle import (
     CONFIG_KEY,
     LifecycleDataError,
     LifecycleTable,
@@ -28,9 +27,10 @@ from flux_lint.lifecycle import (
     table_for,
     version_priority,
 )
-from flux_lint.model import VALUE
-from flux_lint.objects import K8sObject
-from flux_lint.registry import CHECKS, builtin_registry
+from flux_lint.check.registry import CHECKS, builtin_registry
+from flux_lint.check.rules.lifecycle import REFERENCE_FIELDS, ApiVersionIssue, api_lifecycle, issues
+from flux_lint.core.findings import VALUE
+from flux_lint.model.objects import K8sObject
 
 ROOT = Path(__file__).resolve().parent.parent
 CRDS = ROOT.parent / "shared" / "flux-crds"
@@ -114,7 +114,7 @@ def test_the_data_file_explains_itself():
 
 def _crd_versions() -> dict[tuple[int, int], dict[tuple[str, str, str], bool]]:
     """minor → {(group, version, kind): deprecated} from the newest folder of each minor."""
-    from flux_lint.yamlio import safe_load_text
+    from flux_lint.core.yamlio import safe_load_text
 
     newest: dict[tuple[int, int], Path] = {}
     for folder in sorted(CRDS.iterdir(), key=lambda p: [int(x) for x in p.name[1:].split(".")]):
@@ -1041,8 +1041,8 @@ def test_registered_for_all_three_rules():
 
 @pytest.mark.parametrize("rule_id", ["FL301", "FL302", "FL303"])
 def test_rule_docs_example_and_use_instead(rule_id):
-    from flux_lint.engine import Linter, RunConfig
-    from flux_lint.schema_store import parse_minor
+    from flux_lint.check.engine import Linter, RunConfig
+    from flux_lint.check.schema.store import parse_minor
 
     rule = builtin_registry()[rule_id]
     assert rule.source.endswith(f"rules/api-lifecycle/{rule.id}-{rule.name}.yaml")

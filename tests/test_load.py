@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from flux_lint.load import load_text, resolve_plain
-from flux_lint.model import KEY, VALUE, Span
-from flux_lint.positions import locate
+from flux_lint.core.findings import KEY, VALUE, Span
+from flux_lint.load.positions import locate
+from flux_lint.load.yaml import load_text, resolve_plain
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.checks.migration import (
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.lifecycle import builtin_table
+from flux_lint.check.registry import builtin_registry
+from flux_lint.check.rules.migration import (
     FieldMigrationError,
     field_migrations,
     field_shape,
     old_schema,
     parse_field_migrations,
 )
-from flux_lint.checks.receivers import judge, sources
-from flux_lint.engine import RunConfig, run
-from flux_lint.flux_version import (
+from flux_lint.check.rules.receivers import judge, sources
+from flux_lint.check.schema.store import load_bundle, parse_minor
+from flux_lint.core.findings import Severity
+from flux_lint.model.flux_version import (
     ConstraintError,
     DetectedVersion,
     allowed_minors,
@@ -32,11 +36,8 @@ from flux_lint.flux_version import (
     from_default,
     header_version,
 )
-from flux_lint.index import IndexEntry, RepoIndex
-from flux_lint.lifecycle import builtin_table
-from flux_lint.model import Severity
-from flux_lint.registry import builtin_registry
-from flux_lint.schema_store import load_bundle, parse_minor
+from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.run.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 
 from flux_lint import __version__
-from flux_lint.docs_render import rule_markdown, rules_markdown
-from flux_lint.model import Edit, Finding, Fix, ObjectRef, Severity, Span, Suppression
-from flux_lint.output import FORMATS, LineIndex, OutputOptions, RunSummary, render, source_lines
-from flux_lint.output.text import statistics, text_summary
-from flux_lint.registry import Registry, Rule
+from flux_lint.check.registry import Registry, Rule
+from flux_lint.core.findings import Edit, Finding, Fix, ObjectRef, Severity, Span, Suppression
+from flux_lint.report.docs import rule_markdown, rules_markdown
+from flux_lint.report.output import (
+    FORMATS,
+    LineIndex,
+    OutputOptions,
+    RunSummary,
+    render,
+    source_lines,
+)
+from flux_lint.report.output.text import statistics, text_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 SARIF_SCHEMA = ROOT / ".." / "shared" / "sarif" / "sarif-schema-2.1.0.json"
@@ -166,9 +173,9 @@ def test_rendering_is_deterministic(fmt):
 def test_sarif_om_is_imported_only_for_sarif():
     script = """
 import sys
-from flux_lint.model import Finding, Severity, Span
-from flux_lint.output import OutputOptions, RunSummary, render
-from flux_lint.registry import Registry
+from flux_lint.core.findings import Finding, Severity, Span
+from flux_lint.report.output import OutputOptions, RunSummary, render
+from flux_lint.check.registry import Registry
 f = Finding("FL101", "unknown-field", Severity.ERROR, "m", "a.yaml", Span(1, 1, 1, 2))
 for fmt in ("text", "json", "github"):
     render(fmt, [f], rules=Registry([]), report=RunSummary(), options=OutputOptions())
@@ -666,7 +673,7 @@ def test_sarif_serializer_matches_to_json_where_to_json_is_right():
     equal to a default; on a log without such values both must give the same document."""
     from jschema_to_python.to_json import to_json
 
-    from flux_lint.output.sarif import build_log, to_plain
+    from flux_lint.report.output.sarif import build_log, to_plain
 
     findings = [f for f in _findings() if f.severity != Severity.WARNING]
     log = build_log(findings, rules=RULES, report=REPORT, options=OutputOptions(source=_source))

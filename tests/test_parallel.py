@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flux_lint import engine, parallel
+from flux_lint.check.engine import RunConfig
 from flux_lint.cli import cli
-from flux_lint.engine import RunConfig, run
+from flux_lint.run import pipeline as engine
+from flux_lint.run import workers as parallel
+from flux_lint.run.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.graph import repo_graph
-from flux_lint.model import Finding
-from flux_lint.parent_patches import (
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.rules.parent_patches import retract_parent_supplied
+from flux_lint.core.findings import Finding
+from flux_lint.model.graph import repo_graph
+from flux_lint.model.parent_patches import (
     Selector,
     Target,
     apply_json6902,
@@ -21,7 +22,6 @@ from flux_lint.parent_patches import (
     parse_label_selector,
     parse_patch,
     patched_objects,
-    retract_parent_supplied,
 )
 
 # -- selectors --------------------------------------------------------------------------------

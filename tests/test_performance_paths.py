@@ -11,9 +11,11 @@ from pathlib import Path
 import manifests
 import pytest
 
-from flux_lint import engine, fix
-from flux_lint.engine import Linter, RunConfig, read_file, run
-from flux_lint.source import read_source
+from flux_lint.check import edits as fix
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.load.source import read_source
+from flux_lint.run import pipeline as engine
+from flux_lint.run.pipeline import read_file, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

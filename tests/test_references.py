@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.model import Finding, Severity
-from flux_lint.registry import builtin_registry
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.registry import builtin_registry
+from flux_lint.core.findings import Finding, Severity
 
 REFERENCE_RULES = [r for r in builtin_registry() if r.id.startswith("FL5")]
 

@@ -26,10 +26,11 @@ from typing import Any
 
 import pytest
 
-from flux_lint import discover as discover_module
-from flux_lint.engine import INTERNAL_RULE, Linter, RunConfig, RunResult, run
-from flux_lint.load import load_text
-from flux_lint.model import Finding
+from flux_lint.check.engine import INTERNAL_RULE, Linter, RunConfig
+from flux_lint.core.findings import Finding
+from flux_lint.load import discover as discover_module
+from flux_lint.load.yaml import load_text
+from flux_lint.run.pipeline import RunResult, run
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

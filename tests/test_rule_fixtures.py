@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from ruleharness import cases, expectations, settings
 
-from flux_lint.engine import RunConfig, run
-from flux_lint.schema_store import parse_minor
+from flux_lint.check.engine import RunConfig
+from flux_lint.check.schema.store import parse_minor
+from flux_lint.run.pipeline import run
 
 ROOT = Path(__file__).resolve().parent.parent
 

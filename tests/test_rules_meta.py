@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from ruleharness import FIXTURES
 
-from flux_lint.docs_render import rules_markdown
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.registry import CHECKS, REPO_CHECKS, builtin_registry
-from flux_lint.schema_store import parse_minor
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.registry import CHECKS, REPO_CHECKS, builtin_registry
+from flux_lint.check.schema.store import parse_minor
+from flux_lint.report.docs import rules_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = builtin_registry()
@@ -44,7 +44,7 @@ def test_rule_has_docs(rule):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_has_an_implementation(rule):
-    from flux_lint import engine
+    from flux_lint.check import engine
 
     engine._load_checks()
     input_rules = set(engine.LOAD_CODES.values()) | set(engine.SOURCE_CODES.values())
@@ -102,7 +102,7 @@ def test_docs_example_triggers_and_use_instead_does_not(rule):
 def test_docs_rules_md_is_up_to_date():
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert current == rules_markdown(REGISTRY), (
-        "docs/rules.md is stale: run `python -m flux_lint.docs_render docs/rules.md`"
+        "docs/rules.md is stale: run `python -m flux_lint.report.docs docs/rules.md`"
     )
 
 

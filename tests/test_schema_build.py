@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flux_lint.schema_build import (
+from flux_lint.check.schema.build import (
     SCHEMA_KEYS,
     BundleBuildError,
     build_bundle,
@@ -21,7 +21,7 @@ from flux_lint.schema_build import (
     reduce_schema,
     write_bundle,
 )
-from flux_lint.schema_store import MINORS, Bundle, bundle_path, format_minor
+from flux_lint.check.schema.store import MINORS, Bundle, bundle_path, format_minor
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"

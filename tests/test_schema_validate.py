@@ -12,14 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flux_lint.checks.schema import RULE_BY_CODE, check_schema
-from flux_lint.context import CheckContext
-from flux_lint.model import KEY, VALUE
-from flux_lint.objects import K8sObject
-from flux_lint.regex import compile_pattern, search
-from flux_lint.registry import builtin_registry
-from flux_lint.schema_store import load_bundle
-from flux_lint.schema_validate import (
+from flux_lint.check.context import CheckContext
+from flux_lint.check.registry import builtin_registry
+from flux_lint.check.rules.schema import RULE_BY_CODE, check_schema
+from flux_lint.check.schema.store import load_bundle
+from flux_lint.check.schema.validate import (
     SchemaError,
     StructuralValidator,
     format_path,
@@ -27,6 +24,9 @@ from flux_lint.schema_validate import (
     is_rfc3339,
     qualified_name_problem,
 )
+from flux_lint.core.findings import KEY, VALUE
+from flux_lint.core.regex import compile_pattern, search
+from flux_lint.model.objects import K8sObject
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -918,7 +918,7 @@ def test_every_code_has_a_rule_descriptor():
 
 @pytest.mark.parametrize("rule_id", sorted(RULE_BY_CODE.values()))
 def test_rule_docs_example_triggers_and_use_instead_does_not(rule_id: str):
-    from flux_lint.load import load_text
+    from flux_lint.load.yaml import load_text
 
     rule = builtin_registry()[rule_id]
 

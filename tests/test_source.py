@@ -13,8 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flux_lint import source
-from flux_lint.source import SourceError, SourceText, decode_source, read_source, read_stdin
+from flux_lint.load import source
+from flux_lint.load.source import (
+    SourceError,
+    SourceText,
+    decode_source,
+    read_source,
+    read_stdin,
+)
 
 
 def put(tmp_path: Path, data: bytes, name: str = "f.yaml") -> Path:

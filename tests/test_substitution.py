@@ -12,9 +12,9 @@ import base64
 
 import pytest
 
-from flux_lint.engine import Linter, RunConfig
-from flux_lint.model import Finding
-from flux_lint.substitution import (
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.core.findings import Finding
+from flux_lint.model.substitution import (
     Site,
     SubstitutionSyntaxError,
     is_substitution_disabled,

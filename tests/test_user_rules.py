@@ -9,16 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint import cel
-from flux_lint.checks import user_cel
-from flux_lint.checks.user_cel import CelRuleCheck, read_paths
-from flux_lint.context import CheckContext
-from flux_lint.docs_render import rule_markdown
-from flux_lint.engine import Linter, RunConfig, run
-from flux_lint.objects import K8sObject
-from flux_lint.output import RunSummary, render
-from flux_lint.registry import builtin_registry
-from flux_lint.user_rules import (
+from flux_lint.check import cel
+from flux_lint.check.context import CheckContext
+from flux_lint.check.engine import Linter, RunConfig
+from flux_lint.check.registry import builtin_registry
+from flux_lint.check.rules import user_cel
+from flux_lint.check.rules.user_cel import CelRuleCheck, read_paths
+from flux_lint.check.user_rules import (
     UserRuleError,
     field_path_tokens,
     load_user_rules,
@@ -26,6 +23,10 @@ from flux_lint.user_rules import (
     parse_flux_versions,
     registry_with_user_rules,
 )
+from flux_lint.model.objects import K8sObject
+from flux_lint.report.docs import rule_markdown
+from flux_lint.report.output import RunSummary, render
+from flux_lint.run.pipeline import run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "user-rules"
 RULES = FIXTURES / "rules"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_lint.docs_render import rule_markdown
-from flux_lint.registry import builtin_registry
+from flux_lint.check.registry import builtin_registry
+from flux_lint.report.docs import rule_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = "Scripts" if os.name == "nt" else "bin"
@@ -108,7 +108,7 @@ def test_wheel_ships_rules_and_schemas_and_runs(tmp_path: Path) -> None:
         [
             str(python),
             "-c",
-            "import flux_lint.resources as r; print(r.rules_dir()); print(r.schemas_dir())",
+            "import flux_lint.core.resources as r; print(r.rules_dir()); print(r.schemas_dir())",
         ],
         work,
     )

@@ -1,0 +1,332 @@
+"""The check engine: every enabled rule over one file's objects, and over the repository.
+
+:class:`Linter` holds what is compiled once per run (the enabled rules, the check context, the
+CRDs found) and turns the problems rules return into located findings: ``lint_file`` for one
+file's documents (the per-file pass; its result is plain data, so that the run can take it from
+a worker process or the cache), ``check_repository`` for the rules that read the whole
+repository index. Driving these over a repository is the run's job (:mod:`flux_lint.run`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flux_lint.check.context import CheckContext
+from flux_lint.check.registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
+from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Span
+from flux_lint.load.positions import locate
+from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
+from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.model.kustomize import (
+    DATA,
+    PATCH,
+    is_kustomize_config,
+)
+from flux_lint.model.objects import K8sObject, classify
+
+LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
+SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
+DISCOVERY_RULE = "FL007"
+INTERNAL_RULE = "FL009"
+#: Findings about ``# flux-lint:`` comments (unused-suppression, unknown-rule-in-suppression),
+#: made by directives.py once every other finding exists.
+DIRECTIVE_RULES = ("FL008", "FL010")
+
+
+@dataclass
+class RunConfig:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    exclude: list[str] = field(default_factory=list)
+    flux_version: tuple[int, int] = (2, 9)
+    from_version: tuple[int, int] | None = None
+    enabled: set[str] | None = None  # rule ids; None = every rule
+    max_bytes: int = 5 * 1024 * 1024
+    respect_gitignore: bool = True
+    stdin_text: str | None = None  # the text read from `-`, when a path is `-`
+    rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
+    extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
+    #: Called with (files done, files in the run) as the run goes, for a progress display.
+    progress: Callable[[int, int], None] | None = None
+    #: Folder of the on-disk result cache (cache.py); None: no cache.
+    cache_dir: Path | None = None
+    #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
+    #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
+    jobs: int = 1
+
+
+@dataclass
+class FileReport:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    documents: int = 0
+    objects: int = 0
+    #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
+    directives: Any = None
+
+
+def _load_checks() -> None:
+    """Import every check module once so their ``@check`` functions register."""
+    from flux_lint.check import rules as checks  # noqa: F401
+
+
+class Linter:
+    """Runs the enabled rules over files; holds what is compiled once per run."""
+
+    def __init__(self, config: RunConfig, registry: Registry | None = None):
+        _load_checks()
+        self.config = config
+        self.registry = registry or builtin_registry()
+        if config.rule_dirs:  # user rules next to the built-in ones (see user_rules.py)
+            from flux_lint.check.user_rules import registry_with_user_rules
+
+            self.registry = registry_with_user_rules(self.registry, config.rule_dirs)
+        self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
+        self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
+        self.ctx.options = dict(config.options)
+        functions: dict[int, Any] = {}
+        for rid, fn in CHECKS.items():
+            if rid in self.enabled and rid in self.registry.rules:
+                functions[id(fn)] = fn
+        self.checks = sorted(functions.values(), key=lambda fn: fn.rule_ids)
+        self._add_descriptor_and_crd_checks(config)
+        repo_functions: dict[int, Any] = {}
+        for rid, fn in REPO_CHECKS.items():
+            if rid in self.enabled and rid in self.registry.rules:
+                repo_functions[id(fn)] = fn
+        self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
+        # The index is kept when a repository check will read it, or when FL105 findings may
+        # have to be withdrawn because a parent Kustomization's patches supply the field.
+        keep_index = bool(self.repo_checks) or "FL105" in self.enabled
+        self.index: RepoIndex | None = RepoIndex() if keep_index else None
+        self.ctx.index = self.index
+
+    def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
+        """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
+        descriptors without a Python function (user rules, checks/user_cel.py), and the schema
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
+        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        from flux_lint.check.rules.extra_crds import ExtraCrdCheck
+        from flux_lint.check.rules.user_cel import CelRuleCheck
+        from flux_lint.check.schema.crds import CrdCatalog
+
+        known = self.enabled & set(self.registry.rules)
+        self.crd_catalog = CrdCatalog()
+        if config.extra_crds:
+            self.crd_catalog.load_paths(config.extra_crds)
+        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
+        self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _finding(
+        self,
+        rule_id: str,
+        message: str,
+        path: str,
+        span: Span,
+        *,
+        obj: ObjectRef | None = None,
+        pointer: str = "",
+        document: int = 0,
+        problem: Problem | None = None,
+    ) -> Finding | None:
+        if rule_id not in self.enabled:
+            return None
+        rule: Rule = self.registry.rules[rule_id]
+        severity = problem.severity if problem and problem.severity else rule.severity
+        return Finding(
+            rule_id=rule_id,
+            rule_name=rule.name,
+            severity=severity,
+            message=message,
+            path=path,
+            span=span,
+            obj=obj or ObjectRef(),
+            pointer=pointer,
+            document=document,
+            fix=problem.fix if problem and isinstance(problem.fix, Fix) else None,
+        )
+
+    def file_error(self, rule_id: str, path: str, message: str) -> Finding | None:
+        return self._finding(rule_id, message, path, Span(1, 1, 1, 1))
+
+    def directive_finding(
+        self, rule_id: str, message: str, path: str, span: Span, document: int, fix: Fix | None
+    ) -> Finding | None:
+        """A finding about an inline suppression comment (FL008, FL010); see directives.py."""
+        problem = Problem(message, fix=fix)
+        return self._finding(rule_id, message, path, span, document=document, problem=problem)
+
+    # -- one file -------------------------------------------------------------------------
+
+    def lint_text(self, path: str, text: str, role: str | None = None) -> FileReport:
+        report, entries, kustomize = self.lint_file(path, text, role)
+        if self.index is not None:
+            if role != DATA:
+                self.index.files.add(path)
+            for entry in entries:
+                self.index.add(entry)
+            for data in kustomize:
+                self.index.add_kustomize_file(path, data)
+        return report
+
+    def lint_file(
+        self, path: str, text: str, role: str | None = None, loaded: LoadResult | None = None
+    ) -> tuple[FileReport, list[IndexEntry], list[dict[str, Any]]]:
+        """One file's findings, with its share of the repository index (its objects and
+        kustomize build files) returned instead of added, so that the caller decides where
+        it goes: the run's index, a worker's reply, the cache. ``loaded`` is ``text``
+        already parsed (kustomization files are, to learn the roles of other files)."""
+        report = FileReport(path)
+        entries: list[IndexEntry] = []
+        kustomize: list[dict[str, Any]] = []
+        if "flux-lint:" in text:  # the cheap test: only such files are scanned for directives
+            from flux_lint.load.directives import parse as parse_directives
+
+            report.directives = parse_directives(text) or None
+        if loaded is None:
+            loaded = load_text(text)
+        report.documents = len(loaded.documents)
+        for problem in loaded.problems:
+            report.findings.extend(self._load_finding(path, problem))
+        if role == DATA:
+            return report, entries, kustomize
+        keep = self.index is not None
+        for doc in loaded.documents:
+            obj = classify(path, doc, partial=role == PATCH)
+            if obj is None:
+                if keep and is_kustomize_config(doc.data, path):
+                    kustomize.append(doc.data)
+                continue
+            report.objects += 1
+            if keep:
+                entries.append(IndexEntry.of(obj))
+            report.findings.extend(self.check_object(obj, doc, text))
+        return report, entries, kustomize
+
+    def check_repository(
+        self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
+    ) -> list[Finding]:
+        """Run the repository checks (``checks``, default all of the run's) over the index;
+        locate their problems by re-reading only the files they point into (``text_of``
+        returns a file's text)."""
+        if self.index is None:
+            return []
+        problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
+        findings: list[Finding] = []
+        for fn in self.repo_checks if checks is None else checks:
+            try:
+                for entry, problem in fn(self.index, self.ctx):
+                    rid = problem.rule_id or fn.rule_ids[0]
+                    problems.setdefault(entry.path, []).append((rid, entry, problem))
+            except Exception as exc:  # a rule must never take the run down
+                message = (
+                    f"rule {','.join(fn.rule_ids)} failed on the repository: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                finding = self.file_error(INTERNAL_RULE, ".", message)
+                if finding:
+                    findings.append(finding)
+        for path, items in problems.items():
+            text = text_of(path)
+            documents = {d.index: d for d in load_text(text).documents} if text else {}
+            for rid, entry, problem in items:
+                if callable(problem.fix):
+                    doc = documents.get(entry.document)
+                    problem.fix = build_fix(problem.fix, doc, text) if doc and text else None
+                doc = documents.get(entry.document)
+                span = (
+                    self._span(doc, problem.pointer, problem.target, problem.offset, text)
+                    if doc
+                    else Span(1, 1, 1, 1)
+                )
+                finding = self._finding(
+                    rid,
+                    problem.message,
+                    path,
+                    span,
+                    obj=entry.ref,
+                    pointer=problem.pointer,
+                    document=entry.document,
+                    problem=problem,
+                )
+                if finding:
+                    findings.append(finding)
+        return findings
+
+    def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
+        end_line = p.end_line if p.end_line is not None else p.line
+        end_col = p.end_column if p.end_column is not None else p.column + 1
+        span = Span(p.line + 1, p.column + 1, end_line + 1, end_col + 1)
+        finding = self._finding(LOAD_CODES[p.code], p.message, path, span, document=p.document)
+        return [finding] if finding else []
+
+    def check_object(self, obj: K8sObject, doc: Document, text: str = "") -> list[Finding]:
+        findings: list[Finding] = []
+        for fn in self.checks:
+            try:
+                problems = list(fn(obj, self.ctx))
+            except Exception as exc:  # a rule must never take the run down
+                rid = ",".join(fn.rule_ids)
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                message = (
+                    f"rule {rid} failed on this object: {type(exc).__name__}: {exc} "
+                    f"({Path(where.filename).name}:{where.lineno})"
+                )
+                finding = self._finding(
+                    INTERNAL_RULE,
+                    message,
+                    obj.path,
+                    self._span(doc, ""),
+                    obj=obj.ref,
+                    document=obj.document,
+                )
+                if finding:
+                    findings.append(finding)
+                continue
+            for problem in problems:
+                rid = problem.rule_id or fn.rule_ids[0]
+                if callable(problem.fix):
+                    problem.fix = build_fix(problem.fix, doc, text)
+                finding = self._finding(
+                    rid,
+                    problem.message,
+                    obj.path,
+                    self._span(doc, problem.pointer, problem.target, problem.offset, text),
+                    obj=obj.ref,
+                    pointer=problem.pointer,
+                    document=obj.document,
+                    problem=problem,
+                )
+                if finding:
+                    findings.append(finding)
+        return findings
+
+    @staticmethod
+    def _span(
+        doc: Document,
+        pointer: str,
+        target: str = "value",
+        offset: tuple[int, int] | None = None,
+        text: str | None = None,
+    ) -> Span:
+        if doc.node is None:
+            return Span(doc.line + 1, 1, doc.line + 1, 1)
+        return locate(doc.node, pointer, target, offset=offset, text=text)
+
+
+def build_fix(
+    builder: Callable[[Document, str], Fix | None], doc: Document, text: str
+) -> Fix | None:
+    """Turn a rule's fix builder into edits; a builder that fails yields no fix, never a crash
+    (the finding itself is still reported)."""
+    try:
+        return builder(doc, text)
+    except Exception:
+        return None

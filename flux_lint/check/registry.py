@@ -1,0 +1,227 @@
+"""Rule descriptors: the data half of every rule.
+
+Each rule is one YAML file, ``rules/<category>/<ID>-<name>.yaml``. The descriptor holds the id,
+name, default severity, summary and docs; ``engine: python`` binds it by id to one function
+registered with :func:`check`, while ``engine: cel`` rules carry ``validations`` shaped exactly
+like the CRDs' ``x-kubernetes-validations``. The id in the file name, the descriptor, fixtures
+and docs is the same, so it can be searched for everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flux_lint.core.findings import Severity
+from flux_lint.core.resources import rules_dir
+
+RULE_ID = re.compile(r"^FL\d{3}$")
+RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+CATEGORIES = {
+    "0": "input",
+    "1": "schema",
+    "2": "cel",
+    "3": "api-lifecycle",
+    "4": "behaviour-change",
+    "5": "references",
+    "6": "practice",
+}
+
+#: Keys a descriptor may have; anything else is a typo in the rule file.
+DESCRIPTOR_KEYS = {
+    "id",
+    "name",
+    "severity",
+    "summary",
+    "engine",
+    "fix",
+    "match",
+    "fluxVersions",
+    "validations",
+    "docs",
+}
+DOCS_KEYS = {"what", "why", "example", "useInstead", "references", "options"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    category: str
+    engine: str = "python"
+    fix: str | None = None  # "safe", "unsafe" or None
+    match: dict[str, Any] = field(default_factory=dict)
+    flux_versions: str | None = None
+    validations: tuple[dict[str, Any], ...] = ()
+    docs: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # file the descriptor was read from
+
+    @property
+    def anchor(self) -> str:
+        """The heading anchor of this rule in ``docs/rules.md``."""
+        return f"{self.id.lower()}-{self.name}"
+
+
+class RuleError(ValueError):
+    """A rule descriptor is malformed; the message names the file."""
+
+
+def parse_descriptor(data: Any, source: str) -> Rule:
+    if not isinstance(data, dict):
+        raise RuleError(f"{source}: a rule descriptor must be a mapping")
+    unknown = set(data) - DESCRIPTOR_KEYS
+    if unknown:
+        raise RuleError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("id", "name", "severity", "summary"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise RuleError(f"{source}: `{key}` is required and must be a string")
+    rid, name = data["id"], data["name"]
+    if not RULE_ID.match(rid):
+        raise RuleError(f"{source}: id `{rid}` must look like FL123")
+    if not RULE_NAME.match(name):
+        raise RuleError(f"{source}: name `{name}` must be kebab-case")
+    try:
+        severity = Severity.parse(data["severity"])
+    except ValueError as exc:
+        raise RuleError(f"{source}: {exc}") from None
+    engine = data.get("engine", "python")
+    if engine not in ("python", "cel"):
+        raise RuleError(f"{source}: engine must be `python` or `cel`")
+    fix = data.get("fix")
+    if fix not in (None, "safe", "unsafe"):
+        raise RuleError(f"{source}: fix must be `safe` or `unsafe`")
+    docs = data.get("docs") or {}
+    if not isinstance(docs, dict) or set(docs) - DOCS_KEYS:
+        raise RuleError(f"{source}: docs may only have {', '.join(sorted(DOCS_KEYS))}")
+    validations = data.get("validations") or []
+    if engine == "cel" and not validations:
+        raise RuleError(f"{source}: a cel rule needs `validations`")
+    return Rule(
+        id=rid,
+        name=name,
+        severity=severity,
+        summary=data["summary"].strip(),
+        category=CATEGORIES.get(rid[2], "other"),
+        engine=engine,
+        fix=fix,
+        match=data.get("match") or {},
+        flux_versions=data.get("fluxVersions"),
+        validations=tuple(validations),
+        docs=docs,
+        source=source,
+    )
+
+
+def load_rules(directory: Path) -> list[Rule]:
+    """Read every ``FL*.yaml`` descriptor below ``directory`` and check that the file name
+    matches the id and name inside it."""
+    from flux_lint.core.yamlio import safe_load_text
+
+    rules = []
+    for path in sorted(directory.rglob("FL*.yaml")):
+        source = path.as_posix()
+        rule = parse_descriptor(safe_load_text(path.read_text(encoding="utf-8"), source), source)
+        if path.stem != f"{rule.id}-{rule.name}":
+            raise RuleError(f"{source}: file name must be `{rule.id}-{rule.name}.yaml`")
+        rules.append(rule)
+    return rules
+
+
+class Registry:
+    """All known rules, looked up by id or name."""
+
+    def __init__(self, rules: Iterable[Rule]):
+        self.rules: dict[str, Rule] = {}
+        self.by_name: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.id in self.rules:
+                raise RuleError(f"{rule.source}: duplicate rule id {rule.id}")
+            if rule.name in self.by_name:
+                raise RuleError(f"{rule.source}: duplicate rule name {rule.name}")
+            self.rules[rule.id] = rule
+            self.by_name[rule.name] = rule
+
+    def __iter__(self):
+        return iter(sorted(self.rules.values(), key=lambda r: r.id))
+
+    def extended(self, rules: Iterable[Rule]) -> Registry:
+        """A new registry with this one's rules and ``rules`` (a run's user rules next to the
+        built-in ones); this one, possibly the cached built-in registry, is left unchanged."""
+        return Registry([*self.rules.values(), *rules])
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def get(self, key: str) -> Rule | None:
+        """Find a rule by id (case-insensitive) or name."""
+        return self.rules.get(key.upper()) or self.by_name.get(key.lower())
+
+    def __getitem__(self, key: str) -> Rule:
+        rule = self.get(key)
+        if rule is None:
+            raise KeyError(key)
+        return rule
+
+    def expand(self, selector: str) -> set[str]:
+        """Rule ids a selector names: an id, a name, an id prefix (``FL1``, ``FL``, or a user
+        rule prefix such as ``ACME``) or ``ALL``. Raises ``KeyError`` when it names nothing."""
+        sel = selector.strip()
+        if sel.upper() == "ALL":
+            return set(self.rules)
+        rule = self.get(sel)
+        if rule:
+            return {rule.id}
+        if re.fullmatch(r"(?i)[A-Z]+\d*", sel):
+            ids = {rid for rid in self.rules if rid.startswith(sel.upper())}
+            if ids:
+                return ids
+        raise KeyError(sel)
+
+
+@lru_cache(maxsize=1)
+def builtin_registry() -> Registry:
+    return Registry(load_rules(rules_dir()))
+
+
+# Python check functions, bound to rule ids. Filled by importing ``flux_lint.check.rules``.
+CheckFn = Callable[..., Iterable[Any]]
+CHECKS: dict[str, CheckFn] = {}
+
+
+def check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function for one or more rule ids.
+
+    A function serving several ids sets ``Problem.rule_id`` on what it yields.
+    """
+
+    def wrap(fn: CheckFn) -> CheckFn:
+        fn.rule_ids = rule_ids  # type: ignore[attr-defined]
+        for rid in rule_ids:
+            CHECKS[rid] = fn
+        return fn
+
+    return wrap
+
+
+# Repository checks: fn(index: RepoIndex, ctx) -> Iterable[tuple[IndexEntry, Problem]], run once
+# every file has been indexed.
+REPO_CHECKS: dict[str, CheckFn] = {}
+
+
+def repo_check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a repository-wide check for one or more rule ids."""
+
+    def wrap(fn: CheckFn) -> CheckFn:
+        fn.rule_ids = rule_ids  # type: ignore[attr-defined]
+        for rid in rule_ids:
+            REPO_CHECKS[rid] = fn
+        return fn
+
+    return wrap

@@ -1,0 +1,62 @@
+"""FL101-FL109 and FL201 for custom resources whose CRDs the run found (:mod:`extra_crds`).
+
+The built-in schema and CRD CEL checks serve the kinds of the shipped Flux bundles; this check
+serves the others, with the same validator, the same problem mapping and the same CEL
+evaluation, so a finding on an ExternalSecret reads exactly like one on a HelmRelease. It is
+not an ``@check`` function because those rule ids are bound to the built-in functions already;
+the engine adds it to a run's checks when a rule of it is enabled, holding the run's
+:class:`extra_crds.CrdCatalog`, which the engine's pre-pass fills before objects are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from flux_lint.check.rules import crd_cel
+from flux_lint.check.rules.schema import RULE_BY_CODE, problems_from_errors
+
+if TYPE_CHECKING:
+    from flux_lint.check.context import CheckContext
+    from flux_lint.check.schema.crds import CrdCatalog
+    from flux_lint.core.findings import Problem
+    from flux_lint.model.objects import K8sObject
+
+__all__ = ["CEL_RULE", "SCHEMA_RULES", "ExtraCrdCheck"]
+
+SCHEMA_RULES = tuple(sorted(RULE_BY_CODE.values()))
+CEL_RULE = "FL201"
+
+
+@dataclass
+class ExtraCrdCheck:
+    """The check function (``fn(obj, ctx) -> problems``) for custom resources of extra CRDs."""
+
+    catalog: CrdCatalog
+    enabled: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r for r in (*SCHEMA_RULES, CEL_RULE) if r in self.enabled)
+
+    @classmethod
+    def for_run(cls, catalog: CrdCatalog, enabled: Iterable[str]) -> ExtraCrdCheck | None:
+        """The check, or ``None`` when none of its rules is enabled."""
+        wanted = frozenset(enabled) & {*SCHEMA_RULES, CEL_RULE}
+        return cls(catalog, wanted) if wanted else None
+
+    def __call__(self, obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
+        if obj.is_flux or not self.catalog.entries:
+            return
+        entry = self.catalog.lookup(obj.group, obj.version, obj.kind)
+        if entry is None:
+            return
+        if self.enabled & set(SCHEMA_RULES):
+            validator = self.catalog.validator(entry)
+            if validator is not None:
+                yield from problems_from_errors(validator.validate(obj.data, partial=obj.partial))
+        if CEL_RULE in self.enabled and not obj.partial:
+            for problem in crd_cel.validate(entry.schema, obj.data):
+                problem.rule_id = CEL_RULE
+                yield problem
