@@ -257,8 +257,12 @@ def _kustomization_roles(
 
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     """Lint what ``config.paths`` name and return every finding, sorted."""
+    from flux_lint.check.cel import set_parser_cache_dir
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceError
+
+    # CEL keeps its parser tables with the run's cache, and nowhere under --no-cache.
+    set_parser_cache_dir(config.cache_dir)
 
     started = time.perf_counter()
     linter = Linter(config, registry)
