@@ -49,7 +49,7 @@ def to_cel(value: Any, schema: Mapping[str, Any] | None = None, *, root: bool = 
             return _double(value)
         return celtypes.IntType(value)
     if isinstance(value, float):
-        if schema.get("type") == "integer" and value.is_integer():
+        if schema.get("type") == "integer" and value.is_integer() and _fits_int64(value):
             return celtypes.IntType(int(value))
         return celtypes.DoubleType(value)
     if isinstance(value, str):
@@ -93,6 +93,11 @@ def _visible_fields(
             yield key, item, additional
         elif embedded and key in ("apiVersion", "kind"):
             yield key, item, None
+
+
+def _fits_int64(value: float) -> bool:
+    """Whether a whole double is an int64 (2**63 itself, a double, is one too many)."""
+    return -(2.0**63) <= value < 2.0**63
 
 
 def _double(value: int) -> Any:
