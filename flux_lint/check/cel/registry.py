@@ -113,8 +113,30 @@ def is_bool(value: Any) -> bool:
     return isinstance(value, (bool, celtypes.BoolType))
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, (bool, celtypes.BoolType))
+
+
 def values_equal(a: Any, b: Any) -> bool:
-    """CEL equality, where values of unrelated types are simply unequal."""
+    """CEL's runtime (heterogeneous) equality, as the library functions use it: numbers of
+    different types are equal when their values are (``1 == 1u == 1.0``), lists and maps
+    compare item by item, and values of unrelated types are simply unequal."""
+    if _number(a) and _number(b):
+        return (
+            float(a) == float(b)
+            if isinstance(a, float) or isinstance(b, float)
+            else int(a) == int(b)
+        )
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        if len(a) != len(b):
+            return False
+        for key, value in a.items():
+            match = [v for k, v in b.items() if values_equal(k, key)]
+            if len(match) != 1 or not values_equal(value, match[0]):
+                return False
+        return True
     try:
         return bool(a == b)
     except (TypeError, ValueError):

@@ -4,7 +4,8 @@
 
 ``resource.ParseQuantity`` is ported with its two representations: a value that fits an
 int64 at a scale of at least 10^-9 is kept exactly ("fast"), anything else becomes an
-arbitrary-precision decimal, rounded up to 10^-9 and capped at 2^63-1. The difference is
+arbitrary-precision decimal, rounded up to 10^-9 (and capped at 2^63-1 when its suffix is a
+binary one, ``Ki`` ... ``Ei``). The difference is
 visible in CEL: ``isInteger()`` and ``asInteger()`` only succeed for the fast form, so
 ``quantity('1.5Ki').isInteger()`` is false although 1.5Ki is 1536, as on a cluster.
 ``compareTo``, ``isGreaterThan`` and ``isLessThan`` are shared with the semver library
@@ -135,7 +136,8 @@ def _parse_quantity(text: str) -> CelQuantity:
     if not fast:
         if magnitude % _NANO:
             magnitude = (magnitude // _NANO + 1) * _NANO
-        magnitude = min(magnitude, Fraction(_INT64_MAX))
+        if binary:  # ParseQuantity caps binary-suffixed amounts only
+            magnitude = min(magnitude, Fraction(_INT64_MAX))
     return CelQuantity(magnitude if positive else -magnitude, fast)
 
 
