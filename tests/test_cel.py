@@ -549,3 +549,17 @@ def test_parser_tables_are_kept_only_in_the_runs_cache_dir(tmp_path):
     lint("--cache-dir", str(tmp_path / "c"))
     assert list(home.rglob("*")) == []
     assert len(list((tmp_path / "c").glob("cel-parser-*.bin"))) == 1
+
+
+def test_public_names_resolve_to_what_they_name_whatever_was_imported_first():
+    import importlib
+    import pkgutil
+    import types
+
+    import flux_lint.check.cel as package
+
+    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(module.name)
+    for name in package.__all__:
+        assert not isinstance(getattr(package, name), types.ModuleType) or name == "celtypes"
+    assert callable(cel.evaluate) and callable(cel.evaluate_bool)

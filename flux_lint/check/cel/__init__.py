@@ -11,7 +11,7 @@ Receiver filters). cel-python does the parsing and the evaluation; around it:
   cel-python's parser tables between runs where the run says (:func:`set_parser_cache_dir`).
 * :mod:`.interpreter` is cel-python's interpreter with cel-go's semantics where they differ
   (strict ``has()``, errors that are not ``false``, macros that propagate errors), metered by
-  :mod:`.budget`; :mod:`.evaluate` turns what it gives into a value or a
+  :mod:`.budget`; :mod:`.evaluation` turns what it gives into a value or a
   :class:`CelEvalError`.
 * :mod:`.values` converts manifest values following the schema, as the API server does, and
   :mod:`.fast` decides the common guard expressions on plain values without the interpreter.
@@ -38,8 +38,8 @@ _HOMES = {
     "CelCompileError": "errors",
     "CelError": "errors",
     "CelEvalError": "errors",
-    "evaluate": "evaluate",
-    "evaluate_bool": "evaluate",
+    "evaluate": "evaluation",
+    "evaluate_bool": "evaluation",
     "decide": "fast",
     "CelCIDR": "library.network",
     "CelIP": "library.network",

@@ -77,7 +77,7 @@ class Program:
     optional_marks: frozenset[tuple[int, int]] = frozenset()
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
-        from .evaluate import evaluate
+        from flux_lint.check.cel.evaluation import evaluate
 
         return evaluate(self, activation)
 
