@@ -24,7 +24,7 @@ from typing import Any
 import celpy
 import lark
 from celpy import celtypes
-from celpy.evaluation import CELEvalError, Evaluator
+from celpy.evaluation import CELEvalError, Evaluator, NameContainer
 
 from flux_lint.check.cel.budget import METER, Meter
 from flux_lint.check.cel.library.lists import sort_by_keys
@@ -127,31 +127,47 @@ class KubernetesEvaluator(Evaluator):
     def member_dot(self, tree: lark.Tree) -> Any:
         """``a.b``; ``a.?b`` (marked) and any selection on an optional value are optional."""
         target_tree, name = tree.children
-        optional = position(name) in self.marks if self.marks else False
-        if not optional:
-            target = self.visit(target_tree)
-            if not isinstance(target, CelOptional):
-                return super().member_dot(tree)
-        else:
-            target = self.visit(target_tree)
+        target = self.visit(target_tree)
         if isinstance(target, CELEvalError):
             return target
-        return select(target, celtypes.StringType(str(name)))
+        if isinstance(target, CelOptional) or (self.marks and position(name) in self.marks):
+            return select(target, celtypes.StringType(str(name)))
+        if isinstance(target, celtypes.MapType):
+            try:
+                return target[str(name)]
+            except KeyError:
+                message = f"no such member in mapping: {str(name)!r}"
+                return CELEvalError(message, KeyError, None, tree=tree)
+        if isinstance(target, (NameContainer, celtypes.MessageType)):
+            return super().member_dot(tree)
+        return CELEvalError(
+            f"{target!r} with type: '{type(target)}' does not support field selection",
+            TypeError,
+            None,
+            tree=tree,
+        )
 
     def member_index(self, tree: lark.Tree) -> Any:
         """``a[k]``; ``a[?k]`` (marked) and any index on an optional value are optional."""
         target_tree, key_tree = tree.children
-        if self.marks and position(key_tree) in self.marks:
-            target, key = self.visit(target_tree), self.visit(key_tree)
-        else:
-            target = self.visit(target_tree)
-            if not isinstance(target, CelOptional):
-                return super().member_index(tree)
-            key = self.visit(key_tree)
+        target, key = self.visit(target_tree), self.visit(key_tree)
         for value in (target, key):
             if isinstance(value, CELEvalError):
                 return value
-        return select(target, key)
+        if isinstance(target, CelOptional) or (self.marks and position(key_tree) in self.marks):
+            return select(target, key)
+        index = self.activation.resolve_function("_[_]")
+        try:
+            return index(target, key)
+        except TypeError as exc:
+            message = (
+                f"found no matching overload for _[_] applied to '({type(target)}, {type(key)})'"
+            )
+            return CELEvalError(message, exc.__class__, exc.args, tree=tree)
+        except KeyError as exc:
+            return CELEvalError("no such key", exc.__class__, exc.args, tree=tree)
+        except IndexError as exc:
+            return CELEvalError("invalid_argument", exc.__class__, exc.args, tree=tree)
 
     def primary(self, tree: lark.Tree) -> Any:
         """List and map literals with optional items and entries (``[?x]``, ``{?k: v}``)."""
