@@ -736,6 +736,68 @@ LIBRARY_CASES: dict[str, list[tuple[str, Any]]] = {
         ("{?'a': optional.of(1), ?'b': optional.none()}", {"a": 1}),
         ("[?1]", Err("no such overload: optional list item")),
     ],
+    "comprehensions": [
+        ("[1, 2, 3].all(i, j, i < j)", True),
+        ("{'hello': 'world', 'taco': 'taco'}.all(k, v, k != v)", False),
+        (
+            "{'h': ['hello', 'hi'], 'j': ['joke', 'jog']}.all(k, vals, vals.all(v,"
+            " v.startsWith(k)))",
+            True,
+        ),
+        (
+            "{'greeting': 'hello', 'farewell': 'goodbye'}.exists(k, v, k.startsWith('good') ||"
+            " v.endsWith('bye'))",
+            True,
+        ),
+        ("[1, 2, 4, 8, 16].exists(i, v, v == 1024 && i == 10)", False),
+        ("[1, 2, 1, 3, 1, 4].existsOne(i, v, i == 1 || v == 1)", False),
+        ("[1, 1, 2, 2, 3, 3].existsOne(i, v, i == 2 && v == 2)", True),
+        ("{'i': 0, 'j': 1, 'k': 2}.existsOne(i, v, i == 'l' || v == 1)", True),
+        ("[1, 2, 2].existsOne(i, i < 2)", True),
+        ("[1, 2].existsOne(i, v, v.missing)", Err("does not support field selection")),
+        (
+            "[1, 2, 3].transformList(indexVar, valueVar, (indexVar * valueVar) + valueVar)",
+            [1, 4, 9],
+        ),
+        (
+            "[1, 2, 3].transformList(indexVar, valueVar, indexVar % 2 == 0, (indexVar * valueVar)"
+            " + valueVar)",
+            [1, 9],
+        ),
+        (
+            "{'greeting': 'hello', 'farewell': 'goodbye'}.transformList(k, _, k)",
+            ["greeting", "farewell"],
+        ),
+        (
+            "{'greeting': 'hello', 'farewell': 'goodbye'}.transformList(_, v, v)",
+            ["hello", "goodbye"],
+        ),
+        ("[1].transformList(i, v, 'x', v)", Err("filter is not a bool")),
+        (
+            "[1, 2, 3].transformMap(indexVar, valueVar, (indexVar * valueVar) + valueVar)",
+            {0: 1, 1: 4, 2: 9},
+        ),
+        (
+            "[1, 2, 3].transformMap(indexVar, valueVar, indexVar % 2 == 0, (indexVar * valueVar)"
+            " + valueVar)",
+            {0: 1, 2: 9},
+        ),
+        ("{'greeting': 'hello'}.transformMap(k, v, v + '!')", {"greeting": "hello!"}),
+        ("'x'.transformMap(k, v, v)", Err("no such overload: transformMap on string")),
+        (
+            "{'greeting': 'hello'}.transformMapEntry(keyVar, valueVar, {valueVar: keyVar})",
+            {"hello": "greeting"},
+        ),
+        (
+            "[1, 2, 3].transformMapEntry(indexVar, valueVar, {valueVar: indexVar})",
+            {1: 0, 2: 1, 3: 2},
+        ),
+        (
+            "{'greeting': 'aloha', 'farewell': 'aloha'}.transformMapEntry(keyVar, valueVar,"
+            " {valueVar: keyVar})",
+            Err("insert failed: key aloha already exists"),
+        ),
+    ],
     "encoders": [
         ("base64.decode('aGVsbG8=')", b"hello"),
         ("base64.decode('aGVsbG8')", b"hello"),
@@ -747,7 +809,10 @@ LIBRARY_CASES: dict[str, list[tuple[str, Any]]] = {
 }
 
 _CALL = re.compile(r"(?:\b([a-z0-9]+)\.)?([A-Za-z_]\w*)\s*\(")
-_MACRO_NAMES = {"sortBy", "optMap", "optFlatMap"}
+_MACRO_NAMES = {
+    "sortBy", "optMap", "optFlatMap", "existsOne", "transformList", "transformMap",
+    "transformMapEntry",
+}  # fmt: skip
 
 
 def _called(source: str) -> set[str]:

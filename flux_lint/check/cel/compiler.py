@@ -43,7 +43,7 @@ _TYPE_NAMES = frozenset(
 MACROS: dict[str, tuple[int, ...]] = {
     "all": (2, 3),
     "exists": (2, 3),
-    "exists_one": (2,),
+    "exists_one": (2, 3),
     "existsOne": (2, 3),
     "map": (2, 3),
     "filter": (2,),
@@ -55,8 +55,8 @@ MACROS: dict[str, tuple[int, ...]] = {
     "transformMapEntry": (3, 4),
 }
 
-#: Macro forms flux-lint does not evaluate (cel-go's two-variable comprehensions): they
-#: compile, and evaluate to an error marked ``unsupported``.
+#: cel-go's two-variable comprehensions (Kubernetes 1.32), besides ``all``, ``exists`` and
+#: ``existsOne`` with three arguments.
 _TWO_VARIABLE = frozenset({"transformList", "transformMap", "transformMapEntry"})
 
 
@@ -304,7 +304,7 @@ class _Checker:
                 counts = " or ".join(str(c) for c in MACROS[text])
                 self.fail(name, f"`{name}` takes exactly {counts} arguments")
             two = text in _TWO_VARIABLE or (
-                len(arguments) == 3 and text in ("all", "exists", "existsOne")
+                len(arguments) == 3 and text in ("all", "exists", "existsOne", "exists_one")
             )
             variables = 2 if two else 1
             names = []
@@ -313,8 +313,6 @@ class _Checker:
                 if not (isinstance(variable, lark.Tree) and variable.data == "ident"):
                     self.fail(name, f"the first argument of `{name}` must be a simple name")
                 names.append(str(variable.children[0]))
-            if two:
-                self.unsupported.add(f"{text} (two-variable comprehension)")
             inner = bound | set(names)
             pending.extend((argument, inner) for argument in arguments[variables:])
             return pending

@@ -29,7 +29,7 @@ from celpy.evaluation import CELEvalError, Evaluator, NameContainer
 from flux_lint.check.cel.budget import METER, Meter
 from flux_lint.check.cel.library.lists import sort_by_keys
 from flux_lint.check.cel.library.optional import NONE, CelOptional, of, select
-from flux_lint.check.cel.registry import UnsupportedFunction, error, type_name
+from flux_lint.check.cel.registry import error, type_name
 from flux_lint.check.cel.tree import args, position, unwrap
 
 __all__ = ["KubernetesEvaluator", "KubernetesRunner"]
@@ -225,11 +225,9 @@ class KubernetesEvaluator(Evaluator):
             values = self.visit_children(tree.children[2]) if len(tree.children) > 2 else []
             return self.method_eval(target, tree.children[1], values)
         if method in _TWO_VARIABLE or (
-            len(arguments) == 3 and method in ("all", "exists", "existsOne")
+            len(arguments) == 3 and method in ("all", "exists", "existsOne", "exists_one")
         ):
-            return UnsupportedFunction(
-                f"`{method}` with two variables is not supported by flux-lint"
-            )
+            return self._two_variables(tree, method, arguments)
         if method in ("optMap", "optFlatMap") and len(arguments) == 2:
             return self._optional_macro(tree, arguments, flat=method == "optFlatMap")
         if method == "sortBy" and len(arguments) == 2:
@@ -298,6 +296,82 @@ class KubernetesEvaluator(Evaluator):
                     else error("no such overload: predicate is not a bool")
                 )
         return failure if failure is not None else celtypes.BoolType(not absorbing)
+
+    def _two_variables(self, tree: lark.Tree, method: str, arguments: list[Any]) -> Any:
+        """cel-go's two-variable comprehensions (Kubernetes 1.32): ``all``, ``exists`` and
+        ``existsOne`` with an index (or key) and a value, ``transformList``, ``transformMap``
+        and ``transformMapEntry``, each with an optional filter before the transform."""
+        items = self.visit(tree.children[0])
+        if isinstance(items, CELEvalError):
+            return items
+        if isinstance(items, list):
+            pairs = [(celtypes.IntType(i), v) for i, v in enumerate(items)]
+        elif isinstance(items, dict):
+            pairs = list(items.items())
+        else:
+            return error(f"no such overload: {method} on {type_name(items)}")
+        first, second = (str(unwrap(a).children[0]) for a in arguments[:2])
+        bodies = [self._function2(first, second, body) for body in arguments[2:]]
+        if method in ("all", "exists"):
+            absorbing = method == "exists"
+            failure: Any = None
+            for key, value in pairs:
+                result = bodies[0](key, value)
+                if isinstance(result, celtypes.BoolType):
+                    if bool(result) is absorbing:
+                        return celtypes.BoolType(absorbing)
+                elif failure is None:
+                    failure = (
+                        result
+                        if isinstance(result, CELEvalError)
+                        else error("no such overload: predicate is not a bool")
+                    )
+            return failure if failure is not None else celtypes.BoolType(not absorbing)
+        keep = bodies[0] if len(bodies) == 2 else None
+        transform = bodies[-1]
+        if method in ("existsOne", "exists_one"):
+            keep, transform = None, bodies[0]
+        kept: list[tuple[Any, Any, Any]] = []
+        for key, value in pairs:
+            if keep is not None:
+                wanted = keep(key, value)
+                if isinstance(wanted, CELEvalError):
+                    return wanted
+                if not isinstance(wanted, celtypes.BoolType):
+                    return error(f"no such overload: {method} filter is not a bool")
+                if not wanted:
+                    continue
+            result = transform(key, value)
+            if isinstance(result, CELEvalError):
+                return result
+            kept.append((key, value, result))
+        if method in ("existsOne", "exists_one"):
+            if any(not isinstance(r, celtypes.BoolType) for _, _, r in kept):
+                return error("no such overload: predicate is not a bool")
+            return celtypes.BoolType(sum(1 for _, _, r in kept if r) == 1)
+        if method == "transformList":
+            return celtypes.ListType(r for _, _, r in kept)
+        merged = celtypes.MapType()
+        for key, _value, result in kept:
+            entries = {key: result} if method == "transformMap" else result
+            if not isinstance(entries, dict):
+                return error(f"no such overload: {method} entry is {type_name(result)}")
+            for k, v in entries.items():
+                if k in merged:
+                    return error(f"insert failed: key {k} already exists")
+                merged[k] = v
+        return merged
+
+    def _function2(self, first: str, second: str, body: Any) -> Callable[[Any, Any], Any]:
+        nested = self.sub_evaluator(body)
+
+        def run(key: Any, value: Any) -> Any:
+            try:
+                return nested.evaluate({first: key, second: value})
+            except CELEvalError as exc:
+                return exc
+
+        return run
 
     def _optional_macro(self, tree: lark.Tree, arguments: list[Any], *, flat: bool) -> Any:
         """``o.optMap(x, e)``: ``optional.of(e)`` with ``x`` the value of ``o``, or none;
