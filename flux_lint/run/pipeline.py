@@ -282,7 +282,11 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     or from the cache: the same ``Linter.lint_file`` either way); the repository checks; the
     suppression pass; sort.
     """
+    from flux_lint.check.cel import set_parser_cache_dir
     from flux_lint.load.discover import discover
+
+    # CEL keeps its parser tables with the run's cache, and nowhere under --no-cache.
+    set_parser_cache_dir(config.cache_dir)
 
     started = time.perf_counter()
     linter = Linter(config, registry)
