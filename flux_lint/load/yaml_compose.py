@@ -103,6 +103,7 @@ def compose(
     root: Node | None = None
     if spots is None:
         spots = Spots()
+    limit = min(budget.document, budget.file - budget.used)  # nodes this document may have
     ended_explicitly = True  # whether the document before ended with `...` (or none came)
     try:
         while True:
@@ -128,7 +129,7 @@ def compose(
                     event.anchor,
                 )
                 doc_nodes += 1
-                if doc_nodes > budget.document:
+                if doc_nodes > limit:
                     _over_budget(budget, doc_nodes, sm)
                 if em.line != sm.line or event.value == "-":  # rare: see yaml_spec
                     _note_scalar(spots, node, stack, index)
@@ -147,7 +148,7 @@ def compose(
                     event.anchor,
                 )
                 doc_nodes += 1
-                if doc_nodes > budget.document:
+                if doc_nodes > limit:
                     _over_budget(budget, doc_nodes, sm)
                 if event.anchor is not None:
                     anchors[event.anchor] = new
@@ -217,6 +218,7 @@ def compose(
                 index += 1
                 budget.used += doc_nodes
                 doc_nodes = 0
+                limit = min(budget.document, budget.file - budget.used)
                 ended_explicitly = bool(event.explicit)
                 continue
             elif name == "StreamEndEvent":

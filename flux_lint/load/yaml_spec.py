@@ -82,8 +82,8 @@ def _under_indented(
         if indent <= parent_col:
             yield LoadProblem(
                 "syntax",
-                f"this line of a multi-line {what} must be indented more than column "
-                f"{parent_col + 1}, where its parent starts" + GO_ACCEPTS,
+                f"this line of a multi-line {what} must start to the right of column "
+                f"{parent_col + 1}, where the block that holds it starts" + GO_ACCEPTS,
                 number,
                 indent,
                 document,
