@@ -225,7 +225,7 @@ def test_yaml_only_the_spec_forbids_is_an_fl001_warning_and_the_object_is_checke
         ("FL001", 21, 1, "warning"),
         ("FL101", 17, 3, "error"),
     ]
-    assert exit_code(result, Severity.ERROR) == 1
+    assert exit_code(result.findings, Severity.ERROR) == 1
 
 
 def test_tab_indentation_is_an_fl001_error_that_says_so(tmp_path):
