@@ -17,7 +17,7 @@ from typing import Any
 
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
-from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Span
+from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Severity, Span
 from flux_lint.load.positions import locate
 from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
@@ -285,7 +285,10 @@ class Linter:
         end_line = p.end_line if p.end_line is not None else p.line
         end_col = p.end_column if p.end_column is not None else p.column + 1
         span = Span(p.line + 1, p.column + 1, end_line + 1, end_col + 1)
-        finding = self._finding(LOAD_CODES[p.code], p.message, path, span, document=p.document)
+        override = Problem("", severity=Severity.parse(p.severity)) if p.severity else None
+        finding = self._finding(
+            LOAD_CODES[p.code], p.message, path, span, document=p.document, problem=override
+        )
         return [finding] if finding else []
 
     def check_object(self, obj: K8sObject, doc: Document, text: str = "") -> list[Finding]:
