@@ -108,17 +108,22 @@ class Linter:
     def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
         """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
         descriptors without a Python function (user rules, checks/user_cel.py), and the schema
-        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
-        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository, or of the
+        shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
+        in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
         from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
+        from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
         known = self.enabled & set(self.registry.rules)
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
-        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        self.ctx.schema_sources = SchemaSources(
+            self.crd_catalog, settings=catalog_settings(self.ctx.options)
+        )
+        self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
