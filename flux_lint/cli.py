@@ -378,6 +378,8 @@ def check_command(
         objects=result.objects,
         duration=result.duration,
         flux_version=format_minor(target),
+        schemas=result.schemas,
+        unchecked=result.unchecked,
     )
     options = OutputOptions(
         color=use_color and fmt == "text",

@@ -39,11 +39,33 @@ def _crd_folder(project: str) -> Path:
     return SHARED / "ecosystem-crds" / project / release
 
 
+def _schema_nodes(schema: dict):
+    """Every schema node (not property names), depth first."""
+    yield schema
+    for sub in (schema.get("properties") or {}).values():
+        yield from _schema_nodes(sub)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _schema_nodes(schema[key])
+
+
 # -- the committed bundles ----------------------------------------------------------------------
 
 
 def test_the_catalog_holds_the_expected_projects():
-    assert PROJECTS == ["flux-operator"]
+    assert PROJECTS == [
+        "cert-manager",
+        "cloudnative-pg",
+        "envoy-gateway",
+        "external-dns",
+        "external-secrets",
+        "flagger",
+        "flux-operator",
+        "gateway-api",
+        "grafana-operator",
+        "kyverno",
+        "prometheus-operator",
+    ]
 
 
 @pytest.mark.parametrize("project", PROJECTS)
@@ -69,12 +91,11 @@ def test_committed_project_is_reduced_and_compiles(project: str):
     catalog = Catalog(CATALOG)
     index = _index(project)
     assert index["format"] == 1 and index["project"] == project
-    text = "".join(p.read_text(encoding="utf-8") for p in (CATALOG / project).iterdir())
-    assert '"description"' not in text
     for kind in index["kinds"]:
         data = json.loads((CATALOG / project / kind["file"]).read_text(encoding="utf-8"))
         for version in data["versions"]:
-            assert set(version["schema"]) <= SCHEMA_KEYS
+            for node in _schema_nodes(version["schema"]):
+                assert set(node) <= SCHEMA_KEYS, set(node) - SCHEMA_KEYS  # no description
             assert "status" not in version["schema"].get("properties", {})
         for version in kind["versions"]:
             entry = catalog.entry(kind["group"], version["name"], kind["kind"])
@@ -207,3 +228,91 @@ def test_defects_are_flagged_at_their_line(project: str, path: Path):
             assert any(f.column == e.column for f in match), (e, [f.column for f in match])
         if e.fragment is not None:
             assert any(e.fragment in f.message for f in match), (e, [f.message for f in match])
+
+
+# -- precedence, summary, overlays ------------------------------------------------------------
+
+CERTIFICATE = """\
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web, namespace: default}
+spec:
+  secretName: web-tls
+  issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+  unknownField: true
+"""
+
+
+def test_repository_crds_win_over_the_catalog(tmp_path: Path):
+    (tmp_path / "cert.yaml").write_text(CERTIFICATE)
+    result = run(RunConfig(paths=[str(tmp_path)]))
+    assert [(f.rule_id, f.line) for f in result.findings] == [("FL101", 7)]
+    assert result.schemas == {"catalog cert-manager": 1}
+    # A CRD in the repository that accepts anything in spec decides instead.
+    (tmp_path / "crd.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: certificates.cert-manager.io}\n"
+        "spec:\n  group: cert-manager.io\n  scope: Namespaced\n"
+        "  names: {kind: Certificate, plural: certificates}\n"
+        "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+        "      schema:\n        openAPIV3Schema:\n          type: object\n"
+        "          x-kubernetes-preserve-unknown-fields: true\n"
+    )
+    result = run(RunConfig(paths=[str(tmp_path)]))
+    assert [f.rule_id for f in result.findings] == []
+    assert result.schemas == {"repository CRDs": 1}
+    assert result.unchecked == {"CustomResourceDefinition": 1}
+
+
+def test_a_project_can_be_turned_off(tmp_path: Path):
+    (tmp_path / "cert.yaml").write_text(CERTIFICATE)
+    config = RunConfig(paths=[str(tmp_path)], options={"catalog": {"cert-manager": "off"}})
+    result = run(config)
+    assert result.findings == []
+    assert result.unchecked == {"Certificate": 1}
+
+
+def test_the_summary_names_sources_and_unchecked_kinds():
+    from flux_lint.report.output import RunSummary
+    from flux_lint.report.output.text import schema_coverage
+
+    assert schema_coverage(RunSummary(schemas={"Flux": 4})) == ""
+    summary = RunSummary(
+        schemas={"Flux": 4, "catalog cert-manager": 2, "repository CRDs": 1},
+        unchecked={"Deployment": 3, "Service": 2, "A": 1, "B": 1, "C": 1, "D": 1, "E": 1},
+    )
+    assert schema_coverage(summary) == (
+        "Schemas: 4 objects by Flux, 2 by catalog cert-manager, 1 by repository CRDs; "
+        "10 without a schema (Deployment ×3, Service ×2, A, B, C, 2 more kinds)"
+    )
+
+
+def test_a_field_an_overlay_patches_in_is_not_missing_on_the_base(tmp_path: Path):
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "issuer.yaml").write_text(
+        "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: le}\n"
+        "spec:\n  acme:\n    privateKeySecretRef: {name: le}\n"
+        "    solvers: [{http01: {ingress: {class: nginx}}}]\n"
+    )
+    (base / "kustomization.yaml").write_text("resources: [issuer.yaml]\n")
+    for env, patched in (("production", True), ("staging", False)):
+        folder = tmp_path / env
+        folder.mkdir()
+        patch = (
+            "patches:\n  - patch: |\n      - op: add\n        path: /spec/acme/server\n"
+            "        value: https://acme.example.com/directory\n"
+            "    target: {kind: ClusterIssuer, name: le}\n"
+        )
+        (folder / "kustomization.yaml").write_text(
+            "resources: [../base]\n" + (patch if patched else "")
+        )
+    found = [(f.path, f.rule_id, f.line) for f in run(RunConfig(paths=[str(tmp_path)])).findings]
+    assert found == []  # staging's build is unpatched, but the base is an overlay's base
+    (tmp_path / "production" / "kustomization.yaml").write_text(
+        "resources: [../base]\npatches:\n  - patch: |\n      - op: add\n"
+        "        path: /spec/acme/email\n        value: ops@example.com\n"
+        "    target: {kind: ClusterIssuer, name: le}\n"
+    )
+    found = [(f.path, f.rule_id, f.line) for f in run(RunConfig(paths=[str(tmp_path)])).findings]
+    assert found == [("base/issuer.yaml", "FL105", 5)]  # the patch does not supply the server

@@ -67,6 +67,10 @@ class FileReport:
     objects: int = 0
     #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
     directives: Any = None
+    #: Objects per schema source that validates them (``Flux``, ``catalog cert-manager`` ...),
+    #: and objects without any schema, per kind: the run summary says what was not checked.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 def _load_checks() -> None:
@@ -210,10 +214,26 @@ class Linter:
                     kustomize.append(doc.data)
                 continue
             report.objects += 1
+            self._count_schema(obj, report)
             if keep:
                 entries.append(IndexEntry.of(obj))
             report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
+
+    def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
+        """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        source: str | None = None
+        if obj.is_flux:
+            if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
+                return  # an API version the target Flux does not serve: the lifecycle rules say so
+            source = "Flux"
+        elif self.ctx.schema_sources is not None:
+            found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
+            source = found.label if found is not None else None
+        if source is not None:
+            report.schemas[source] = report.schemas.get(source, 0) + 1
+        else:
+            report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
 
     def check_repository(
         self, text_of: Callable[[str], str | None], checks: list[Any] | None = None

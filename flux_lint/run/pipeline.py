@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,9 @@ class RunResult:
     linted: int = 0
     #: Worker processes used for the per-file pass (1: this process only).
     workers: int = 1
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
@@ -104,6 +108,8 @@ class _Collector:
         self.files = 0
         self.documents = 0
         self.objects = 0
+        self.schemas: Counter[str] = Counter()
+        self.unchecked: Counter[str] = Counter()
         #: (display path, role, content hash or source error code) of every file, in order:
         #: what the repository index was built from (the key of the repository findings).
         self.inputs: list[tuple[str, str | None, str]] = []
@@ -124,6 +130,8 @@ class _Collector:
         self.findings.extend(report.findings)
         self.documents += report.documents
         self.objects += report.objects
+        self.schemas.update(report.schemas)
+        self.unchecked.update(report.unchecked)
         if report.findings and text is not None:
             self.texts[report.path] = text
         if report.directives is not None:
@@ -374,6 +382,8 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         cache_hits=cache.hits if cache is not None else 0,
         linted=linted,
         workers=used_workers,
+        schemas=dict(out.schemas),
+        unchecked=dict(out.unchecked),
     )
 
 

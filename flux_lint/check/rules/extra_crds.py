@@ -56,8 +56,10 @@ class ExtraCrdCheck:
         found = self.sources.resolve(obj.group, obj.version, obj.kind)
         if found is None:
             return
-        if self.enabled & set(SCHEMA_RULES) and found.validator is not None:
-            yield from problems_from_errors(found.validator.validate(obj.data, partial=obj.partial))
+        if self.enabled & set(SCHEMA_RULES):
+            validator = found.validator
+            if validator is not None:
+                yield from problems_from_errors(validator.validate(obj.data, partial=obj.partial))
         if CEL_RULE in self.enabled and not obj.partial:
             for problem in crd_cel.validate(found.entry.schema, obj.data):
                 problem.rule_id = CEL_RULE

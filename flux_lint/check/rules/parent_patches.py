@@ -25,6 +25,7 @@ Kustomization that applies this one; one that cannot be resolved is not judged.
 from __future__ import annotations
 
 import copy
+import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,9 +35,13 @@ from flux_lint.check.rules.references import resolver, settings
 from flux_lint.core.findings import KEY, VALUE, Finding, Problem, Severity
 from flux_lint.model.graph import Instance, RepoGraph, repo_graph
 from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.model.objects import is_flux_group
 from flux_lint.model.parent_patches import (
     MISSING_REQUIRED,
     ParentPatch,
+    PatchError,
+    Selector,
+    SelectorError,
     apply_patch,
     build_is_complete,
     is_transformed,
@@ -251,9 +256,18 @@ def retract_parent_supplied(findings: list[Finding], index: RepoIndex, ctx: Any)
     bundle = ctx.bundle
     validated: dict[int, set[tuple[str, str]]] = {}
     drop: set[int] = set()
+    overlaid: dict[tuple[str, int], list[dict[str, Any]] | None] = {}
     for finding in candidates:
         entry = entries.get((finding.path, finding.document))
         if entry is None or entry.partial:
+            continue
+        where = (entry.path, entry.document)
+        if where not in overlaid:
+            overlaid[where] = overlay_variants(graph, entry)
+        variants = overlaid[where]
+        if variants is not None:
+            if _settled_in_all(variants, finding, entry, ctx):
+                drop.add(id(finding))
             continue
         group, _, version = entry.api_version.rpartition("/")
         schema = bundle.lookup(group, version, entry.kind)
@@ -277,3 +291,96 @@ def retract_parent_supplied(findings: list[Finding], index: RepoIndex, ctx: Any)
         if settled:
             drop.add(id(finding))
     return [f for f in findings if id(f) not in drop]
+
+
+def _settled_in_all(variants: list[dict[str, Any]], finding: Finding, entry: Any, ctx: Any) -> bool:
+    """Whether no patched variant of ``entry`` misses the field ``finding`` reports (an empty
+    list: the patches are not modelled, so the field may well be supplied)."""
+    group, _, version = entry.api_version.rpartition("/")
+    validator = None
+    if is_flux_group(group):
+        schema = ctx.bundle.lookup(group, version, entry.kind)
+        validator = ctx.bundle.validator(schema) if schema is not None else None
+    elif getattr(ctx, "schema_sources", None) is not None:
+        found = ctx.schema_sources.resolve(group, version, entry.kind)
+        validator = found.validator if found is not None else None
+    if validator is None:
+        return True
+    for data in variants:
+        errors = validator.validate(data)
+        if any(
+            e.code == "required" and (e.pointer, e.message) == (finding.pointer, finding.message)
+            for e in errors
+        ):
+            return False
+    return True
+
+
+def overlay_variants(graph: Any, entry: Any) -> list[dict[str, Any]] | None:
+    """``entry`` as each overlay over its base patches it: for every build whose
+    ``kustomization.yaml`` files on the way have ``patches`` that select the object, the object
+    after them (inline patches, and strategic-merge patch files, which the index holds as
+    partial objects). None when no overlay patches the object; ``[]`` when one does in a way
+    not modelled here (a JSON 6902 patch file): then nothing is known about the result.
+
+    A base often leaves out what each overlay sets (an ACME server per environment), so its
+    required fields are judged on the patched objects."""
+    variants: list[dict[str, Any]] = []
+    patched = False
+    for inst in graph.instances(entry):
+        target = None
+        data: dict[str, Any] | None = entry.data
+        selected = False
+        for kfile in inst.chain:
+            kustomization = graph.index.kustomize_files.get(kfile)
+            raw = kustomization.data.get("patches") if kustomization is not None else None
+            if not isinstance(raw, list) or not raw:
+                continue
+            if target is None:
+                target = target_of(inst, graph)
+            for i, item in enumerate(raw):
+                patch = _overlay_patch(graph, kfile, item, i)
+                if patch is None:
+                    continue
+                if patch.error is not None:
+                    if patch.target is None or patch.target.matches(target) is not False:
+                        return []  # not modelled: the object after it is unknown
+                    continue
+                if selects(patch, target) is False:
+                    continue
+                selected = True
+                try:
+                    data = apply_patch(data, patch) if data is not None else None
+                except ValueError:
+                    return []
+        if selected:
+            patched = True
+            if data is not None:
+                variants.append(data)
+    return variants if patched else None
+
+
+def _overlay_patch(graph: Any, kfile: str, item: Any, index: int) -> ParentPatch | None:
+    """One entry of a ``kustomization.yaml`` ``patches`` list, parsed; a ``path`` entry is
+    read from the strategic-merge documents the index holds for that file."""
+    if not isinstance(item, dict):
+        return None
+    if "patch" in item:
+        return parse_patch(item, index)
+    path = item.get("path")
+    if not isinstance(path, str):
+        return None
+    file = posixpath.normpath(posixpath.join(posixpath.dirname(kfile), path))
+    documents = [e.data for e in graph.index.entries if e.path == file]
+    patch = ParentPatch(index, f"/patches/{index}", "")
+    target = item.get("target")
+    if isinstance(target, dict):
+        try:
+            patch.target = Selector.parse(target)
+        except SelectorError:
+            return None
+    if not documents:
+        patch.error = PatchError("patch file not modelled", "")  # JSON 6902, or unread
+        return patch
+    patch.strategic = documents
+    return patch

@@ -83,8 +83,18 @@ class Resolution:
 
     source: str
     entry: VersionEntry
-    validator: Any
+    owner: Any  # what compiles the entry's validator (``owner.validator(entry)``)
     project: str | None = None  # the catalog project, for catalog kinds
+
+    @property
+    def validator(self) -> Any:
+        """The compiled structural validator (compiled on first use, once per process)."""
+        return self.owner.validator(self.entry)
+
+    @property
+    def label(self) -> str:
+        """How the run summary names the source."""
+        return f"{self.source} {self.project}" if self.project else self.source
 
 
 class SchemaSources:
@@ -113,19 +123,18 @@ class SchemaSources:
         if self.crds is not None and self.crds.entries:
             entry = self.crds.lookup(group, version, kind)
             if entry is not None:
-                validator = self.crds.validator(entry)
-                return Resolution(SOURCE_CRDS, entry, validator)
+                return Resolution(SOURCE_CRDS, entry, self.crds)
         for folder in self.schema_dirs:
             entry = folder.lookup(group, version, kind)
             if entry is not None:
-                return Resolution(SOURCE_SCHEMA_DIR, entry, folder.validator(entry))
+                return Resolution(SOURCE_SCHEMA_DIR, entry, folder)
         found = self.catalog.kind(group, kind)
         if found is None or found.project in self.settings.disabled:
             return None
         entry = self.catalog.entry(group, version, kind)
         if entry is None:
             return None
-        return Resolution(SOURCE_CATALOG, entry, self.catalog.validator(entry), found.project)
+        return Resolution(SOURCE_CATALOG, entry, self.catalog, found.project)
 
     def defines_elsewhere(self, group: str, version: str, kind: str) -> bool:
         """Whether a source before the catalog serves ``group/version`` ``kind``."""
