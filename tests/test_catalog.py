@@ -316,3 +316,40 @@ def test_a_field_an_overlay_patches_in_is_not_missing_on_the_base(tmp_path: Path
     )
     found = [(f.path, f.rule_id, f.line) for f in run(RunConfig(paths=[str(tmp_path)])).findings]
     assert found == [("base/issuer.yaml", "FL105", 5)]  # the patch does not supply the server
+
+
+def test_catalog_configuration_is_checked(tmp_path: Path):
+    from flux_lint.config import ConfigError, load
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / ".flux-lint.yaml"
+    path.write_text("catalog:\n  kyverno: off\n  external-secrets: 0.16.2\n")
+    assert load(path, tmp_path).options() == {
+        "catalog": {"kyverno": "off", "external-secrets": "0.16.2"}
+    }
+    path.write_text("catalog:\n  certmanager: off\n")
+    with pytest.raises(ConfigError, match=r"2:3: unknown catalog project `certmanager` \(did you"):
+        load(path, tmp_path)
+    path.write_text("catalog:\n  cert-manager: latest\n")
+    with pytest.raises(ConfigError, match="must be `off` or a release such as 1.2.3"):
+        load(path, tmp_path)
+
+
+def test_a_configured_release_decides_fl320(tmp_path: Path):
+    (tmp_path / "es.yaml").write_text(
+        "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\n"
+        "metadata: {name: a, namespace: default}\nspec: {}\n"
+    )
+
+    def fl320(options: dict) -> list[str]:
+        config = RunConfig(paths=[str(tmp_path)], options=options)
+        return [f.message for f in run(config).findings if f.rule_id == "FL320"]
+
+    assert len(fl320({})) == 1
+    assert fl320({"catalog": {"external-secrets": "0.16.2"}}) == []
+    assert fl320({"catalog": {"external-secrets": "off"}}) == []
+    [message] = fl320({"catalog": {"external-secrets": "0.17.1"}})
+    assert message.startswith(
+        "`external-secrets.io/v1beta1` is not served by external-secrets 0.17.1 "
+        "(set in the `catalog:` configuration); use `external-secrets.io/v1`"
+    )
