@@ -331,7 +331,7 @@ def test_catalog_configuration_is_checked(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"2:3: unknown catalog project `certmanager` \(did you"):
         load(path, tmp_path)
     path.write_text("catalog:\n  cert-manager: latest\n")
-    with pytest.raises(ConfigError, match="must be `off` or a release such as 1.2.3"):
+    with pytest.raises(ConfigError, match=r"must be `off` or a release such as 1\.2\.3"):
         load(path, tmp_path)
 
 
