@@ -389,6 +389,8 @@ def check_command(
         flux_version=format_minor(target),
         unapplied=result.unapplied,
         notes=tuple(result.notes),
+        schemas=result.schemas,
+        unchecked=result.unchecked,
     )
     options = OutputOptions(
         color=use_color and fmt == "text",
@@ -659,7 +661,7 @@ def schemas_group() -> None:
     "--crds",
     required=True,
     type=click.Path(exists=True, file_okay=False),
-    help="A folder of Flux CRD manifests (one Flux release).",
+    help="A folder of CRD manifests (one release of Flux, or of the --project).",
 )
 @click.option(
     "--out",
@@ -668,14 +670,23 @@ def schemas_group() -> None:
     help="Where to write the bundle (flux-<minor>.json).",
 )
 @click.option("--flux-version", help="The Flux release of the CRDs (default: the folder name).")
-def schemas_build_command(crds: str, out: str, flux_version: str | None) -> None:
+@click.option(
+    "--project",
+    help="Build a catalog project instead (e.g. cert-manager): writes OUT/PROJECT/.",
+)
+@click.option("--release", help="The project's release, with --project (default: the folder name).")
+def schemas_build_command(
+    crds: str, out: str, flux_version: str | None, project: str | None, release: str | None
+) -> None:
     """Generate a schema bundle from a folder of CRDs."""
     from pathlib import Path
 
     from flux_lint.check.schema.build import build_command
 
+    if release is not None and project is None:
+        raise UsageProblem("--release needs --project")
     try:
-        path = build_command(Path(crds), Path(out), flux_version)
+        path = build_command(Path(crds), Path(out), flux_version, project=project, release=release)
     except ValueError as exc:  # BundleBuildError: the CRDs cannot make a bundle
         raise UsageProblem(str(exc)) from None
     except OSError as exc:  # unreadable CRD file, or the bundle cannot be written

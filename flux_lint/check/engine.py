@@ -71,6 +71,10 @@ class FileReport:
     objects: int = 0
     #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
     directives: Any = None
+    #: Objects per schema source that validates them (``Flux``, ``catalog cert-manager`` ...),
+    #: and objects without any schema, per kind: the run summary says what was not checked.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 def _always(path: str) -> bool:
@@ -117,17 +121,22 @@ class Linter:
     def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
         """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
         descriptors without a Python function (user rules, checks/user_cel.py), and the schema
-        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
-        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository, or of the
+        shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
+        in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
         from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
+        from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
         known = self.enabled & set(self.registry.rules)
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
-        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        self.ctx.schema_sources = SchemaSources(
+            self.crd_catalog, settings=catalog_settings(self.ctx.options)
+        )
+        self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
@@ -226,8 +235,24 @@ class Linter:
                 entries.append(IndexEntry.of(obj))
             if check:
                 report.objects += 1
+                self._count_schema(obj, report)
                 report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
+
+    def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
+        """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        source: str | None = None
+        if obj.is_flux:
+            if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
+                return  # an API version the target Flux does not serve: the lifecycle rules say so
+            source = "Flux"
+        elif self.ctx.schema_sources is not None:
+            found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
+            source = found.label if found is not None else None
+        if source is not None:
+            report.schemas[source] = report.schemas.get(source, 0) + 1
+        else:
+            report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
 
     def check_repository(
         self, text_of: Callable[[str], str | None], checks: list[Any] | None = None

@@ -395,7 +395,7 @@ def compute(
             roots.append((ks, EntryPoint("Kustomization", ks.name or "?", ks.path, folder)))
     if not roots:
         reason = "no Flux entry point found in the repository"
-        return AppliedSet(note=reason, excluded=excluded)
+        return AppliedSet(note=reason, excluded=excluded, graph=graph)
 
     by_path: dict[str, list[IndexEntry]] = {}
     for ks in graph.flux_kustomizations:

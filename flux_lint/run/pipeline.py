@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,9 @@ class RunResult:
     unapplied: int = 0
     #: Lines for the summary: what was and was not checked, and why.
     notes: list[str] = field(default_factory=list)
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
@@ -112,7 +116,9 @@ class _Collector:
         self.files = 0
         self.documents = 0
         self.objects = 0
-        self.unchecked = 0  # files whose objects were not checked (not applied)
+        self.unapplied_files = 0  # files whose objects were not checked (not applied)
+        self.schemas: Counter[str] = Counter()
+        self.unchecked: Counter[str] = Counter()
         #: (display path, role, content hash or source error code, checked) of every file, in
         #: order: what the repository index and its checks were made from (the key of the
         #: repository findings).
@@ -133,9 +139,11 @@ class _Collector:
         checked: bool = True,
     ) -> None:
         self.findings.extend(report.findings)
-        self.unchecked += not checked
+        self.unapplied_files += not checked
         self.documents += report.documents
         self.objects += report.objects
+        self.schemas.update(report.schemas)
+        self.unchecked.update(report.unchecked)
         if report.findings and text is not None:
             self.texts[report.path] = text
         if report.directives is not None:
@@ -371,7 +379,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
             )
         )
     findings.sort(key=Finding.sort_key)
-    unapplied = 0 if config.check_unapplied or not applied.known else out.unchecked
+    unapplied = 0 if config.check_unapplied or not applied.known else out.unapplied_files
     return RunResult(
         root=root,
         findings=findings,
@@ -386,6 +394,8 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         applied=applied,
         unapplied=unapplied,
         notes=_notes(applied, plan, unapplied, config),
+        schemas=dict(out.schemas),
+        unchecked=dict(out.unchecked),
     )
 
 
@@ -511,7 +521,8 @@ def _add_structure(
     from flux_lint.model.objects import classify
 
     kfile = is_kustomization_file(display)
-    if not kfile and not any(marker in text.text for marker in STRUCTURE_MARKERS):
+    patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
+    if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
         return
     key = ""
     if cache is not None:
@@ -535,7 +546,7 @@ def _add_structure(
         obj = classify(display, doc, partial=role == PATCH)
         if obj is not None:
             entry = IndexEntry.of(obj)
-            if is_structural(entry) and not entry.partial:
+            if patch or (is_structural(entry) and not entry.partial):
                 structure.add(entry)
                 entries_out.append(
                     [

@@ -16,7 +16,7 @@ import bisect
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +66,9 @@ class RunSummary:
     unapplied: int = 0
     #: What the user should know about what was checked (entry points, files not applied).
     notes: tuple[str, ...] = ()
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
