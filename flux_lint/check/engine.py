@@ -23,6 +23,7 @@ from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.kustomize import (
     DATA,
+    NAMESPACED,
     PATCH,
     is_kustomize_config,
 )
@@ -49,6 +50,10 @@ class RunConfig:
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    #: The Kubernetes release built-in objects are checked against (--kubernetes-version).
+    kubernetes_version: tuple[int, int] = (1, 34)
+    #: kubeconform-style schema folders for kinds flux-lint has no schema of (--schema-dir).
+    schema_dirs: list[Path] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
     #: Called with (files done, files in the run) as the run goes, for a progress display.
     progress: Callable[[int, int], None] | None = None
@@ -88,6 +93,8 @@ class Linter:
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
         self.ctx.options = dict(config.options)
+        self.ctx.kubernetes_version = config.kubernetes_version
+        self.ctx.schema_dirs = tuple(config.schema_dirs)
         functions: dict[int, Any] = {}
         for rid, fn in CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
@@ -200,6 +207,8 @@ class Linter:
         keep = self.index is not None
         for doc in loaded.documents:
             obj = classify(path, doc, partial=role == PATCH)
+            if obj is not None and role == NAMESPACED:
+                obj.extra["kustomize_namespace"] = True
             if obj is None:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)

@@ -24,6 +24,7 @@ from typing import Any
 
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import check
+from flux_lint.check.rules.kubernetes import builtin_problems, is_builtin
 from flux_lint.check.schema.validate import SchemaError
 from flux_lint.core.findings import Problem, pointer_tokens
 from flux_lint.model.objects import K8sObject
@@ -98,10 +99,14 @@ def problems_from_errors(errors: list[SchemaError]) -> Iterator[Problem]:
         )
 
 
-@check(*sorted(RULE_BY_CODE.values()))
+@check(*sorted(RULE_BY_CODE.values()), "FL110")
 def check_schema(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
-    """Validate a Flux object against its CRD version in the target Flux release."""
+    """Validate a Flux object against its CRD version in the target Flux release, and a
+    built-in Kubernetes object against the target Kubernetes release (FL110 when that release
+    does not serve its apiVersion and kind)."""
     if not obj.is_flux:
+        if is_builtin(obj):
+            yield from builtin_problems(obj, ctx, RULE_BY_CODE)
         return
     bundle = ctx.bundle
     entry = bundle.lookup(obj.group, obj.version, obj.kind)
