@@ -88,8 +88,9 @@ def file_roles(display_path: str, data: dict[str, Any]) -> dict[str, str]:
         if isinstance(entry, dict):
             mark(entry.get("valuesFile"), DATA)
     namespace = data.get("namespace")
-    if isinstance(namespace, str) and namespace:
-        # kustomize's namespace transformer also renames the Namespace objects of these files
+    if (isinstance(namespace, str) and namespace) or data.get("kind") == "Component":
+        # kustomize's namespace transformer also renames the Namespace objects of these files;
+        # a Component's resources get the namespace of the kustomization that includes it
         for entry in _list(data.get("resources")):
             if isinstance(entry, str) and entry.endswith((".yaml", ".yml")):
                 mark(entry, NAMESPACED)
