@@ -128,6 +128,14 @@ class Linter:
         self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
+        if config.schema_dirs:  # kubeconform-style folders (--schema-dir)
+            from flux_lint.check.rules.schema_dirs import SchemaDirCheck
+            from flux_lint.check.schema.schema_dirs import SchemaDirs
+
+            dirs = SchemaDirs(tuple(config.schema_dirs))
+            dir_check = SchemaDirCheck.for_run(dirs, self.crd_catalog, known)
+            if dir_check is not None:
+                self.checks.append(dir_check)
 
     # -- findings -------------------------------------------------------------------------
 

@@ -99,7 +99,7 @@ def source_version() -> str:
         return "unknown"
 
 
-def _resolve(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> dict[str, Any]:
+def resolve_schema(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> dict[str, Any]:
     """``node`` with every reference replaced by the reduced schema it names."""
     if not isinstance(node, dict):
         raise BundleBuildError(f"{'/'.join(stack)}: a schema must be a mapping")
@@ -112,7 +112,7 @@ def _resolve(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> dict[st
             return {"x-kubernetes-preserve-unknown-fields": True}
         if name not in defs:
             raise BundleBuildError(f"{'/'.join(stack)}: reference to unknown type `{name}`")
-        return _resolve(defs[name], defs, (*stack, name))
+        return resolve_schema(defs[name], defs, (*stack, name))
     out: dict[str, Any] = {}
     kind = node.get("type")
     if isinstance(kind, list):
@@ -127,16 +127,16 @@ def _resolve(node: Any, defs: dict[str, Any], stack: tuple[str, ...]) -> dict[st
         out.pop("format", None)
     props = node.get("properties")
     if isinstance(props, dict):
-        out["properties"] = {k: _resolve(v, defs, stack) for k, v in props.items()}
+        out["properties"] = {k: resolve_schema(v, defs, stack) for k, v in props.items()}
     items = node.get("items")
     keys = node.get("x-kubernetes-list-map-keys")
     if isinstance(items, dict) and isinstance(keys, list):
-        out["items"] = _with_key_defaults(_resolve(items, defs, stack), items, defs, keys)
+        out["items"] = _with_key_defaults(resolve_schema(items, defs, stack), items, defs, keys)
     additional = node.get("additionalProperties")
     if isinstance(additional, dict):
-        out["additionalProperties"] = _resolve(additional, defs, stack)
+        out["additionalProperties"] = resolve_schema(additional, defs, stack)
     if isinstance(items, dict) and "items" not in out:
-        out["items"] = _resolve(items, defs, stack)
+        out["items"] = resolve_schema(items, defs, stack)
     open_type = out.get("type") == "object" or not out
     if "properties" not in out and "additionalProperties" not in out and open_type:
         out["x-kubernetes-preserve-unknown-fields"] = True
@@ -167,7 +167,7 @@ def _with_key_defaults(
 
 def kind_schema(defs: dict[str, Any], name: str) -> dict[str, Any]:
     """The self-contained, reduced schema of the definition ``name``, without ``status``."""
-    schema = _resolve(defs[name], defs, (name,))
+    schema = resolve_schema(defs[name], defs, (name,))
     props = schema.get("properties") or {}
     props.pop("status", None)
     for key in ("apiVersion", "kind"):
