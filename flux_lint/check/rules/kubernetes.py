@@ -29,8 +29,8 @@ from flux_lint.check.schema.kubernetes import (
     is_list_kind,
     served_from,
 )
-from flux_lint.check.schema.validate import METADATA, UNKNOWN_FIELD, SchemaError
-from flux_lint.core.findings import VALUE, Problem, Severity
+from flux_lint.check.schema.validate import FORMAT, METADATA, TYPE, UNKNOWN_FIELD, SchemaError
+from flux_lint.core.findings import VALUE, Problem, Severity, pointer_tokens
 from flux_lint.core.messages import show
 from flux_lint.core.placeholders import is_unresolved
 from flux_lint.model.objects import K8sObject
@@ -61,10 +61,27 @@ _DNS1035_TEXT = (
 def is_builtin(obj: K8sObject) -> bool:
     """Whether ``obj`` belongs to a built-in API group. The core group has only ever served
     ``v1``: a group-less ``v1alpha1`` is some tool's own file format (Talos machine
-    configuration), not a Kubernetes object."""
-    if obj.group == "" and obj.version != "v1":
-        return False
+    configuration), not a Kubernetes object; neither is a kubeconfig (``v1`` ``Config``)."""
+    if obj.group == "" and (obj.version != "v1" or obj.kind == "Config"):
+        return False  # `v1 Config` is a kubeconfig file, not an object
     return is_builtin_group(obj.group) and not is_list_kind(obj.kind)
+
+
+def _is_template(value: object) -> bool:
+    """A Go template expression (``"{{ .Values.replicas }}"``): a Helm chart's template or a
+    file some other tool renders, whose final value is not known here."""
+    return isinstance(value, str) and "{{" in value and "}}" in value
+
+
+def _value_at(data: object, pointer: str) -> object:
+    for token in pointer_tokens(pointer):
+        if isinstance(data, dict):
+            data = data.get(token)
+        elif isinstance(data, list) and token.isdigit() and int(token) < len(data):
+            data = data[int(token)]
+        else:
+            return None
+    return data
 
 
 def _name_problem(obj: K8sObject, name: str) -> str | None:
@@ -113,6 +130,8 @@ def builtin_problems(
         message = error.message
         if own_name and error.code == METADATA and error.pointer == "/metadata/name":
             continue  # replaced by the kind's own rule below
+        if error.code in (TYPE, FORMAT) and _is_template(_value_at(obj.data, error.pointer)):
+            continue
         if error.code == UNKNOWN_FIELD and not error.pointer.startswith("/metadata/"):
             if normalized:
                 message += " (Flux drops unknown fields of built-in kinds silently when applying)"
