@@ -14,7 +14,7 @@ from flux_lint.cli import cli
 CERTIFICATE = {
     "type": "object",
     "properties": {
-        "apiVersion": {"type": "string", "enum": ["cert-manager.io/v1"]},
+        "apiVersion": {"type": "string", "enum": ["example.com/v1"]},
         "kind": {"type": "string"},
         "metadata": {"type": "object"},
         "spec": {
@@ -32,7 +32,7 @@ CERTIFICATE = {
 }
 
 MANIFEST = """\
-apiVersion: cert-manager.io/v1
+apiVersion: example.com/v1
 kind: Certificate
 metadata:
   name: web
@@ -42,7 +42,7 @@ spec:
   dnsName:
     - web.example.com
 ---
-apiVersion: example.com/v1
+apiVersion: example.org/v1
 kind: Unknown
 metadata:
   name: passes
@@ -72,7 +72,7 @@ def test_file_names_of_both_layouts():
 def test_kubeconform_layout_validates_and_unknown_kinds_pass(tmp_path):
     schemas = tmp_path / "schemas"
     schemas.mkdir()
-    (schemas / "certificate-cert-manager-v1.json").write_text(json.dumps(CERTIFICATE))
+    (schemas / "certificate-example-v1.json").write_text(json.dumps(CERTIFICATE))
     (tmp_path / "cert.yaml").write_text(MANIFEST, encoding="utf-8")
     result = _run(tmp_path, "cert.yaml", "--schema-dir", "schemas")
     assert result.exit_code == 1
@@ -81,11 +81,12 @@ def test_kubeconform_layout_validates_and_unknown_kinds_pass(tmp_path):
         "(unknown-field)"
     )
     assert "Found 1 problem" in result.output
+    assert "Schemas: 1 object by schema folders; 1 without a schema (Unknown)" in result.output
     assert _run(tmp_path, "cert.yaml").exit_code == 0  # without the folder: not judged
 
 
 def test_catalogue_layout_from_the_config_file(tmp_path):
-    group = tmp_path / "crds" / "cert-manager.io"
+    group = tmp_path / "crds" / "example.com"
     group.mkdir(parents=True)
     (group / "certificate_v1.json").write_text(json.dumps(CERTIFICATE))
     (tmp_path / ".flux-lint.yaml").write_text("schema-dir: [crds]\n", encoding="utf-8")
@@ -95,6 +96,9 @@ def test_catalogue_layout_from_the_config_file(tmp_path):
     assert "FL101" in result.output
 
 
-def test_broken_schema_files_are_ignored(tmp_path):
-    (tmp_path / "certificate-cert-manager-v1.json").write_text("{not json")
-    assert SchemaDirs((tmp_path,)).validator("cert-manager.io/v1", "Certificate") is None
+def test_broken_schema_files_and_built_in_kinds_are_not_looked_up(tmp_path):
+    (tmp_path / "certificate-example-v1.json").write_text("{not json")
+    (tmp_path / "deployment-apps-v1.json").write_text(json.dumps(CERTIFICATE))
+    dirs = SchemaDirs((tmp_path,))
+    assert dirs.lookup("example.com", "v1", "Certificate") is None
+    assert dirs.lookup("apps", "v1", "Deployment") is None

@@ -23,6 +23,10 @@ class CheckContext:
     kubernetes_version: tuple[int, int] = DEFAULT_KUBERNETES
     #: kubeconform-style schema folders (--schema-dir), for kinds without a shipped schema.
     schema_dirs: tuple[Path, ...] = ()
+    applied: Any = None  # which files Flux applies (model/applied.py AppliedSet), when known
+    effective: Any = None  # objects as their Kustomizations deploy them (model/effective.py)
+    #: Where custom resources that are not Flux's get their schemas (schema/sources.py).
+    schema_sources: Any = None
 
     @cached_property
     def bundle(self) -> Bundle:

@@ -123,7 +123,10 @@ def builtin_problems(
     if validator is None:
         yield from _unserved(obj, ctx)
         return
+    from flux_lint.check.rules.schema import required_as_deployed
+
     errors: list[SchemaError] = validator.validate(obj.data, partial=obj.partial)
+    errors = required_as_deployed(obj, ctx, validator, errors)
     own_name = _own_name_rule(obj)
     normalized = (obj.group, obj.kind) not in NOT_NORMALIZED
     for error in errors:

@@ -13,7 +13,8 @@ int-or-string, ``additionalProperties: false`` in strict files). It is reduced t
 schema the validator walks with the same resolver as the built-in Kubernetes schemas; what that
 reduction cannot express (``oneOf``, ``pattern``) is dropped, which can only make validation
 more lenient. A file that is not valid JSON is ignored: it is the user's file, and a missing
-schema is what the run would have without it.
+schema is what the run would have without it. Which source wins when several know a kind is
+:mod:`flux_lint.check.schema.sources`' business (the repository's CRDs come first).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from flux_lint.check.schema.store import VersionEntry
 
 
 def candidates(folder: Path, api_version: str, kind: str) -> list[Path]:
@@ -54,34 +57,62 @@ def structural(schema: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class SchemaDirs:
-    """The folders of one run and the validators compiled from them."""
+    """The ``--schema-dir`` folders of one run, as one schema source of
+    :class:`~flux_lint.check.schema.sources.SchemaSources`: ``lookup`` finds a kind's schema
+    file (read once), ``validator`` compiles it (once).
+
+    Built-in Kubernetes kinds are never looked up here (kubeconform folders usually hold them
+    too): the shipped schemas of the target release validate those."""
 
     folders: tuple[Path, ...]
-    _validators: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _entries: dict[tuple[str, str, str], VersionEntry | None] = field(default_factory=dict)
+    _validators: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
-    def validator(self, api_version: str, kind: str) -> Any:
-        """The validator for ``api_version``/``kind`` from the first folder that has a usable
-        schema, or None."""
-        key = (api_version, kind)
-        if key in self._validators:
-            return self._validators[key]
-        validator = None
+    def lookup(self, group: str, version: str, kind: str) -> VersionEntry | None:
+        key = (group, version, kind)
+        if key not in self._entries:
+            self._entries[key] = None if _builtin(group, version) else self._read(*key)
+        return self._entries[key]
+
+    def _read(self, group: str, version: str, kind: str) -> VersionEntry | None:
+        api_version = f"{group}/{version}" if group else version
         for folder in self.folders:
             for path in candidates(Path(folder), api_version, kind):
                 try:
                     schema = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                    reduced = structural(schema) if isinstance(schema, dict) else None
+                except (OSError, ValueError, RecursionError):
                     continue
-                if not isinstance(schema, dict):
+                if reduced is None:
                     continue
-                try:
-                    from flux_lint.check.schema.validate import StructuralValidator
+                return VersionEntry(
+                    group=group,
+                    kind=kind,
+                    plural="",
+                    scope="Namespaced",
+                    version=version,
+                    served=True,
+                    storage=True,
+                    deprecated=False,
+                    deprecation_warning=None,
+                    schema=reduced,
+                )
+        return None
 
-                    validator = StructuralValidator(structural(schema))
-                except Exception:  # a schema too broken to compile is no schema
-                    continue
-                break
-            if validator is not None:
-                break
-        self._validators[key] = validator
-        return validator
+    def validator(self, entry: VersionEntry) -> Any:
+        """The compiled validator of ``entry``; None when its schema cannot be compiled."""
+        key = (entry.group, entry.version, entry.kind)
+        if key not in self._validators:
+            from flux_lint.check.schema.validate import StructuralValidator
+
+            try:
+                self._validators[key] = StructuralValidator(entry.schema)
+            except Exception:  # a schema too broken to compile is no schema
+                self._validators[key] = None
+        return self._validators[key]
+
+
+def _builtin(group: str, version: str) -> bool:
+    from flux_lint.check.schema.kubernetes import is_builtin_group
+
+    return is_builtin_group(group) and (group != "" or version == "v1")
