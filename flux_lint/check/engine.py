@@ -23,6 +23,7 @@ from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.kustomize import (
     DATA,
+    NAMESPACED,
     PATCH,
     is_kustomize_config,
 )
@@ -51,6 +52,10 @@ class RunConfig:
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    #: The Kubernetes release built-in objects are checked against (--kubernetes-version).
+    kubernetes_version: tuple[int, int] = (1, 34)
+    #: kubeconform-style schema folders for kinds flux-lint has no schema of (--schema-dir).
+    schema_dirs: list[Path] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
     #: Called with (files done, files in the run) as the run goes, for a progress display.
     progress: Callable[[int, int], None] | None = None
@@ -100,6 +105,8 @@ class Linter:
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
         self.ctx.options = dict(config.options)
+        self.ctx.kubernetes_version = config.kubernetes_version
+        self.ctx.schema_dirs = tuple(config.schema_dirs)
         functions: dict[int, Any] = {}
         for rid, fn in CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
@@ -133,8 +140,13 @@ class Linter:
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
+        folders = []
+        if config.schema_dirs:  # kubeconform-style folders (--schema-dir)
+            from flux_lint.check.schema.schema_dirs import SchemaDirs
+
+            folders = [SchemaDirs(tuple(config.schema_dirs))]
         self.ctx.schema_sources = SchemaSources(
-            self.crd_catalog, settings=catalog_settings(self.ctx.options)
+            self.crd_catalog, folders, settings=catalog_settings(self.ctx.options)
         )
         self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
@@ -227,6 +239,8 @@ class Linter:
         keep = self.index is not None
         for doc in loaded.documents:
             obj = classify(path, doc, partial=role == PATCH)
+            if obj is not None and role == NAMESPACED:
+                obj.extra["kustomize_namespace"] = True
             if obj is None:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)
@@ -241,11 +255,18 @@ class Linter:
 
     def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
         """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        from flux_lint.check.rules.kubernetes import is_builtin
+        from flux_lint.check.schema.kubernetes import format_version
+
         source: str | None = None
         if obj.is_flux:
             if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
                 return  # an API version the target Flux does not serve: the lifecycle rules say so
             source = "Flux"
+        elif is_builtin(obj):
+            if self.ctx.kubernetes.file_for(obj.api_version, obj.kind) is None:
+                return  # not served by the target Kubernetes: FL110/FL310/FL311 say so
+            source = "Kubernetes " + format_version(self.ctx.kubernetes_version)
         elif self.ctx.schema_sources is not None:
             found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
             source = found.label if found is not None else None

@@ -195,6 +195,8 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
         sorted(linter.enabled),
         config.flux_version,
         config.from_version,
+        config.kubernetes_version,
+        schema_dirs_digest(config.schema_dirs),
         config.max_bytes,
         canonical(config.options),
         linter.index is not None,
@@ -209,6 +211,24 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
     cache = ResultCache(Path(config.cache_dir), pack)
     cache.run_key = base
     return cache
+
+
+def schema_dirs_digest(folders: list[Path]) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of every schema file of ``--schema-dir`` folders: a
+    cached result is reused only while those files stay the same."""
+    items: list[tuple[str, int, int]] = []
+    for folder in folders:
+        try:
+            entries = sorted(Path(folder).rglob("*.json"))
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            items.append((str(path), info.st_size, info.st_mtime_ns))
+    return items
 
 
 def _crd_key(linter: Linter) -> str:
