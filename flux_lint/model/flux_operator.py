@@ -273,7 +273,7 @@ class Operator:
         return any(m >= EMBEDDED_MINORS_SINCE[:2] for m in minors)
 
     def describe(self) -> str:
-        return f"{self.source} ({self.path})"
+        return f"{self.source} in {self.path}"
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -334,7 +334,7 @@ def _from_helm_release(
     version = chart.get("version")
     text = version.strip() if _literal(version) else "*"
     name = _dict(data.get("metadata")).get("name")
-    return Operator(text, f"HelmRelease `{name}` (chart `flux-operator` {text})", entry.path)
+    return Operator(text, f"HelmRelease `{name}`", entry.path)
 
 
 def _from_containers(entry: IndexEntry, data: dict[str, Any]) -> Iterator[Operator]:
