@@ -161,7 +161,8 @@ def _floating(
     pin = (
         f"pin it to `{format_version(exact[0])}`, the flux-operator version this repository deploys"
         if len(exact) == 1
-        else "pin it to the tag of the flux-operator release that runs it"
+        else "pin it to the release tag of the flux-operator that runs it, or remove it to use "
+        "the manifests embedded in the operator image"
     )
     message = (
         f"the manifests artifact follows {what}: the Flux the operator installs changes with "
