@@ -229,7 +229,7 @@ def instances(index: RepoIndex) -> Iterator[Instance]:
     for entry in index.of_kind("HelmRelease"):
         if entry.partial or not is_flux_instance_release(entry, index):
             continue
-        values = (entry.data.get("spec") or {}).get("values")
+        values = _dict(entry.data.get("spec")).get("values")
         instance = values.get("instance") if isinstance(values, dict) else None
         yield Instance(
             entry, instance if isinstance(instance, dict) else {}, "/spec/values/instance", True

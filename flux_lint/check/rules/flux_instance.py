@@ -380,7 +380,8 @@ def _sync_provider(instance: Instance, minor: tuple[int, int]) -> Iterator[Probl
 
 def _name(instance: Instance) -> Iterator[Problem]:
     if instance.chart:
-        values = instance.entry.data.get("spec", {}).get("values")
+        spec = instance.entry.data.get("spec")
+        values = spec.get("values") if isinstance(spec, dict) else None
         name = values.get("fullnameOverride") if isinstance(values, dict) else None
         pointer = "/spec/values/fullnameOverride"
     else:
