@@ -270,6 +270,7 @@ def test_the_floating_artifact_repository_has_exactly_these_findings():
         ("FL331/fail-operator-image.yaml", "FL331", Severity.WARNING),
         ("FL332/fail-index-exists-in-pinned-minor.yaml", "FL332", Severity.WARNING),
         ("FL332/fail-receivers-removed.yaml", "FL332", Severity.ERROR),
+        ("FL332/fail-operator-embeds-flux-2.8", "FL332", Severity.WARNING),
     ],
 )
 def test_severity_follows_what_breaks(fixture: str, rule: str, severity: Severity):

@@ -51,7 +51,8 @@ OPERATOR_IMAGE = f"{VENDOR_PATH}/flux-operator"
 #: The first operator release that constrains version selection to its embedded Flux minors.
 EMBEDDED_MINORS_SINCE: Version = (0, 54, 0)
 #: What the flux-instance chart writes when the values leave a field out (chart values.yaml).
-CHART_DEFAULTS = {"version": "2.x", "components": None}
+CHART_DEFAULTS = {"version": "2.x"}
+CHART_DEFAULT_ARTIFACT = "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:latest"
 #: Components flux-operator installs when ``spec.components`` is not set
 #: (``DefaultComponents`` in internal/builder/components.go).
 DEFAULT_COMPONENTS = (
@@ -374,3 +375,75 @@ def operators(index: RepoIndex) -> list[Operator]:
                 text = m.group("tag") or "latest"
                 found.append(Operator(text, "flux-operator install.yaml", kfile.path))
     return sorted(set(found), key=lambda o: (o.path, o.source, o.text))
+
+
+# -- which Flux the instance installs -------------------------------------------------------------
+
+#: The first flux-operator release whose manifests hold each Flux minor (the ``config/data/flux``
+#: folders of the operator's release tags): a release's embedded manifests and its manifests
+#: artifact stop at the newest minor listed here for it.
+FIRST_OPERATOR_WITH: dict[Minor, Version] = {
+    (2, 6): (0, 21, 0),
+    (2, 7): (0, 30, 0),
+    (2, 8): (0, 42, 0),
+    (2, 9): (0, 53, 0),
+}
+
+
+def newest_minor_in(release: Version) -> Minor | None:
+    """The newest Flux minor in the manifests of operator release ``release``; None when it is
+    older than every minor flux-lint knows."""
+    minors = [m for m, since in FIRST_OPERATOR_WITH.items() if since <= release]
+    return max(minors) if minors else None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The Flux minor an instance installs and what decided it, for messages."""
+
+    minor: Minor
+    because: str
+
+    def describe(self, version: str | None) -> str:
+        return f"Flux {self.minor[0]}.{self.minor[1]} (what `{version}` resolves to{self.because})"
+
+
+def _single_exact(deployed: list[Operator]) -> Operator | None:
+    """The operator deployment, when the repository deploys one exact version."""
+    exact = {o.exact for o in deployed}
+    if len(exact) != 1 or None in exact:
+        return None
+    return deployed[0]
+
+
+def resolve_instance(instance: Instance, deployed: list[Operator]) -> Resolution | None:
+    """The Flux minor ``instance`` installs: the newest known minor its version allows, within
+    the manifests it gets when the repository tells which (a release-tagged artifact, or the
+    manifests embedded in the one operator version it deploys; operators from v0.54.0 on also
+    keep a floating artifact to their embedded minors)."""
+    allowed_here = set(allowed(instance.version))
+    known = [m for m in MINORS if m in allowed_here]
+    if not known:
+        return None
+    operator = _single_exact(deployed)
+    op_version = operator.exact if operator is not None else None
+    value = instance.get("distribution", "artifact")
+    if value is None and instance.chart:
+        value = CHART_DEFAULT_ARTIFACT
+    artifact = parse_artifact(value)
+    cap: Minor | None = None
+    because = ""
+    if value is None and op_version is not None:
+        cap = newest_minor_in(op_version)
+        because = f" with the manifests embedded in flux-operator `{operator.text}`"
+    elif artifact is not None and artifact.version is not None:
+        cap = newest_minor_in(artifact.version)
+        because = f" with the manifests of `{artifact.tag}`"
+    if op_version is not None and op_version >= EMBEDDED_MINORS_SINCE and value is not None:
+        embedded = newest_minor_in(op_version)
+        if embedded is not None and (cap is None or embedded < cap):
+            cap = embedded
+            because = f" with the Flux minors flux-operator `{operator.text}` embeds"
+    if cap is not None:
+        known = [m for m in known if m <= cap]
+    return Resolution(known[-1], because) if known else None

@@ -3,7 +3,8 @@
 Each FluxInstance of the repository (a ``FluxInstance`` object, or the ``values.instance`` of a
 ``HelmRelease`` of the ``flux-instance`` chart, see :mod:`flux_lint.model.flux_operator`) is
 checked against the Flux release its ``distribution.version`` resolves to: the newest Flux minor
-flux-lint ships CRDs for that the constraint allows, which is what a current operator installs.
+flux-lint ships CRDs for that the constraint allows, within the manifests the operator gets when
+the repository shows them (:func:`~flux_lint.model.flux_operator.resolve_instance`).
 
 * **FL330** the manifests artifact follows ``:latest`` (or has no tag): the Flux the operator
   installs changes with every operator release. With an open-ended version (``2.x``, ``*``,
@@ -37,12 +38,13 @@ from flux_lint.model.flux_operator import (
     EMBEDDED_MINORS_SINCE,
     Instance,
     Operator,
+    Resolution,
     format_version,
     instances,
     is_open_range,
     operators,
     parse_artifact,
-    resolve,
+    resolve_instance,
 )
 from flux_lint.model.index import IndexEntry, RepoIndex
 
@@ -78,10 +80,6 @@ def _minor(minor: tuple[int, int]) -> str:
     return format_minor(minor)
 
 
-def _resolved_note(instance: Instance, minor: tuple[int, int]) -> str:
-    return f"Flux {_minor(minor)} (what `{instance.version}` resolves to)"
-
-
 @repo_check(FLOATING, MISMATCH, INDEX_PATCH, COMPONENT, SYNC_PROVIDER, NAME)
 def flux_instance_rules(
     index: RepoIndex, ctx: CheckContext
@@ -98,12 +96,11 @@ def flux_instance_rules(
 
 def _check(instance: Instance, deployed: list[Operator]) -> Iterator[Problem]:
     yield from _artifact(instance, deployed)
-    minor = resolve(instance.version)
-    if minor is not None:
-        bundle = load_bundle(minor)
-        yield from _patches(instance, minor, bundle)
-        yield from _components(instance, minor)
-        yield from _sync_provider(instance, minor)
+    resolution = resolve_instance(instance, deployed)
+    if resolution is not None:
+        yield from _patches(instance, resolution, load_bundle(resolution.minor))
+        yield from _components(instance, resolution)
+        yield from _sync_provider(instance, resolution)
     yield from _name(instance)
 
 
@@ -196,7 +193,7 @@ def _floating(
 # -- FL332: CRD versions addressed by index -------------------------------------------------------
 
 
-def _patches(instance: Instance, minor: tuple[int, int], bundle: Bundle) -> Iterator[Problem]:
+def _patches(instance: Instance, res: Resolution, bundle: Bundle) -> Iterator[Problem]:
     patches = instance.get("kustomize", "patches")
     if not isinstance(patches, list):
         return
@@ -211,7 +208,7 @@ def _patches(instance: Instance, minor: tuple[int, int], bundle: Bundle) -> Iter
             continue
         pointer = instance.pointer("kustomize", "patches", number, "patch")
         for op, field, path, offset in _index_operations(text):
-            yield _index_problem(instance, minor, bundle, target, op, field, path, pointer, offset)
+            yield _index_problem(instance, res, bundle, target, op, field, path, pointer, offset)
 
 
 def _may_target_crds(target: dict[str, Any]) -> bool:
@@ -280,7 +277,7 @@ def _selected_crds(
 
 def _index_problem(
     instance: Instance,
-    minor: tuple[int, int],
+    res: Resolution,
     bundle: Bundle,
     target: dict[str, Any],
     op: str | None,
@@ -310,7 +307,7 @@ def _index_problem(
         return Problem(
             f"`{path}` addresses version {index} of CRD `{crd}`{more}, which has "
             f"{len(versions)} version{'s' if len(versions) != 1 else ''} ({listed}) in "
-            f"{_resolved_note(instance, minor)}: the kustomize build of the FluxInstance fails; "
+            f"{res.describe(instance.version)}: the kustomize build of the FluxInstance fails; "
             f"{hint}",
             pointer=pointer,
             target=VALUE,
@@ -318,8 +315,13 @@ def _index_problem(
             severity=Severity.ERROR,
             offset=offset,
         )
+    selected = [(crd, versions) for crd, versions in _selected_crds(bundle, instance, target)]
+    today = ""
+    if selected and index < len(selected[0][1]):
+        crd, versions = selected[0]
+        today = f" (today `{versions[index]}` of `{crd}` in {res.describe(instance.version)})"
     return Problem(
-        f"`{path}` addresses a CRD version by its index; {hint}",
+        f"`{path}` addresses a CRD version by its index{today}; {hint}",
         pointer=pointer,
         target=VALUE,
         rule_id=INDEX_PATCH,
@@ -330,13 +332,13 @@ def _index_problem(
 # -- FL333: components ----------------------------------------------------------------------------
 
 
-def _components(instance: Instance, minor: tuple[int, int]) -> Iterator[Problem]:
+def _components(instance: Instance, res: Resolution) -> Iterator[Problem]:
     for number, name in instance.components:
         since = COMPONENT_SINCE.get(name)
-        if since is not None and minor < since:
+        if since is not None and res.minor < since:
             yield Problem(
                 f"component `{name}` ships with Flux {_minor(since)} and later; "
-                f"{_resolved_note(instance, minor)} does not have it and the operator rejects "
+                f"{res.describe(instance.version)} does not have it and the operator rejects "
                 "the FluxInstance",
                 pointer=instance.pointer("components", number),
                 target=VALUE,
@@ -356,11 +358,11 @@ def _provider_enum(minor: tuple[int, int], kind: str) -> list[str] | None:
     return list(enum) if isinstance(enum, list) else None
 
 
-def _sync_provider(instance: Instance, minor: tuple[int, int]) -> Iterator[Problem]:
+def _sync_provider(instance: Instance, res: Resolution) -> Iterator[Problem]:
     kind, provider = instance.get("sync", "kind"), instance.get("sync", "provider")
     if not isinstance(kind, str) or not isinstance(provider, str):
         return
-    enum = _provider_enum(minor, kind)
+    enum = _provider_enum(res.minor, kind)
     if enum is None or provider in enum:
         return
     since = [m for m in MINORS if provider in (_provider_enum(m, kind) or ())]
@@ -368,7 +370,7 @@ def _sync_provider(instance: Instance, minor: tuple[int, int]) -> Iterator[Probl
         return  # no Flux release accepts it: the FluxInstance CRD's own rules report it
     yield Problem(
         f"`sync.provider: {provider}` for a {kind} needs Flux {_minor(since[0])} or later; "
-        f"{_resolved_note(instance, minor)} accepts {', '.join(f'`{p}`' for p in enum)}",
+        f"{res.describe(instance.version)} accepts {', '.join(f'`{p}`' for p in enum)}",
         pointer=instance.pointer("sync", "provider"),
         target=VALUE,
         rule_id=SYNC_PROVIDER,
