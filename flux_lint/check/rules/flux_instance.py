@@ -42,6 +42,7 @@ from flux_lint.model.flux_operator import (
     format_version,
     instances,
     is_open_range,
+    newest_minor_in,
     operators,
     parse_artifact,
     resolve_instance,
@@ -138,6 +139,13 @@ def _artifact(instance: Instance, deployed: list[Operator]) -> Iterator[Problem]
             "compiled-in CRD patches to newer Flux manifests it does not know, and the build "
             "fails)"
         )
+    else:
+        held, embedded = newest_minor_in(version), newest_minor_in(operator.exact)
+        if not newer and held is not None and embedded is not None and held < embedded:
+            message += (
+                f" (its manifests stop at Flux {_minor(held)}, flux-operator `{operator.text}` "
+                f"ships Flux {_minor(embedded)})"
+            )
     yield Problem(
         message,
         pointer=pointer,
