@@ -18,6 +18,9 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options from config
     index: Any = None  # the repository index (cross-file rules), when built
     root: Path | None = None  # the repository root that display paths are relative to
+    #: (ResourceSet index entry, model.resourceset.RenderResult) of every ResourceSet rendered
+    #: in this run (check/rendered.py), for the template rules.
+    rendered: list[Any] = field(default_factory=list)
 
     @cached_property
     def bundle(self) -> Bundle:

@@ -144,7 +144,10 @@ EntryKey = tuple[str, int]
 
 
 def entry_key(entry: IndexEntry) -> EntryKey:
-    """Index entries are unhashable dataclasses; (path, document) identifies one."""
+    """Index entries are unhashable dataclasses; (path, document) identifies one (an object
+    a ResourceSet renders shares both with the ResourceSet: its rendering tells it apart)."""
+    if entry.rendered is not None:
+        return (f"{entry.path}#{id(entry.rendered)}", entry.document)
     return (entry.path, entry.document)
 
 
@@ -357,7 +360,10 @@ class RepoGraph:
         self.local_names = frozenset(local_names)
         self._entries_by_path: dict[str, list[IndexEntry]] = defaultdict(list)
         for entry in index.entries:
-            self._entries_by_path[entry.path].append(entry)
+            # Objects a ResourceSet renders are applied by flux-operator as rendered: no
+            # kustomize build or post-build substitution of the ResourceSet's file touches them.
+            if entry.rendered is None:
+                self._entries_by_path[entry.path].append(entry)
         self.files: set[str] = {p for p in index.files if p != "-"}
         self.files |= set(self._entries_by_path) - {"-"}
         self.files |= set(index.kustomize_files)

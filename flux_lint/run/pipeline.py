@@ -61,6 +61,9 @@ class RunResult:
     #: Worker processes used for the per-file pass (1: this process only).
     workers: int = 1
 
+    #: Lines for the end of the run summary (e.g. ResourceSets rendered with placeholders).
+    notes: list[str] = field(default_factory=list)
+
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
 
@@ -327,7 +330,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     progress()
 
     findings, texts = out.findings, out.texts
-    if linter.repo_checks:
+    if linter.index is not None:  # repository checks, and ResourceSets rendered and checked
         by_display = {src.display: src for src in sources}
 
         def text_of(path: str) -> str | None:
@@ -350,6 +353,9 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 if text is not None:
                     texts[finding.path] = text
 
+    from flux_lint.check.rendered import placeholder_note
+
+    note = placeholder_note(linter.index)
     if linter.index is not None and "FL105" in linter.enabled:
         findings = _retract_parent_supplied(linter, findings, cache, out, config)
     if cache is not None:
@@ -374,6 +380,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         cache_hits=cache.hits if cache is not None else 0,
         linted=linted,
         workers=used_workers,
+        notes=[note] if note else [],
     )
 
 
@@ -424,7 +431,7 @@ def _repository_findings(
         if not any(f.rule_id == INTERNAL_RULE for f in found):
             cache.put_memo(key, encode_findings(found))
     if other:
-        found.extend(linter.check_repository(text_of, other))
+        found.extend(linter.check_repository(text_of, other, render=False))
     return found
 
 
