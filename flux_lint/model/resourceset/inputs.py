@@ -260,11 +260,17 @@ def describe(input_set: Any, all_sets: list[Any]) -> str:
     flat = _leaves(input_set)
     others = [_leaves(s) for s in all_sets if isinstance(s, dict)]
     varying = [k for k in flat if any(o.get(k) != flat[k] for o in others)]
-    plain = [k for k in varying if not k.startswith("provider.") and k != "id"]
-    keys = plain or [k for k in flat if not k.startswith("provider.") and k != "id"] or list(flat)
+    plain = [k for k in varying if _telling(k)]
+    keys = plain or [k for k in flat if _telling(k)] or list(flat)
     shown = keys[:3]
     items = ", ".join(f"{k}: {_short(flat[k])}" for k in shown)
     return "{" + items + (", ..." if len(keys) > 3 else "") + "}"
+
+
+def _telling(key: str) -> bool:
+    """A key that tells a reader which input set this is (not ``id`` nor ``provider``)."""
+    parts = key.split(".")
+    return parts[-1] != "id" and "provider" not in parts
 
 
 def _leaves(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
