@@ -410,3 +410,81 @@ def test_a_crash_while_rendering_is_an_internal_error_finding(tmp_path: Path, mo
     assert [(f.rule_id, f.line, f.message) for f in findings] == [
         ("FL009", 1, "rendering this ResourceSet failed: RuntimeError: boom")
     ]
+
+
+def test_post_build_placeholders_in_inputs_are_never_reported(tmp_path: Path) -> None:
+    (tmp_path / "rs.yaml").write_text(
+        """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  inputs:
+    - replicas: "${REPLICAS}"
+      interval: "${INTERVAL}"
+  resources:
+    - apiVersion: kustomize.toolkit.fluxcd.io/v1
+      kind: Kustomization
+      metadata:
+        name: apps
+        namespace: flux-system
+      spec:
+        interval: << inputs.interval >>
+        retryInterval: << inputs.interval | lower >>
+        timeout: << $t := inputs.interval >><< $t >>
+        path: ./apps
+        prune: << inputs.replicas | int >>
+        sourceRef:
+          kind: GitRepository
+          name: flux-system
+"""
+    )
+    # `prune: 0` (int of "${REPLICAS}") would be a type error, were it not printed from a
+    # value that Flux substitutes before the operator renders it
+    assert run(RunConfig(paths=[str(tmp_path)])).findings == []
+
+
+def test_same_named_providers_that_differ_give_placeholders() -> None:
+    other = PROVIDER.replace("env: staging", "region: eu")
+    providers = [load_text(PROVIDER).documents[0].data, load_text(other).documents[0].data]
+    result = _render(RESOURCESET, providers)
+    # the third input set is a placeholder: `inputs.env` is not reported missing for it
+    assert [(p.rule_id, p.label) for p in result.problems] == [
+        ("FL211", "{tenant: team-a}"),
+        ("FL211", "{tenant: team-b, disabled: true}"),
+    ]
+    assert result.uncertain_providers == ["defaults"]
+
+
+def test_steps_are_rendered_one_by_one() -> None:
+    text = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: steps
+  namespace: flux-system
+spec:
+  inputs:
+    - tenant: team-a
+  steps:
+    - name: namespaces
+      resources:
+        - apiVersion: v1
+          kind: Namespace
+          metadata:
+            name: << inputs.tenant >>
+    - name: config
+      resourcesTemplate: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: << inputs.missing >>
+          namespace: << inputs.tenant >>
+"""
+    result = _render(text)
+    assert [(o.data["kind"], o.origin.pointer) for o in result.objects] == [
+        ("Namespace", "/spec/steps/0/resources/0")
+    ]
+    assert [(p.rule_id, p.span.line, p.span.column) for p in result.problems] == [("FL211", 21, 20)]

@@ -153,6 +153,8 @@ class Executor:
             elif isinstance(node, Action):
                 self.touched_uncertain = False
                 value = self.eval_pipe(node.pipe, dot)
+                if isinstance(value, (Uncertain, UncertainMap)):
+                    self.touched_uncertain = True
                 if not node.pipe.decl:
                     self.out.write(
                         self.go.print_value(value, node.pos),

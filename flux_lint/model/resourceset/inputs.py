@@ -29,6 +29,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from flux_lint.core.placeholders import is_unresolved
 from flux_lint.model.resourceset.executor import Uncertain, UncertainMap
 
 GROUP_VERSION = "fluxcd.controlplane.io/v1"
@@ -69,8 +70,12 @@ def input_id(text: str) -> str:
 
 
 def json_value(value: Any) -> Any:
-    """A YAML value as Go sees it after ``json.Unmarshal`` into ``any``: numbers are float64."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    """A YAML value as Go sees it after ``json.Unmarshal`` into ``any``: numbers are float64.
+    A string holding a Flux post-build placeholder (``${VAR}``) is only final once the Flux
+    Kustomization that applies the ResourceSet substitutes it: it is :class:`Uncertain`."""
+    if isinstance(value, str):
+        return Uncertain(value) if is_unresolved(value) else value
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         return float(value)
@@ -144,6 +149,16 @@ def provider_from_object(data: dict[str, Any], namespace: str | None) -> Provide
     for key in EXPORTED_KEYS.get(kind_type, ("id",)):
         exported[key] = Uncertain("0" if key == "id" else "placeholder")
     return Provider(RSIP_KIND, name, ns, [exported], uncertain=True, type=kind_type)
+
+
+def one_provider(found: list[dict[str, Any]], name: str, namespace: str | None) -> Provider:
+    """The provider named ``name`` among the repository's objects of that name: none is a
+    provider created elsewhere, several that differ (one per cluster folder) cannot be told
+    apart without knowing the cluster; both give placeholder inputs."""
+    distinct = {repr(obj.get("spec")) for obj in found}
+    if len(distinct) == 1:
+        return provider_from_object(found[0], namespace)
+    return missing_provider(name, namespace)
 
 
 def missing_provider(name: str, namespace: str | None) -> Provider:

@@ -38,8 +38,7 @@ from flux_lint.model.resourceset.inputs import (
     Provider,
     combine,
     describe,
-    missing_provider,
-    provider_from_object,
+    one_provider,
     selector_matches,
 )
 from flux_lint.model.resourceset.template import (
@@ -352,19 +351,18 @@ def providers_for(data: dict[str, Any], candidates: list[dict[str, Any]]) -> lis
                 for c in candidates
                 if same_namespace(c) and (c.get("metadata") or {}).get("name") == name
             ]
-            chosen[name] = (
-                provider_from_object(found[0], namespace)
-                if found
-                else missing_provider(name, namespace)
-            )
+            chosen[name] = one_provider(found, name, namespace)
         elif "selector" in ref:
+            matched: dict[str, list[dict[str, Any]]] = {}
             for c in candidates:
                 c_meta = c.get("metadata") if isinstance(c.get("metadata"), dict) else {}
                 c_name = c_meta.get("name")
                 if not isinstance(c_name, str) or c_name in chosen or not same_namespace(c):
                     continue
                 if selector_matches(ref.get("selector"), c_meta.get("labels")):
-                    chosen[c_name] = provider_from_object(c, namespace)
+                    matched.setdefault(c_name, []).append(c)
+            for c_name, found in matched.items():
+                chosen[c_name] = one_provider(found, c_name, namespace)
     return list(chosen.values())
 
 
@@ -471,8 +469,9 @@ class _Renderer:
                 return []
             detail = re.sub(r"\s*(started )?at line \d+, column \d+", "", problem.message)
             message = (
-                f"the rendered template is not valid YAML ({detail}); quote values "
-                "that can start with a YAML indicator (`| quote`); the ResourceSet fails to build"
+                f"the rendered template is not valid YAML ({detail}); use `| quote` for "
+                "strings and `toYaml | nindent N` for maps and lists; the ResourceSet fails to "
+                "build"
             )
             self.problem(INVALID_OUTPUT, message, place, label)
             return []
