@@ -382,7 +382,7 @@ def test_placeholder_inputs_are_never_reported_and_the_summary_says_so(tmp_path:
 
 def test_fix_changes_a_literal_of_the_template_only(tmp_path: Path) -> None:
     target = tmp_path / "rs.yaml"
-    shutil.copy(FIXTURES / "FL301" / "fail-resourceset-rendered.yaml", target)
+    shutil.copy(FIXTURES / "FL301" / "fail-resourceset-rendered" / "resourceset.yaml", target)
     before = target.read_text()
     fixed = CliRunner().invoke(cli, [str(target), "--fix", "--no-cache", "--no-progress"])
     after = target.read_text()
@@ -488,3 +488,39 @@ spec:
         ("Namespace", "/spec/steps/0/resources/0")
     ]
     assert [(p.rule_id, p.span.line, p.span.column) for p in result.problems] == [("FL211", 21, 20)]
+
+
+def test_an_object_in_two_steps_fails_the_build() -> None:
+    text = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: steps
+  namespace: apps
+spec:
+  steps:
+    - name: pre-deploy
+      resources:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata:
+            name: app-config
+            namespace: apps
+    - name: deploy
+      resourcesTemplate: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: app-config
+          namespace: apps
+"""
+    result = _render(text)
+    assert len(result.objects) == 1
+    assert [(p.rule_id, p.span.line, p.message) for p in result.problems] == [
+        (
+            "FL216",
+            16,
+            "duplicate resource ConfigMap/apps/app-config in step 'deploy', already defined in "
+            "step 'pre-deploy'; the ResourceSet fails to build",
+        )
+    ]

@@ -518,6 +518,7 @@ class _Renderer:
         strategy = spec.get("inputStrategy") if isinstance(spec.get("inputStrategy"), dict) else {}
         inline_flatten = (strategy or {}).get("name", "Flatten") != "Permute"
         labels = [describe(s, sets) for s in sets]
+        step_of: dict[tuple[str, str, str, str], str] = {}
         for step_units in _units(spec, self.where, self.file_text):
             kept: dict[tuple[str, str, str, str], None] = {}
             for unit in step_units:
@@ -540,9 +541,33 @@ class _Renderer:
                         if filtered and key in kept:
                             continue
                         kept[key] = None
+                        if not self._new_in_step(key, unit, step_of, label):
+                            continue
                         result.objects.append(obj)
         self._common_metadata(spec)
         return result
+
+    def _new_in_step(
+        self,
+        key: tuple[str, str, str, str],
+        unit: _Unit,
+        step_of: dict[tuple[str, str, str, str], str],
+        label: str,
+    ) -> bool:
+        """``BuildResourceSetSteps``: an object may belong to one step only."""
+        previous = step_of.setdefault(key, unit.step)
+        if previous == unit.step:
+            return True
+        _, kind, namespace, name = key
+        what = "/".join(part for part in (kind, namespace, name) if part)
+        self.problem(
+            EXECUTION_ERROR,
+            f"duplicate resource {what} in step {unit.step!r}, already defined in step "
+            f"{previous!r}; the ResourceSet fails to build",
+            Place(unit.pointer),
+            label,
+        )
+        return False
 
     def _common_metadata(self, spec: dict[str, Any]) -> None:
         common = spec.get("commonMetadata") if isinstance(spec.get("commonMetadata"), dict) else {}
