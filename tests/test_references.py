@@ -273,3 +273,22 @@ def test_duplicates_are_reported_once_per_pair():
 def test_unresolvable_placeholders_are_never_reported():
     text = release(namespace="${NS}", source_namespace="${SOURCE_NS}")
     assert lint({"r.yaml": text}, {"FL501"}) == []
+
+
+def test_a_name_that_is_never_substituted_matches_no_other_name():
+    """A template nothing applies keeps its ``${APP}`` name: it must not stand in for the
+    Secret a HelmRelease reads (it used to, and then "has no key … (it has none)")."""
+    template = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${APP}-auth\n  namespace: apps\n"
+        "type: Opaque\n"
+    )
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n"
+        "  namespace: apps\nspec:\n  interval: 30m\n  chartRef:\n    kind: OCIRepository\n"
+        "    name: web\n  valuesFrom:\n    - kind: Secret\n      name: web-auth\n"
+        "      valuesKey: token\n"
+    )
+    found = lint({"templates/secret.yaml": template, "apps/release.yaml": release}, {"FL508"})
+    assert brief(found) == [
+        ("FL508", 13, "note", "Secret `apps/web-auth` is not defined in this repository")
+    ]
