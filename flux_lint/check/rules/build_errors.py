@@ -45,9 +45,11 @@ from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import repo_check
 from flux_lint.check.rules.references import resolver
 from flux_lint.core.findings import KEY, VALUE, Problem
+from flux_lint.model.artifact import ArtifactFilter, relative_to
 from flux_lint.model.builds import (
     KustomizationUse,
     RepositoryBuilds,
+    artifact_filter,
     repository_builds,
 )
 from flux_lint.model.graph import RESOURCE, RepoGraph
@@ -224,6 +226,7 @@ def _artifact_root(graph: RepoGraph, appliers: Sequence[IndexEntry]) -> str | No
 def missing_entries(index: RepoIndex, ctx: CheckContext) -> Iterator[tuple[IndexEntry, Problem]]:
     """Entries of deployed kustomization files that name nothing the build can read."""
     graph, builds, disk = _builds(index, ctx)
+    filters: dict[int, ArtifactFilter] = {}
     for use in builds.kustomizations.values():
         kfile = index.kustomize_files.get(use.path)
         if kfile is None:
@@ -253,6 +256,8 @@ def missing_entries(index: RepoIndex, ctx: CheckContext) -> Iterator[tuple[Index
                     )
             elif checkable:
                 why = _missing(graph, disk, path, expect)
+                if why is None and root is not None:
+                    why = _left_out(graph, disk, use.appliers, path, root, filters)
                 if why is not None:
                     problem = Problem(
                         f"`{field}` entry `{ref}` {why}: kustomize fails the build of {who}",
@@ -263,6 +268,32 @@ def missing_entries(index: RepoIndex, ctx: CheckContext) -> Iterator[tuple[Index
             if problem is not None:
                 entry = entry or kustomization_entry(index, use.path)
                 yield entry, problem
+
+
+def _left_out(
+    graph: RepoGraph,
+    disk: Disk,
+    appliers: Sequence[IndexEntry],
+    path: str,
+    root: str,
+    filters: dict[int, ArtifactFilter],
+) -> str | None:
+    """Why an existing file is still missing from the artifact every applier reads: a
+    ``.sourceignore`` or ``spec.ignore`` pattern (or a default exclusion) leaves it out."""
+    rel = relative_to(path, root)
+    if rel is None or disk.root is None or path in graph.folders or disk.is_dir(path):
+        return None  # folders: their files are judged where they are read
+    for ks in appliers:
+        if graph.source_ref(ks)[0] != "GitRepository":
+            return None  # other artifacts are assembled elsewhere
+        found = filters.get(id(ks))
+        if found is None:
+            found = filters[id(ks)] = artifact_filter(graph, ks, disk.ignore_lines)
+        if not found(rel):
+            return None
+    return (
+        "is left out of the source artifact (`.sourceignore`, `spec.ignore` or a default exclusion)"
+    )
 
 
 def _checkable(path: str, expect: str) -> bool:
