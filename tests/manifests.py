@@ -20,7 +20,9 @@ spec:
         name: podinfo
   postRenderers:
     - kustomize:
-        images: [{name: podinfo, newTag: 6.5.0}]
+        images:
+          - name: podinfo
+            newTag: 6.5.0
 """
 
 HELM_REPOSITORY = """\

@@ -669,7 +669,7 @@ RELEASE_DIFF = """\
 +  postRenderStrategy: nohooks
    postRenderers:
      - kustomize:
-         images: [{name: podinfo, newTag: 6.5.0}]
+         images:
 """
 
 
