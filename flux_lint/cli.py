@@ -141,6 +141,13 @@ def cli() -> None:
 @click.option("--show-source", is_flag=True, help="Show the offending line under each finding.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option(
+    "--check-unapplied",
+    is_flag=True,
+    default=None,
+    help="Also check files that no Flux Kustomization applies (by default only what Flux "
+    "applies is checked; YAML errors are reported everywhere).",
+)
+@click.option(
     "--no-progress",
     is_flag=True,
     help="Never draw the progress bar (it is only drawn on a terminal, outside CI).",
@@ -205,6 +212,7 @@ def check_command(
     statistics: bool,
     show_source: bool,
     quiet: bool,
+    check_unapplied: bool | None,
     no_progress: bool,
     max_file_size: int,
     fix: bool,
@@ -286,6 +294,7 @@ def check_command(
         progress=bar,
         cache_dir=None if no_cache else _cache_dir(cache_dir),
         jobs=jobs,
+        check_unapplied=bool(check_unapplied or settings.check_unapplied),
     )
     stale = 0
 
@@ -378,6 +387,8 @@ def check_command(
         objects=result.objects,
         duration=result.duration,
         flux_version=format_minor(target),
+        unapplied=result.unapplied,
+        notes=tuple(result.notes),
     )
     options = OutputOptions(
         color=use_color and fmt == "text",

@@ -68,6 +68,7 @@ KEYS = (
     "extends",
     "references",
     "apiVersions",
+    "check-unapplied",
 )
 
 
@@ -98,6 +99,7 @@ class Config:
     crds: list[Path] = field(default_factory=list)
     rules: list[Path] = field(default_factory=list)
     fail_on: str | None = None
+    check_unapplied: bool | None = None  # check files no Flux Kustomization applies
     references: dict[str, list[str]] = field(default_factory=dict)
     api_versions: list[dict[str, Any]] = field(default_factory=list)
     notes_as_warnings: bool = False
@@ -470,6 +472,16 @@ class _Reader:
             )
         config.fail_on = value
 
+    def read_check_unapplied(self, config: Config, item: _Item) -> None:
+        value = item.value
+        if isinstance(value, str) and value in ("true", "false"):  # YAML keeps scalars as text
+            value = value == "true"
+        if not isinstance(value, bool):
+            raise self.fail(
+                item, f"`check-unapplied` must be true or false, got {_shown_value(item)}"
+            )
+        config.check_unapplied = value
+
     def read_extends(self, config: Config, item: _Item) -> None:
         children = [item] if isinstance(item.value, str) else self.strings(item, "`extends`")
         for child in children:
@@ -604,6 +616,9 @@ def merge(base: Config, own: Config) -> Config:
         crds=[*base.crds, *own.crds],
         rules=[*base.rules, *own.rules],
         fail_on=own.fail_on or base.fail_on,
+        check_unapplied=(
+            own.check_unapplied if own.check_unapplied is not None else base.check_unapplied
+        ),
         references=references,
         api_versions=list(rows.values()),
         notes_as_warnings=own.notes_as_warnings or base.notes_as_warnings,

@@ -31,6 +31,8 @@ from flux_lint.model.objects import K8sObject, classify
 LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
 DISCOVERY_RULE = "FL007"
+#: A file named on the command line that no Flux Kustomization applies (model/applied.py).
+NOT_APPLIED_RULE = "FL011"
 INTERNAL_RULE = "FL009"
 #: Findings about ``# flux-lint:`` comments (unused-suppression, unknown-rule-in-suppression),
 #: made by directives.py once every other finding exists.
@@ -54,6 +56,8 @@ class RunConfig:
     progress: Callable[[int, int], None] | None = None
     #: Folder of the on-disk result cache (cache.py); None: no cache.
     cache_dir: Path | None = None
+    #: Check the objects of files that no Flux Kustomization applies too (model/applied.py).
+    check_unapplied: bool = False
     #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
     #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
     jobs: int = 1
@@ -67,6 +71,10 @@ class FileReport:
     objects: int = 0
     #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
     directives: Any = None
+
+
+def _always(path: str) -> bool:
+    return True
 
 
 def _load_checks() -> None:
@@ -99,11 +107,12 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is kept when a repository check will read it, or when FL105 findings may
-        # have to be withdrawn because a parent Kustomization's patches supply the field.
-        keep_index = bool(self.repo_checks) or "FL105" in self.enabled
+        # The index is kept when a repository check will read it.
+        keep_index = bool(self.repo_checks)
         self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
+        #: Whether a file's objects are checked: the run sets it from the applied set.
+        self.is_checked: Callable[[str], bool] = _always
 
     def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
         """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
@@ -177,12 +186,21 @@ class Linter:
         return report
 
     def lint_file(
-        self, path: str, text: str, role: str | None = None, loaded: LoadResult | None = None
+        self,
+        path: str,
+        text: str,
+        role: str | None = None,
+        loaded: LoadResult | None = None,
+        *,
+        check: bool = True,
     ) -> tuple[FileReport, list[IndexEntry], list[dict[str, Any]]]:
         """One file's findings, with its share of the repository index (its objects and
         kustomize build files) returned instead of added, so that the caller decides where
         it goes: the run's index, a worker's reply, the cache. ``loaded`` is ``text``
-        already parsed (kustomization files are, to learn the roles of other files)."""
+        already parsed (kustomization files are, to learn the roles of other files).
+        ``check`` False: the file is not applied by Flux (model/applied.py), so its objects
+        are indexed but not checked; its YAML problems are still reported, since a broken
+        file is broken wherever it lives."""
         report = FileReport(path)
         entries: list[IndexEntry] = []
         kustomize: list[dict[str, Any]] = []
@@ -204,10 +222,11 @@ class Linter:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)
                 continue
-            report.objects += 1
             if keep:
                 entries.append(IndexEntry.of(obj))
-            report.findings.extend(self.check_object(obj, doc, text))
+            if check:
+                report.objects += 1
+                report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
 
     def check_repository(
@@ -236,6 +255,8 @@ class Linter:
         for path, items in problems.items():
             text = text_of(path)
             documents = {d.index: d for d in load_text(text).documents} if text else {}
+            if not self.is_checked(path):
+                continue  # a repository rule's problem in a file Flux does not apply
             for rid, entry, problem in items:
                 if callable(problem.fix):
                     doc = documents.get(entry.document)

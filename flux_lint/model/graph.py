@@ -490,6 +490,10 @@ class RepoGraph:
             return False
         return name in self.local_names or (kind, name) in self._local_sources
 
+    def is_local_source_name(self, kind: str, name: str) -> bool:
+        """Is the source ``kind``/``name`` this repository (see :meth:`is_local_source`)?"""
+        return name in self.local_names or (kind, name) in self._local_sources
+
     def applied_instances(self, ks: IndexEntry) -> list[Instance]:
         """Every object the Kustomization applies, with the namespace it lands in."""
         build = self._flux_builds.get(entry_key(ks))

@@ -62,6 +62,10 @@ class RunSummary:
     objects: int = 0
     duration: float = 0.0
     flux_version: str = ""
+    #: Files not checked because no Flux Kustomization applies them (model/applied.py).
+    unapplied: int = 0
+    #: What the user should know about what was checked (entry points, files not applied).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,7 @@ def text_summary(
     lines = [line]
     if counted:
         lines.append(f"By rule: {rule_line}")
+    lines.extend(f"Note: {note}" for note in report.notes)
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
     if safe or unsafe:
