@@ -88,8 +88,11 @@ def sync_folders(graph: RepoGraph) -> set[str]:
     return found
 
 
-def deployed(graph: RepoGraph, ks: IndexEntry) -> bool:
+def deployed(graph: RepoGraph, ks: IndexEntry, applied: Any = None) -> bool:
     """Does this repository deploy the Flux Kustomization ``ks``?
+
+    With the run's applied set (:mod:`flux_lint.model.applied`) known, exactly when that set
+    applies the Kustomization's file. Otherwise (no entry point resolved):
 
     * A Kustomization whose file a deployed Kustomization applies (its own build included, as
       for ``flux-system`` in ``gotk-sync.yaml``) is deployed.
@@ -100,6 +103,8 @@ def deployed(graph: RepoGraph, ks: IndexEntry) -> bool:
     * A FluxInstance's ``spec.sync.path`` folder deploys what its build applies; without a
       Kustomization object for it in the repository, every Kustomization below it counts.
     """
+    if applied is not None and getattr(applied, "known", False):
+        return bool(applied.applies(ks.path))
     cache = vars(graph).setdefault("_deployed_cache", {})
     if "sync" not in cache:
         cache["sync"] = sync_folders(graph)
@@ -146,9 +151,12 @@ def artifact_filter(
 
 
 def repository_builds(
-    graph: RepoGraph, read_ignore: Callable[[str], Sequence[str] | None] | None = None
+    graph: RepoGraph,
+    read_ignore: Callable[[str], Sequence[str] | None] | None = None,
+    applied: Any = None,
 ) -> RepositoryBuilds:
-    """Every deployed build as files (cached on the graph)."""
+    """Every deployed build as files (cached on the graph); ``applied`` is the run's applied
+    set, when it is known."""
     cache = vars(graph).setdefault("_repository_builds", {})
     found = cache.get("builds")
     if found is not None:
@@ -157,7 +165,7 @@ def repository_builds(
     uses: dict[str, KustomizationUse] = {}
     builds: list[FluxBuild] = []
     for ks in graph.flux_kustomizations:
-        if not graph.is_local_source(ks) or not deployed(graph, ks):
+        if not graph.is_local_source(ks) or not deployed(graph, ks, applied):
             continue
         folder = graph.path_folder(ks)
         if folder is None or folder not in graph.folders:
@@ -175,7 +183,8 @@ def repository_builds(
                     starts.append((sub, False, None))
                 for path in files:
                     rel = relative_to(path, graph.root)
-                    if rel is not None and excluded(rel):
+                    left_out = applied is not None and path in getattr(applied, "excluded", ())
+                    if left_out or (rel is not None and excluded(rel)):
                         build.excluded.append(path)
                     else:
                         build.generated.append(path)

@@ -40,9 +40,9 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _deployed_kustomizations(graph: RepoGraph) -> Iterator[IndexEntry]:
+def _deployed_kustomizations(graph: RepoGraph, applied: Any) -> Iterator[IndexEntry]:
     for ks in graph.flux_kustomizations:
-        if deployed(graph, ks):
+        if deployed(graph, ks, applied):
             yield ks
 
 
@@ -74,7 +74,7 @@ def encrypted_secret_without_decryption(
     """SOPS-encrypted Secrets applied by a Kustomization that cannot decrypt them."""
     graph = resolver(index, ctx).graph
     reported: set[int] = set()
-    for ks in _deployed_kustomizations(graph):
+    for ks in _deployed_kustomizations(graph, getattr(ctx, "applied", None)):
         spec = _dict(ks.data.get("spec"))
         if spec.get("decryption") is not None or _patches_add_decryption(graph, ks):
             continue

@@ -122,7 +122,8 @@ class Disk:
 def _builds(index: RepoIndex, ctx: CheckContext) -> tuple[RepoGraph, RepositoryBuilds, Disk]:
     graph = resolver(index, ctx).graph
     disk = Disk(getattr(ctx, "root", None))
-    return graph, repository_builds(graph, disk.ignore_lines), disk
+    applied = getattr(ctx, "applied", None)
+    return graph, repository_builds(graph, disk.ignore_lines, applied), disk
 
 
 def kustomization_entry(index: RepoIndex, path: str) -> IndexEntry:
