@@ -448,8 +448,6 @@ def check_command(
             err=True,
             color=True,
         )
-        for note in result.notes:
-            click.echo(note, err=True)
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.

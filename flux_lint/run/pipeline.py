@@ -91,8 +91,10 @@ FILES_PER_WORKER = 500
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
 #: Repository checks that read files the run does not lint (FL209 reads a chart's
 #: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not.
-READS_OTHER_FILES = frozenset({"FL209"})
+#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
+#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
+#: file without extension) on disk.
+READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
