@@ -1,4 +1,5 @@
-"""Command line: ``flux-lint [PATH ...]`` plus ``rules``, ``rule`` and ``schemas`` subcommands.
+"""Command line: ``flux-lint [PATH ...]`` plus ``rules``, ``rule``, ``schemas``, ``cache``,
+``clean`` and ``plugin`` subcommands.
 
 Only click and the version are imported at start-up; everything that reads schemas, compiles
 CEL or formats output is imported inside the command that needs it, so ``--version`` and
@@ -250,6 +251,7 @@ def check_command(
     from flux_lint.check.schema.store import format_minor
     from flux_lint.config import ConfigError, load_for_run
     from flux_lint.core.findings import Severity
+    from flux_lint.run import inputs
     from flux_lint.run.pipeline import exit_code, run
 
     if any(not path for path in paths):
@@ -293,11 +295,11 @@ def check_command(
     baseline_data = _read_baseline(baseline) if baseline and not write_baseline else None
     stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     stdin_text = stdin_source.text if stdin_source is not None else None
-    stdin_path = _stdin_path(stdin_filename, settings.root)
+    stdin_path = inputs.stdin_path(stdin_filename, settings.root)
     current = _from_version(
         from_version or settings.from_version,
         target,
-        named or _repository_of(stdin_filename, settings.root),
+        named or inputs.repository_of(stdin_filename, settings.root),
         exclude_all,
         {stdin_path: stdin_text} if stdin_text is not None else {},
         quiet,
@@ -338,8 +340,8 @@ def check_command(
             if bar is not None:
                 bar.close()
         if stdin_error is not None:
-            _add_stdin_error(result, registry, enabled, stdin_error, stdin_path)
-        _add_lookup_errors(result, registry, enabled, settings.unreadable)
+            inputs.add_stdin_error(result, registry, enabled, stdin_error, stdin_path)
+        inputs.add_lookup_errors(result, registry, enabled, settings.unreadable)
         apply_severities(result.findings, rules.severities)
         apply_per_file_ignores(settings, registry, result.findings)
         if baseline_data is not None:
@@ -456,7 +458,7 @@ def check_command(
         )
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     code = exit_code(result.findings, threshold)
-    missing = _named_path_errors(named)
+    missing = inputs.named_path_errors(named)
     if missing:
         # A path named on the command line that could not be linted: nothing was checked
         # there, so the run fails whatever --fail-on says (see "Exit codes" in the README).
@@ -465,26 +467,6 @@ def check_command(
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
     click.get_current_context().exit(2 if missing else code)
-
-
-def _stdin_path(stdin_filename: str | None, root: Any) -> str:
-    """The path findings in standard input carry: ``--stdin-filename`` as a display path
-    (relative to the repository root, like every other file's), else ``-``."""
-    if stdin_filename is None:
-        return "-"
-    from flux_lint.load.discover import display_path
-
-    return display_path(os.path.abspath(stdin_filename), str(root)) or "-"
-
-
-def _repository_of(stdin_filename: str | None, root: Any) -> list[str]:
-    """The repository ``--stdin-filename`` places standard input in, as paths to look at for
-    the pinned Flux version; none for plain ``-``, which must not walk the current folder."""
-    from flux_lint.load.lookup import in_repository
-
-    if stdin_filename is None or root is None or not in_repository(root):
-        return []
-    return [str(root)]
 
 
 def _from_version(
@@ -529,44 +511,6 @@ def _statistics(fmt: str, findings: list[Any], registry: Any) -> str:
     if fmt != "text":
         raise UsageProblem(f"--statistics prints text or json, not {fmt}")
     return statistics_table(findings, registry)
-
-
-def _named_path_errors(paths: list[str]) -> list[str]:
-    """Paths named on the command line that could not be linted at all, as messages."""
-    from flux_lint.load.lookup import named_path_problems
-
-    return [f"{path}: {message}" for path, message in named_path_problems(paths)]
-
-
-def _add_lookup_errors(
-    result: Any, registry: Any, enabled: set[str], unreadable: list[Any]
-) -> None:
-    """FL003 at each path the root and configuration lookups could not read, unless the
-    walk already reported that path."""
-    from flux_lint.check.engine import DISCOVERY_RULE, SOURCE_CODES
-    from flux_lint.core.findings import Finding, Span
-    from flux_lint.load.discover import display_path
-
-    rule = registry.rules.get(SOURCE_CODES["unreadable"])
-    if rule is None or rule.id not in enabled or not unreadable:
-        return
-    taken = {f.path for f in result.findings if f.rule_id in (rule.id, DISCOVERY_RULE)}
-    for problem in unreadable:
-        path = display_path(str(problem.path), str(result.root)) or "."
-        if path in taken:
-            continue
-        taken.add(path)
-        result.findings.append(
-            Finding(
-                rule_id=rule.id,
-                rule_name=rule.name,
-                severity=rule.severity,
-                message=problem.message,
-                path=path,
-                span=Span(1, 1, 1, 1),
-            )
-        )
-    result.findings.sort(key=Finding.sort_key)
 
 
 def _cache_dir(option: str | None) -> Any:
@@ -715,31 +659,6 @@ def _read_stdin(max_bytes: int) -> tuple[Any, Any]:
     return None, source
 
 
-def _add_stdin_error(
-    result: Any, registry: Any, enabled: set[str], error: Any, path: str = "-"
-) -> None:
-    """Report unreadable stdin the way the engine reports an unreadable file (FL003-FL005)."""
-    from flux_lint.check.engine import SOURCE_CODES
-    from flux_lint.core.findings import Finding, Span
-
-    result.files += 1
-    rule = registry.rules.get(SOURCE_CODES[error.code])
-    if rule is None or rule.id not in enabled:
-        return
-    line, column = error.line or 1, error.column or 1
-    result.findings.append(
-        Finding(
-            rule_id=rule.id,
-            rule_name=rule.name,
-            severity=rule.severity,
-            message=error.message,
-            path=path,
-            span=Span(line, column, line, column + 1 if error.line else column),
-        )
-    )
-    result.findings.sort(key=Finding.sort_key)
-
-
 @cli.command("rules")
 @click.option(
     "--format",
@@ -846,6 +765,50 @@ def _stop_writing_stdout() -> None:
 #: click 8.2+ raises this for a group called without a subcommand; click 8.1 printed the help
 #: and exited 0 instead, so on 8.1 there is nothing to catch.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """The result cache: where it is, and removing it."""
+
+
+_CACHE_DIR_HELP = "The cache folder (default: $XDG_CACHE_HOME/flux-lint, else ~/.cache/flux-lint)."
+
+
+@cache_group.command("dir")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def cache_dir_command(cache_dir: str | None) -> None:
+    """Print the cache folder."""
+    click.echo(str(_cache_dir(cache_dir)))
+
+
+@cache_group.command("clean")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def cache_clean_command(cache_dir: str | None) -> None:
+    """Remove what flux-lint keeps in the cache folder (and nothing else in it)."""
+    _clean(cache_dir)
+
+
+@cli.command("clean")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def clean_command(cache_dir: str | None) -> None:
+    """Same as `flux-lint cache clean` (the name `ruff clean` users type)."""
+    _clean(cache_dir)
+
+
+def _clean(option: str | None) -> None:
+    from flux_lint.run.cache_clean import clean
+
+    folder = _cache_dir(option)
+    done = clean(folder)
+    for error in done.errors:
+        click.echo(f"flux-lint: cannot remove {error}", err=True)
+    if done.files:
+        click.echo(f"removed {_plural(done.files, 'file')} ({done.size} bytes) from {folder}")
+    elif not done.errors:
+        click.echo(f"nothing to remove in {folder}")
+    if done.errors:
+        click.get_current_context().exit(2)
 
 
 @cli.group("plugin")

@@ -192,7 +192,7 @@ def load_for_run(
     root = find_root(first, lookup)
     if config_file is not None:
         path = Path(config_file)
-        if not path.is_file():
+        if not _is_file(path, config_file):
             raise ConfigError(f"{config_file}: no such configuration file")
         config = load(path, root)
     elif no_config:
@@ -264,9 +264,20 @@ def _extended(target: tuple[str, str], path: Path, root: Path, seen: tuple[Path,
     if name in PRESETS:
         return preset(name)
     other = (path.parent / name).resolve()
-    if not other.is_file():
+    if not _is_file(other, where):
         raise ConfigError(f"{where}: `extends`: no such file `{name}` (or use {_choices(PRESETS)})")
     return load(other, root, seen)
+
+
+def _is_file(path: Path, shown: str) -> bool:
+    """Whether ``path`` is a file; a path that cannot even be looked at is a configuration
+    error naming it (a file named with ``--config`` or ``extends`` must be readable)."""
+    from flux_lint.load.lookup import os_message
+
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {os_message(exc)}") from None
 
 
 def _display(path: Path) -> str:

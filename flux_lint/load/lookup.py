@@ -8,8 +8,8 @@ is silently not read leaves rules on that the repository turned off). So every s
 becomes an :class:`Unreadable` entry, reported by the run as an FL003 finding at that path,
 and the lookup carries on as if the name were not there.
 
-Everything here touches the file system through :func:`os.stat` and :func:`open` only, so a
-test can make either fail for any path and check that the lookups never raise.
+Everything here touches the file system through :func:`os.stat` and :func:`os.open` only, so
+a test can make either fail for any path and check that the lookups never raise.
 """
 
 from __future__ import annotations
@@ -74,13 +74,22 @@ class Lookup:
         """The text of ``path``; None (and the path noted) when it cannot be read, or when it
         is not UTF-8 (then the caller reports what it expected instead)."""
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read()
-        except UnicodeDecodeError:
-            return None
+            data = _read_bytes(path)
         except OSError as exc:
             self.note(path, f"cannot read: {os_message(exc)}")
             return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, opened without blocking (a FIFO named like a configuration file
+    must not stop the run)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def os_message(exc: OSError) -> str:
@@ -144,8 +153,7 @@ def named_path_problems(paths: list[str]) -> list[tuple[str, str]]:
                 with os.scandir(path):
                     pass
             elif stat.S_ISREG(info.st_mode):  # never open a FIFO: that waits for a writer
-                with open(path, "rb"):
-                    pass
+                os.close(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)))
         except OSError as exc:
             what = "cannot read directory" if stat.S_ISDIR(info.st_mode) else "cannot read"
             problems.append((path, f"{what}: {os_message(exc)}"))
