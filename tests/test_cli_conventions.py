@@ -276,3 +276,63 @@ def test_stdin_does_not_walk_the_current_folder(tmp_path: Path) -> None:
     assert run.stdout == f"-:14:3: FL401 [warning] {FL401_MESSAGE} (post-render-strategy-default)\n"
     assert "FluxInstance" not in run.stderr and "upgrade report" not in run.stderr
     assert "in 1 file" in run.stderr
+
+
+# -- --fix reaches the fixed point ----------------------------------------------------------------
+
+FLUX_INSTANCE_SUPPRESSED = """\
+# flux-lint: disable-file=all
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata:
+  name: flux
+  namespace: flux-system
+spec:
+  distribution:
+    version: "2.x"
+    registry: ghcr.io/fluxcd
+"""
+
+
+def test_one_fix_run_reaches_the_fixed_point_across_files(repo: Path) -> None:
+    """Bumping b.yaml leaves a.yaml's suppression with nothing to suppress; the same run
+    removes it, and a second run has nothing left to do."""
+    for name in ("git.yaml", "release.yaml"):
+        (repo / "apps" / name).unlink()
+    (repo / "a.yaml").write_text(FLUX_INSTANCE_SUPPRESSED)
+    old = GIT_REPOSITORY.replace("/v1\n", "/v1beta2\n", 1).replace("  timout: 60s\n", "")
+    (repo / "b.yaml").write_text(old)
+    before = flux_lint("--no-cache", cwd=repo)
+    assert before.stderr.endswith("1 fixable with `--fix`\n")
+    first = flux_lint("--fix", "--no-cache", cwd=repo)
+    assert (first.code, first.stdout) == (0, "")
+    assert first.stderr == "Fixed 2 problems in 2 files\nAll checks passed: 2 files, 2 objects\n"
+    assert (repo / "a.yaml").read_text() == FLUX_INSTANCE_SUPPRESSED.split("\n", 1)[1]
+    assert (repo / "b.yaml").read_text() == old.replace("/v1beta2\n", "/v1\n", 1)
+    second = invoke("--fix", "--no-cache", cwd=repo)
+    assert (second.code, second.stdout, second.stderr) == (
+        0,
+        "",
+        "All checks passed: 2 files, 2 objects\n",
+    )
+
+
+def test_summary_after_a_fix_run_offers_no_fix_it_could_not_apply() -> None:
+    from flux_lint.core.findings import Finding, Fix, Severity, Span
+    from flux_lint.report.output import RunSummary
+    from flux_lint.report.output.text import text_summary
+
+    def finding(safe: bool) -> Finding:
+        fix = Fix("bump", (), safe=safe)
+        return Finding(
+            "FL301", "removed-api-version", Severity.ERROR, "m", "a.yaml", Span(1, 1, 1, 2), fix=fix
+        )
+
+    findings = [finding(True), finding(False)]
+    summary = RunSummary(files=1)
+    assert text_summary(findings, summary).endswith(
+        "1 fixable with `--fix` (1 more with `--unsafe-fixes`)\n"
+    )
+    assert text_summary(findings, summary, fixed=True).endswith(
+        "By rule: FL301 ×2\n1 fixable with `--unsafe-fixes`\n"
+    )

@@ -167,14 +167,16 @@ def text_summary(
     color: bool = False,
     timing: bool = False,
     fixed: bool = False,
+    fixed_unsafe: bool = False,
 ) -> str:
     """The closing lines for stderr, e.g. ``Found 3 problems (2 errors, 1 warning) in 12 files``
     or ``All checks passed: 12 files, 40 objects``.
 
     Suppressed findings are not problems but are mentioned, so that a clean run that only
     passes thanks to suppressions says so. ``timing`` is off by default to keep the output
-    reproducible. After a ``--fix`` run (``fixed``) the fixes left were tried and could not be
-    applied, so they are not offered again; unsafe ones still are when they were not asked for.
+    reproducible. After a ``--fix`` run (``fixed``) the safe fixes left were tried and could
+    not be applied, so they are not offered again; unsafe ones still are, unless the run was
+    ``--unsafe-fixes`` (``fixed_unsafe``).
     """
     counted = _counted(findings)
     suppressed = len(findings) - len(counted)
@@ -206,8 +208,10 @@ def text_summary(
         lines.append(f"By rule: {rule_line}")
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
-    if fixed:
+    if fixed or fixed_unsafe:
         safe = 0
+    if fixed_unsafe:
+        unsafe = 0
     if safe or unsafe:
         if not safe:
             lines.append(f"{unsafe} fixable with `--unsafe-fixes`")
