@@ -336,3 +336,6 @@ def test_summary_after_a_fix_run_offers_no_fix_it_could_not_apply() -> None:
     assert text_summary(findings, summary, fixed=True).endswith(
         "By rule: FL301 ×2\n1 fixable with `--unsafe-fixes`\n"
     )
+    assert text_summary(findings, summary, fixed=True, fixed_unsafe=True).endswith(
+        "By rule: FL301 ×2\n"
+    )
