@@ -176,14 +176,14 @@ def cli() -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Neither read nor write the result cache (unchanged files are otherwise not "
-    "checked again).",
+    help="Read and write no cache: nothing is written to disk (unchanged files are otherwise "
+    "not checked again).",
 )
 @click.option(
     "--cache-dir",
     metavar="DIR",
-    help="Keep the result cache in DIR.  [default: $XDG_CACHE_HOME/flux-lint or "
-    "~/.cache/flux-lint]",
+    help="Keep the cache (results, CEL parser tables, their key) in DIR and write nowhere "
+    "else.  [default: $XDG_CACHE_HOME/flux-lint or ~/.cache/flux-lint]",
 )
 @click.option(
     "--jobs",
@@ -243,6 +243,10 @@ def check_command(
     the repository root; flags win over it. With `--fix`, fixed files are written back and
     the report shows what is left; fixed standard input goes to stdout, and the report to
     stderr (or `--output`).
+
+    Paths are shown relative to the current folder (SARIF: to the repository root). Exit
+    codes: 0 nothing at or above --fail-on, 1 findings, 2 a usage, configuration or internal
+    error, or a path named here that could not be linted (whatever --fail-on says).
     """
     from pathlib import Path
 
