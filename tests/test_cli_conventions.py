@@ -339,3 +339,28 @@ def test_summary_after_a_fix_run_offers_no_fix_it_could_not_apply() -> None:
     assert text_summary(findings, summary, fixed=True, fixed_unsafe=True).endswith(
         "By rule: FL301 ×2\n"
     )
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+def test_cache_clean_removes_flux_lint_files_only(repo: Path) -> None:
+    cache = repo.parent / "cache"
+    env = {"HOME": str(repo.parent / "home"), "XDG_CACHE_HOME": ""}
+    assert flux_lint("--cache-dir", str(cache), "apps", cwd=repo, env=env).code == 1
+    written = sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file())
+    assert "key" in written and any(name.endswith(".pack") for name in written)
+    (cache / "notes.txt").write_text("not flux-lint's\n")
+    where = flux_lint("cache", "dir", "--cache-dir", str(cache), cwd=repo, env=env)
+    assert where.stdout == f"{cache}\n"
+    cleaned = flux_lint("cache", "clean", "--cache-dir", str(cache), cwd=repo, env=env)
+    assert cleaned.code == 0
+    assert cleaned.stdout.startswith(f"removed {len(written)} files (")
+    assert cleaned.stdout.endswith(f" bytes) from {cache}\n")
+    assert sorted(p.name for p in cache.rglob("*")) == ["notes.txt"]
+    (cache / "notes.txt").unlink()
+    again = flux_lint("clean", "--cache-dir", str(cache), cwd=repo, env=env)
+    assert (again.code, again.stdout) == (0, f"nothing to remove in {cache}\n")
+    assert not cache.exists()
+    default = flux_lint("cache", "dir", cwd=repo, env=env)
+    assert default.stdout == f"{repo.parent / 'home' / '.cache' / 'flux-lint'}\n"
