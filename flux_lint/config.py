@@ -46,6 +46,7 @@ from flux_lint.core.findings import Finding, Severity, Suppression
 
 if TYPE_CHECKING:
     from flux_lint.check.registry import Registry
+    from flux_lint.load.lookup import Lookup
 
 CONFIG_FILES = (".flux-lint.yaml", ".flux-lint.yml")
 PYPROJECT = "pyproject.toml"
@@ -77,6 +78,15 @@ KEYS = (
 
 class ConfigError(ValueError):
     """A configuration problem; the message starts with ``file:line:column:`` when known."""
+
+
+class ConfigUnreadable(ConfigError):
+    """A configuration file that cannot be read (``path``, ``reason``)."""
+
+    def __init__(self, message: str, path: Path, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,10 @@ class Config:
     catalog: dict[str, str] = field(default_factory=dict)
     notes_as_warnings: bool = False
     notes: list[str] = field(default_factory=list)  # things to tell the user (stderr)
+    #: Set by :func:`load_for_run`: the repository root of the run, and the paths its lookups
+    #: could not read (``lookup.Unreadable``; each becomes an FL003 finding).
+    root: Path | None = field(default=None, compare=False)
+    unreadable: list[Any] = field(default_factory=list)
 
     @property
     def path(self) -> Path | None:
@@ -140,32 +154,30 @@ def preset(name: str) -> Config:
 # Finding the file
 
 
-def find_config(start: Path, stop: Path) -> Path | None:
+def find_config(start: Path, stop: Path, lookup: Lookup | None = None) -> Path | None:
     """The configuration file for a run from ``start`` (a folder), looking in it and its
-    parents up to ``stop`` (the repository root) included."""
-    start, stop = start.resolve(), stop.resolve()
+    parents up to ``stop`` (the repository root) included. A folder it cannot search, or a
+    ``pyproject.toml`` it cannot read, is noted in ``lookup`` and passed over."""
+    from flux_lint.load.lookup import Lookup
+
+    lookup = lookup if lookup is not None else Lookup()
+    start, stop = Path(os.path.realpath(start)), Path(os.path.realpath(stop))
     chain = (start, *start.parents)
     if stop not in chain:  # never wander up to the file system's root
         chain = (start,)
     for folder in chain:
         for name in CONFIG_FILES:
             candidate = folder / name
-            if candidate.is_file():
+            if lookup.kind(candidate, "a configuration file") == "file":
                 return candidate
         pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
+        if lookup.kind(pyproject, "a configuration file") == "file":
+            text = lookup.read_text(pyproject)
+            if text is not None and _TOOL_HEADER.search(text) is not None:
+                return pyproject
         if folder == stop:
             break
     return None
-
-
-def _has_tool_table(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return _TOOL_HEADER.search(text) is not None
 
 
 _TOOL_HEADER = re.compile(
@@ -173,25 +185,45 @@ _TOOL_HEADER = re.compile(
 )
 
 
-def load_for_run(paths: Sequence[str], *, config_file: str | None, no_config: bool) -> Config:
+def load_for_run(
+    paths: Sequence[str],
+    *,
+    config_file: str | None,
+    no_config: bool,
+    stdin_filename: str | None = None,
+) -> Config:
     """The configuration of a run over ``paths``: ``--config`` when given, else the nearest
-    file, else the defaults. Raises :class:`ConfigError`."""
-    from flux_lint.load.discover import find_root
+    file to the first path (``--stdin-filename`` when only standard input is linted), else the
+    defaults. Raises :class:`ConfigError`; paths the lookups could not read are in
+    ``Config.unreadable``."""
+    from flux_lint.load.lookup import Lookup, find_root
 
-    first = next((p for p in paths if p != "-"), ".")
-    root = find_root(first)
+    lookup = Lookup()
+    first = next((p for p in paths if p != "-"), stdin_filename or ".")
+    root = find_root(first, lookup)
     if config_file is not None:
         path = Path(config_file)
-        if not path.is_file():
+        if not _is_file(path, config_file):
             raise ConfigError(f"{config_file}: no such configuration file")
-        return load(path, root)
-    if no_config:
-        return Config()
-    start = Path(os.path.abspath(first))
-    if not start.is_dir():
-        start = start.parent
-    found = find_config(start, root)
-    return load(found, root) if found is not None else Config()
+        config = load(path, root)
+    elif no_config:
+        config = Config()
+    else:
+        start = Path(os.path.abspath(first))
+        if lookup.kind(start, "a configuration file") != "dir":
+            start = start.parent
+        found = find_config(start, root, lookup)
+        config = Config()
+        if found is not None:
+            try:
+                config = load(found, root)
+            except ConfigUnreadable as exc:
+                if exc.path != found:  # a file it extends: that is the file's own mistake
+                    raise
+                lookup.note(found, f"cannot read configuration file: {exc.reason}")
+    config.root = root
+    config.unreadable = list(lookup.problems)
+    return config
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +251,10 @@ def load(path: Path, root: Path, _seen: tuple[Path, ...] = ()) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read: {(exc.strerror or str(exc)).lower()}") from None
+        from flux_lint.load.lookup import os_message
+
+        reason = os_message(exc)
+        raise ConfigUnreadable(f"{shown}: cannot read: {reason}", path, reason) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{shown}: not UTF-8 text") from None
     notes: list[str] = []
@@ -240,9 +275,20 @@ def _extended(target: tuple[str, str], path: Path, root: Path, seen: tuple[Path,
     if name in PRESETS:
         return preset(name)
     other = (path.parent / name).resolve()
-    if not other.is_file():
+    if not _is_file(other, where):
         raise ConfigError(f"{where}: `extends`: no such file `{name}` (or use {_choices(PRESETS)})")
     return load(other, root, seen)
+
+
+def _is_file(path: Path, shown: str) -> bool:
+    """Whether ``path`` is a file; a path that cannot even be looked at is a configuration
+    error naming it (a file named with ``--config`` or ``extends`` must be readable)."""
+    from flux_lint.load.lookup import os_message
+
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {os_message(exc)}") from None
 
 
 def _display(path: Path) -> str:

@@ -50,6 +50,12 @@ class RunConfig:
     max_bytes: int = 5 * 1024 * 1024
     respect_gitignore: bool = True
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
+    #: The path findings in standard input carry (``--stdin-filename``, relative to the root);
+    #: a file discovered at that path is left out, standard input stands in for it.
+    stdin_path: str = "-"
+    #: The folder display paths are relative to; None: found from the first path (the
+    #: current folder when only standard input is linted).
+    root: Path | None = None
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
     #: The Kubernetes release built-in objects are checked against (--kubernetes-version).

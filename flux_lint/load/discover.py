@@ -540,17 +540,11 @@ def _is_ignored(stack: _Stack, display: str, is_dir: bool) -> bool:
 
 
 def find_root(first: str | os.PathLike[str]) -> Path:
-    """The directory display paths are relative to (see the module docs for the order)."""
-    path = Path(os.path.abspath(first))
-    start = path if path.is_dir() else path.parent
-    for candidate in (start, *start.parents):
-        if os.path.lexists(candidate / ".git"):
-            return candidate
-    cwd = os.getcwd()
-    for target in (str(path), os.path.realpath(path)):
-        if _inside(target, cwd):
-            return Path(cwd)
-    return start
+    """The directory display paths are relative to (see the module docs for the order);
+    :func:`flux_lint.load.lookup.find_root`, which never raises for a path it cannot read."""
+    from flux_lint.load.lookup import find_root as lookup_root
+
+    return lookup_root(first)
 
 
 def _inside(path: str, base: str) -> bool:
@@ -558,6 +552,11 @@ def _inside(path: str, base: str) -> bool:
     if path == base:
         return True
     return path.startswith(base if base.endswith(os.sep) else base + os.sep)
+
+
+def display_path(path: str, root: str) -> str:
+    """POSIX path of ``path`` relative to ``root`` (both absolute); ``""`` for the root."""
+    return _display(path, root)
 
 
 def _display(path: str, root: str) -> str:

@@ -326,15 +326,20 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     out = _Collector(linter)
 
     paths = [p for p in config.paths if p != "-"]
-    root = Path.cwd()
+    root = config.root or Path.cwd()
     sources: list[Any] = []
     found = None
     if paths:
-        found = discover(paths, exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+        found = discover(
+            paths,
+            root=config.root,
+            exclude=config.exclude,
+            respect_gitignore=config.respect_gitignore,
+        )
         root = found.root
         for error in found.errors:
             out.error(DISCOVERY_RULE, error.display, error.message)
-        sources = found.files
+        sources = [src for src in found.files if src.display != config.stdin_path]
     linter.ctx.root = root
     cache = _open_cache(config, linter, root) if config.cache_dir is not None else None
 
@@ -361,8 +366,11 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
 
     if "-" in config.paths and config.stdin_text is not None:
         out.files += 1
-        report, entries, kustomize = linter.lint_file("-", config.stdin_text)
-        out.add(report, entries, kustomize, None, config.stdin_text)
+        stdin_role = roles.get(config.stdin_path)
+        report, entries, kustomize = linter.lint_file(
+            config.stdin_path, config.stdin_text, stdin_role
+        )
+        out.add(report, entries, kustomize, stdin_role, config.stdin_text)
         linted += 1
     if config.progress is not None:
         config.progress(out.files, out.files)
@@ -376,7 +384,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
 
             if path in texts:
                 return texts[path]
-            if path == "-":
+            if path == config.stdin_path:
                 return config.stdin_text
             src = by_display.get(path)
             text = read_file(src.path, path, config.max_bytes) if src else None
@@ -443,6 +451,7 @@ def _repository_key(cache: Any, linter: Linter, out: _Collector, config: RunConf
         None
         if stdin is None
         else hashlib.sha256(stdin.encode("utf-8", "surrogatepass")).hexdigest(),
+        config.stdin_path,
     )
 
 
@@ -530,7 +539,7 @@ def _read_all(
             kept += len(keep)
         plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
     if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
-        linter.crd_catalog.add_text(config.stdin_text, "-")
+        linter.crd_catalog.add_text(config.stdin_text, config.stdin_path)
     plan.has_flux = _has_flux_kustomization(structure)
     return plan
 

@@ -69,11 +69,13 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{RESET}" if color else text
 
 
-def format_finding(finding: Finding, *, color: bool = False) -> str:
-    """The one-line form of a finding, without a line break."""
+def format_finding(finding: Finding, *, color: bool = False, path: str | None = None) -> str:
+    """The one-line form of a finding, without a line break; ``path`` is the path to show
+    (default: the finding's own)."""
     sev = finding.severity
+    shown = finding.path if path is None else path
     line = (
-        f"{_paint(clean(finding.path), BOLD, color)}:{finding.span.line}:{finding.span.column}: "
+        f"{_paint(clean(shown), BOLD, color)}:{finding.span.line}:{finding.span.column}: "
         f"{_paint(finding.rule_id, SEVERITY_BOLD[sev], color)} "
         f"[{_paint(str(sev), SEVERITY_COLOR[sev], color)}] "
         f"{clean(finding.message)} "
@@ -133,7 +135,9 @@ def render(
     """All findings, one per line; with ``show_source``, each followed by its source line."""
     shown = [f for f in findings if options.include_suppressed or f.suppression is None]
     if not options.show_source or options.source is None:
-        return "".join(format_finding(f, color=options.color) + "\n" for f in shown)
+        return "".join(
+            format_finding(f, color=options.color, path=options.path(f.path)) + "\n" for f in shown
+        )
     cache: dict[str, list[str] | None] = {}
     out: list[str] = []
     for finding in shown:
@@ -141,7 +145,7 @@ def render(
             text = options.source(finding.path)
             cache[finding.path] = None if text is None else source_lines(text)
         lines = cache[finding.path]
-        out.append(format_finding(finding, color=options.color))
+        out.append(format_finding(finding, color=options.color, path=options.path(finding.path)))
         if lines is not None:
             out.extend(_snippet(finding, lines, options.color))
         out.append("")
@@ -162,13 +166,17 @@ def text_summary(
     *,
     color: bool = False,
     timing: bool = False,
+    fixed: bool = False,
+    fixed_unsafe: bool = False,
 ) -> str:
     """The closing lines for stderr, e.g. ``Found 3 problems (2 errors, 1 warning) in 12 files``
     or ``All checks passed: 12 files, 40 objects``.
 
     Suppressed findings are not problems but are mentioned, so that a clean run that only
     passes thanks to suppressions says so. ``timing`` is off by default to keep the output
-    reproducible.
+    reproducible. After a ``--fix`` run (``fixed``) the safe fixes left were tried and could
+    not be applied, so they are not offered again; unsafe ones still are, unless the run was
+    ``--unsafe-fixes`` (``fixed_unsafe``).
     """
     counted = _counted(findings)
     suppressed = len(findings) - len(counted)
@@ -201,6 +209,10 @@ def text_summary(
     lines.extend(f"Note: {note}" for note in report.notes)
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
+    if fixed or fixed_unsafe:
+        safe = 0
+    if fixed_unsafe:
+        unsafe = 0
     if safe or unsafe:
         if not safe:
             lines.append(f"{unsafe} fixable with `--unsafe-fixes`")
