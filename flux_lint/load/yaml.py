@@ -41,12 +41,15 @@ from .yaml_nodes import (
 from .yaml_recover import recover
 from .yaml_spec import spec_problems
 
+MAX_SYNTAX_ERRORS = 100
+
 __all__ = [
     "ALIAS_BUDGET",
     "MAX_DEPTH",
     "MAX_DOCUMENTS",
     "MAX_NODES_PER_DOCUMENT",
     "MAX_NODES_PER_FILE",
+    "MAX_SYNTAX_ERRORS",
     "TAB_INDENTATION",
     "Document",
     "LoadProblem",
@@ -117,6 +120,7 @@ def load_text(
     chunk_line = -1  # first line of the chunk being parsed (-1: the whole text)
     chunk = text
     chunk_start = 0  # its offset in ``text``: it only grows, so the loop ends
+    errors = 0
     index = 0
     while True:
         try:
@@ -166,6 +170,20 @@ def load_text(
             result.problems.append(LoadProblem(code, _clean_message(message), line, col, index))
             index += 1
         if match is None or match.start() < chunk_start:
+            break
+        errors += 1
+        if errors >= MAX_SYNTAX_ERRORS:
+            # Each error costs a new parse of the rest of the file: stop before that adds up.
+            result.problems.append(
+                LoadProblem(
+                    "limit",
+                    f"more than {MAX_SYNTAX_ERRORS} YAML syntax errors in one file; the rest of "
+                    "the file is not checked",
+                    text.count("\n", 0, match.start()),
+                    0,
+                    index,
+                )
+            )
             break
         chunk_start, chunk_line = match.start(), text.count("\n", 0, match.start())
         chunk = "\n" * chunk_line + text[match.start() :]
