@@ -284,3 +284,9 @@ def test_syntax_errors_per_file_are_bounded():
     assert last.message == (
         "more than 100 YAML syntax errors in one file; the rest of the file is not checked"
     )
+
+
+def test_a_bad_escape_stays_an_error_that_no_second_reading_overrides():
+    [problem] = load_text('a: "\\ud800\\udc00"\n').problems
+    assert (problem.code, problem.line, problem.column) == ("syntax", 0, 6)
+    assert "found invalid Unicode character escape code" in problem.message

@@ -152,7 +152,7 @@ def load_text(
         # Resume at the next document start at or after the error, keeping line numbers exact.
         resume_from = line_offset(text, max(line, chunk_line + 1))
         match = _DOC_START.search(text, resume_from) if resume_from is not None else None
-        if code == "syntax" and type(error).__name__ != "ReaderError":
+        if code == "syntax" and _second_reading_may_help(error, message):
             # libyaml gave up: read the text from the last document marker before the error to
             # the next document start another way (libyaml may have closed a document early).
             first = _last_marker_line(text, line, col, max(chunk_line, 0))
@@ -192,6 +192,15 @@ def load_text(
         if doc.node is not None:
             doc.data = build_view(doc, result.problems)
     return result
+
+
+def _second_reading_may_help(error: Exception, message: str) -> bool:
+    """Whether libyaml's error is one of structure, where the spec may allow what it refused.
+
+    Not for the characters it refuses (reader errors) nor for bad escapes such as ``"\\ud800"``
+    (Go rejects those too, and the Python parser would accept them).
+    """
+    return type(error).__name__ != "ReaderError" and "escape" not in message
 
 
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
