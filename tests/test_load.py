@@ -262,3 +262,31 @@ def test_nodes_per_file_are_bounded_and_the_rest_is_not_read():
     [problem] = result.problems
     assert (problem.code, problem.line, problem.column) == ("limit", 7, 0)
     assert "more than 18 YAML nodes in one file" in problem.message
+
+
+def test_the_second_parser_reads_a_bounded_amount_per_file():
+    # Each document has a separating tab libyaml rejects; after 256 KB of them the rest keep
+    # libyaml's error instead of a slow second reading.
+    doc = "---\nitems:\n  -\tx\n" + "pad: " + "p" * 2000 + "\n"
+    result = load_text(doc * 200)
+    read = [d for d in result.documents if d.data is not None]
+    assert 100 <= len(read) < 200
+    assert {p.message for p in result.problems} == {"tab character used for indentation"}
+    assert len(read) + len(result.problems) == 200
+
+
+def test_syntax_errors_per_file_are_bounded():
+    # Every document broken: each error means parsing the rest again, so the file stops at 100.
+    result = load_text("---\na: [\n" * 5_000)
+    assert [p.code for p in result.problems] == ["syntax"] * 100 + ["limit"]
+    last = result.problems[-1]
+    assert (last.line, last.column) == (200, 0)
+    assert last.message == (
+        "more than 100 YAML syntax errors in one file; the rest of the file is not checked"
+    )
+
+
+def test_a_bad_escape_stays_an_error_that_no_second_reading_overrides():
+    [problem] = load_text('a: "\\ud800\\udc00"\n').problems
+    assert (problem.code, problem.line, problem.column) == ("syntax", 0, 6)
+    assert "found invalid Unicode character escape code" in problem.message

@@ -41,12 +41,15 @@ from .yaml_nodes import (
 from .yaml_recover import recover
 from .yaml_spec import spec_problems
 
+MAX_SYNTAX_ERRORS = 100
+
 __all__ = [
     "ALIAS_BUDGET",
     "MAX_DEPTH",
     "MAX_DOCUMENTS",
     "MAX_NODES_PER_DOCUMENT",
     "MAX_NODES_PER_FILE",
+    "MAX_SYNTAX_ERRORS",
     "TAB_INDENTATION",
     "Document",
     "LoadProblem",
@@ -117,6 +120,7 @@ def load_text(
     chunk_line = -1  # first line of the chunk being parsed (-1: the whole text)
     chunk = text
     chunk_start = 0  # its offset in ``text``: it only grows, so the loop ends
+    errors = 0
     index = 0
     while True:
         try:
@@ -148,7 +152,7 @@ def load_text(
         # Resume at the next document start at or after the error, keeping line numbers exact.
         resume_from = line_offset(text, max(line, chunk_line + 1))
         match = _DOC_START.search(text, resume_from) if resume_from is not None else None
-        if code == "syntax" and type(error).__name__ != "ReaderError":
+        if code == "syntax" and _second_reading_may_help(error, message):
             # libyaml gave up: read the text from the last document marker before the error to
             # the next document start another way (libyaml may have closed a document early).
             first = _last_marker_line(text, line, col, max(chunk_line, 0))
@@ -167,6 +171,20 @@ def load_text(
             index += 1
         if match is None or match.start() < chunk_start:
             break
+        errors += 1
+        if errors >= MAX_SYNTAX_ERRORS:
+            # Each error costs a new parse of the rest of the file: stop before that adds up.
+            result.problems.append(
+                LoadProblem(
+                    "limit",
+                    f"more than {MAX_SYNTAX_ERRORS} YAML syntax errors in one file; the rest of "
+                    "the file is not checked",
+                    text.count("\n", 0, match.start()),
+                    0,
+                    index,
+                )
+            )
+            break
         chunk_start, chunk_line = match.start(), text.count("\n", 0, match.start())
         chunk = "\n" * chunk_line + text[match.start() :]
     result.problems.extend(spec_problems(text, spots, result.documents))
@@ -174,6 +192,15 @@ def load_text(
         if doc.node is not None:
             doc.data = build_view(doc, result.problems)
     return result
+
+
+def _second_reading_may_help(error: Exception, message: str) -> bool:
+    """Whether libyaml's error is one of structure, where the spec may allow what it refused.
+
+    Not for the characters it refuses (reader errors) nor for bad escapes such as ``"\\ud800"``
+    (Go rejects those too, and the Python parser would accept them).
+    """
+    return type(error).__name__ != "ReaderError" and "escape" not in message
 
 
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)

@@ -52,14 +52,16 @@ class Stop(Exception):
 
 
 class Budget:
-    """Nodes composed so far in this file, against the per-document and per-file limits."""
+    """Nodes composed so far in this file, against the per-document and per-file limits; and the
+    characters the slow second parser may still read in this file (see :mod:`.yaml_recover`)."""
 
-    __slots__ = ("document", "file", "used")
+    __slots__ = ("document", "file", "recover_chars", "used")
 
-    def __init__(self, document: int, file: int) -> None:
+    def __init__(self, document: int, file: int, recover_chars: int = 256 * 1024) -> None:
         self.document = document
         self.file = file
         self.used = 0
+        self.recover_chars = recover_chars
 
 
 def event_source(text: str, *, pure: bool = False) -> Callable[[], Any]:

@@ -17,9 +17,8 @@ import re
 from .yaml_compose import Budget, Spots, compose, event_source, line_offset
 from .yaml_nodes import Document, LoadProblem, LoadResult
 
-# The Python parser is ~20x slower than libyaml: only documents up to this size get a second
-# opinion, so a hostile file cannot make a run slow.
-RECOVER_MAX_CHARS = 256 * 1024
+# The Python parser is ~30x slower than libyaml: it reads at most 256 KB per file
+# (``Budget.recover_chars``), so a hostile file cannot make a run slow.
 
 # What the second parser must not see: characters YAML does not allow (libyaml stops at them,
 # ruamel's Python scanner can loop on some), and line breaks other than LF and CRLF, which the
@@ -55,7 +54,8 @@ def recover(
     segment = text[start:end] if start is not None else ""
     if _only_markers(segment) and not _after_directive(text, start or 0):
         return index, True  # `...` with no document before it: nothing to read, nothing wrong
-    if segment and len(segment) <= RECOVER_MAX_CHARS and not _UNSUITED.search(segment):
+    if segment and len(segment) <= budget.recover_chars and not _UNSUITED.search(segment):
+        budget.recover_chars -= len(segment)
         prefix = "\n" * segment_line  # keeps every line number as in the file
         detabbed, replaced = detab(segment)
         attempts = [(segment, True)]
@@ -63,7 +63,7 @@ def recover(
             attempts += [(detabbed, False), (detabbed, True)]
         for variant, pure in attempts:
             sub = LoadResult()
-            trial = Budget(budget.document, budget.file)
+            trial = Budget(budget.document, budget.file, 0)
             trial.used = budget.used
             try:
                 get_event = event_source(prefix + variant, pure=pure)

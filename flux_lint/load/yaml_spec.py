@@ -21,8 +21,9 @@ from .yaml_nodes import Document, LoadProblem, Node
 
 GO_ACCEPTS = " (Go's YAML reader accepts it, other YAML readers reject it)"
 
-# A `#` right after a closing quote or bracket, a comma or a block scalar header.
-_GLUED_HASH = re.compile(r"""["'\]},]#|[>|][-+1-9]{0,2}#""")
+# What may stand right before a glued `#`: a closing quote or bracket, a comma, a block scalar
+# header (`>`, `|-`, `|2`).
+_BEFORE_HASH = frozenset("\"']},>|-+123456789")
 # A line holding only closing brackets (and commas, a comment): JSON-style layouts put these at
 # the parent's indentation; Go and most readers take it, so it is left alone.
 _CLOSING_ONLY = re.compile(r"[ \t]*[\]}][\]}, \t]*(?:#.*)?")
@@ -60,10 +61,21 @@ def spec_problems(text: str, spots: Spots, documents: list[Document]) -> list[Lo
                 severity=None if go_rejects else "warning",
             )
         )
-    if _GLUED_HASH.search(text):
+    if _glued_hash(text):
         lines = lines if lines is not None else text.split("\n")
         problems.extend(_glued_comments(text, lines, documents))
     return problems
+
+
+def _glued_hash(text: str) -> bool:
+    """Whether any `#` follows one of ``_BEFORE_HASH`` (a cheap filter: a loop over the `#`
+    only, several times faster than a regular expression without a literal prefix)."""
+    at = text.find("#")
+    while at > 0:
+        if text[at - 1] in _BEFORE_HASH:
+            return True
+        at = text.find("#", at + 1)
+    return False
 
 
 def _under_indented(
