@@ -133,7 +133,7 @@ def check_schema(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
     does not serve its apiVersion and kind)."""
     if not obj.is_flux:
         if is_builtin(obj):
-            yield from builtin_problems(obj, ctx, RULE_BY_CODE)
+            yield from builtin_problems(obj, ctx, RULE_BY_CODE, required_as_deployed)
         return
     bundle = ctx.bundle
     entry = bundle.lookup(obj.group, obj.version, obj.kind)
