@@ -478,7 +478,7 @@ class _Plan:
 
     items: list[tuple[Any, ...]] = field(default_factory=list)
     structure: Any = None  # RepoIndex of every file path, structural objects, kustomize files
-    has_flux: bool = False  # whether any Flux object was seen (for the summary note)
+    has_flux: bool = False  # whether a Flux Kustomization was seen (for the summary note)
 
 
 def _read_all(
@@ -523,8 +523,16 @@ def _read_all(
         plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
     if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
         linter.crd_catalog.add_text(config.stdin_text, "-")
-    plan.has_flux = bool(structure.entries)
+    plan.has_flux = _has_flux_kustomization(structure)
     return plan
+
+
+def _has_flux_kustomization(structure: Any) -> bool:
+    """A repository of Flux Kustomizations has entry points to find; a bare folder of
+    manifests has none, and is checked whole without a note."""
+    from flux_lint.model.graph import is_flux_kustomization
+
+    return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
 
 
 def _add_structure(
@@ -610,7 +618,7 @@ def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
         _add_structure(
             plan.structure, src.display, text, kustomization_roles.get(src.display), {}, cache
         )
-    plan.has_flux = bool(plan.structure.entries)
+    plan.has_flux = _has_flux_kustomization(plan.structure)
     return replace(found, sourceignores=tree.sourceignores)
 
 

@@ -20,7 +20,7 @@ What differs from a Flux object, and why:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from flux_lint.check.context import CheckContext
 from flux_lint.check.schema.kubernetes import (
@@ -115,21 +115,18 @@ def _own_name_rule(obj: K8sObject) -> bool:
 
 
 def builtin_problems(
-    obj: K8sObject,
-    ctx: CheckContext,
-    rule_by_code: dict[str, str],
-    as_deployed: Callable[..., list[SchemaError]] | None = None,
+    obj: K8sObject, ctx: CheckContext, rule_by_code: dict[str, str]
 ) -> Iterator[Problem]:
-    """FL101–FL109 and FL110 for one built-in object. ``as_deployed`` filters the missing
-    required fields that the patches on the way supply (the schema rules' own filter)."""
+    """FL101–FL109 and FL110 for one built-in object."""
     schemas = ctx.kubernetes
     validator = schemas.validator(obj.api_version, obj.kind)
     if validator is None:
         yield from _unserved(obj, ctx)
         return
+    from flux_lint.check.deployed import required_as_deployed
+
     errors: list[SchemaError] = validator.validate(obj.data, partial=obj.partial)
-    if as_deployed is not None:
-        errors = as_deployed(obj, ctx, validator, errors)
+    errors = required_as_deployed(obj, ctx, validator, errors)
     own_name = _own_name_rule(obj)
     normalized = (obj.group, obj.kind) not in NOT_NORMALIZED
     for error in errors:
