@@ -27,6 +27,9 @@ class CheckContext:
     effective: Any = None  # objects as their Kustomizations deploy them (model/effective.py)
     #: Where custom resources that are not Flux's get their schemas (schema/sources.py).
     schema_sources: Any = None
+    #: (ResourceSet index entry, model.resourceset.RenderResult) of every ResourceSet rendered
+    #: in this run (check/rendered.py), for the template rules.
+    rendered: list[Any] = field(default_factory=list)
 
     @cached_property
     def bundle(self) -> Bundle:

@@ -118,8 +118,9 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is kept when a repository check will read it.
-        keep_index = bool(self.repo_checks)
+        # The index is kept when a repository check will read it; ResourceSets are rendered
+        # from the index too, for every per-object check.
+        keep_index = bool(self.repo_checks) or bool(self.checks)
         self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
         #: Whether a file's objects are checked: the run sets it from the applied set.
@@ -276,15 +277,23 @@ class Linter:
             report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
 
     def check_repository(
-        self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
+        self,
+        text_of: Callable[[str], str | None],
+        checks: list[Any] | None = None,
+        *,
+        render: bool = True,
     ) -> list[Finding]:
         """Run the repository checks (``checks``, default all of the run's) over the index;
         locate their problems by re-reading only the files they point into (``text_of``
-        returns a file's text)."""
+        returns a file's text). With ``render``, the ResourceSets are rendered first and the
+        rendered objects checked and indexed (check/rendered.py)."""
         if self.index is None:
             return []
+        from flux_lint.check.rendered import Grouped, render_repository
+
         problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
-        findings: list[Finding] = []
+        findings: list[Finding] = render_repository(self, text_of) if render else []
+        on_rendered = Grouped()
         for fn in self.repo_checks if checks is None else checks:
             try:
                 for entry, problem in fn(self.index, self.ctx):
@@ -299,6 +308,14 @@ class Linter:
                 if finding:
                     findings.append(finding)
         for path, items in problems.items():
+            rendered = [item for item in items if item[1].rendered is not None]
+            for rid, entry, problem in rendered:
+                finding = self._rendered_finding(rid, entry, problem)
+                if finding is not None:
+                    on_rendered.add(finding, entry.rendered)
+            items = [item for item in items if item[1].rendered is None]
+            if not items:
+                continue
             text = text_of(path)
             documents = {d.index: d for d in load_text(text).documents} if text else {}
             if not self.is_checked(path):
@@ -325,7 +342,27 @@ class Linter:
                 )
                 if finding:
                     findings.append(finding)
-        return findings
+        return findings + on_rendered.findings()
+
+    def _rendered_finding(self, rid: str, entry: IndexEntry, problem: Problem) -> Finding | None:
+        """A repository check's problem on a rendered object, moved to its template."""
+        from flux_lint.check.rendered import move_to_template
+
+        obj = entry.rendered
+        if callable(problem.fix):
+            problem.fix = build_fix(problem.fix, obj.document, obj.text)
+        span = self._span(obj.document, problem.pointer, problem.target, problem.offset, obj.text)
+        finding = self._finding(
+            rid,
+            problem.message,
+            entry.path,
+            span,
+            obj=entry.ref,
+            pointer=problem.pointer,
+            document=entry.document,
+            problem=problem,
+        )
+        return move_to_template(finding, obj) if finding is not None else None
 
     def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
         end_line = p.end_line if p.end_line is not None else p.line

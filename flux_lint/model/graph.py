@@ -235,7 +235,10 @@ class RepoGraph:
         self.local_names = frozenset(local_names)
         self._entries_by_path: dict[str, list[IndexEntry]] = defaultdict(list)
         for entry in index.entries:
-            self._entries_by_path[entry.path].append(entry)
+            # Objects a ResourceSet renders are applied by flux-operator as rendered: no
+            # kustomize build or post-build substitution of the ResourceSet's file touches them.
+            if entry.rendered is None:
+                self._entries_by_path[entry.path].append(entry)
         self.files: set[str] = {p for p in index.files if p != "-"}
         self.files |= set(self._entries_by_path) - {"-"}
         self.files |= set(index.kustomize_files)

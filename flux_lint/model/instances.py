@@ -51,7 +51,10 @@ EntryKey = tuple[str, int]
 
 
 def entry_key(entry: IndexEntry) -> EntryKey:
-    """Index entries are unhashable dataclasses; (path, document) identifies one."""
+    """Index entries are unhashable dataclasses; (path, document) identifies one (an object
+    a ResourceSet renders shares both with the ResourceSet: its rendering tells it apart)."""
+    if entry.rendered is not None:
+        return (f"{entry.path}#{id(entry.rendered)}", entry.document)
     return (entry.path, entry.document)
 
 

@@ -73,6 +73,9 @@ class RunResult:
     schemas: dict[str, int] = field(default_factory=dict)
     unchecked: dict[str, int] = field(default_factory=dict)
 
+    #: Lines for the end of the run summary (e.g. ResourceSets rendered with placeholders).
+    notes: list[str] = field(default_factory=list)
+
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
 
@@ -88,8 +91,10 @@ FILES_PER_WORKER = 500
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
 #: Repository checks that read files the run does not lint (FL209 reads a chart's
 #: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not.
-READS_OTHER_FILES = frozenset({"FL209"})
+#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
+#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
+#: file without extension) on disk.
+READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
@@ -363,7 +368,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         config.progress(out.files, out.files)
 
     findings, texts = out.findings, out.texts
-    if linter.repo_checks:
+    if linter.index is not None:  # repository checks, and ResourceSets rendered and checked
         by_display = {src.display: src for src in sources}
 
         def text_of(path: str) -> str | None:
@@ -388,6 +393,9 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 if text is not None:
                     texts[finding.path] = text
 
+    from flux_lint.check.rendered import placeholder_note
+
+    rendered_note = placeholder_note(linter.index)
     if cache is not None:
         cache.save()
     if out.directives:  # inline suppressions, once every finding (file and repository) exists
@@ -413,7 +421,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         workers=used_workers,
         applied=applied,
         unapplied=unapplied,
-        notes=_notes(applied, plan, unapplied, config),
+        notes=_notes(applied, plan, unapplied, config) + ([rendered_note] if rendered_note else []),
         schemas=dict(out.schemas),
         unchecked=dict(out.unchecked),
     )
@@ -466,7 +474,7 @@ def _repository_findings(
         if not any(f.rule_id == INTERNAL_RULE for f in found):
             cache.put_memo(key, encode_findings(found))
     if other:
-        found.extend(linter.check_repository(text_of, other))
+        found.extend(linter.check_repository(text_of, other, render=False))
     return found
 
 
