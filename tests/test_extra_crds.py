@@ -78,7 +78,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def lint(root: Path, **kwargs) -> list[tuple]:
-    result = run(RunConfig(paths=[str(root)], **kwargs))
+    result = run(RunConfig(paths=[str(root)], check_unapplied=True, **kwargs))
     return [(f.path, f.line, f.column, f.rule_id, f.message) for f in result.findings]
 
 

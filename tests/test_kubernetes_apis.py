@@ -224,3 +224,10 @@ def test_kubernetes_version_from_the_command_line_and_the_config(tmp_path):
     )
     bad = _flux_lint(str(path), "--no-config", "--kubernetes-version", "2.9", cwd=tmp_path)
     assert bad.exit_code == 2 and "not a Kubernetes version" in bad.output
+
+
+def test_the_docs_list_every_row_of_the_table():
+    text = (ROOT / "docs" / "kubernetes.md").read_text(encoding="utf-8")
+    rows = {row for row in table().values()}
+    for row in rows:
+        assert f"| `{row.api_version}` | {', '.join(row.kinds)} |" in text, row.api_version
