@@ -204,7 +204,7 @@ def placeholder_note(index: Any) -> str | None:
         return None
     kinds = ", ".join(sorted(names))
     return (
-        "Note: some ResourceSets take inputs from providers only the cluster can answer "
+        "some ResourceSets take inputs from providers only the cluster can answer "
         f"({kinds}); they were rendered with placeholder inputs, and nothing printed from "
         "those inputs is reported."
     )
