@@ -20,7 +20,9 @@ the repository shows them (:func:`~flux_lint.model.flux_operator.resolve_instanc
 * **FL333** a component the resolved Flux release does not ship (``source-watcher`` before 2.7).
 * **FL334** a ``sync.provider`` the resolved release's source kind does not accept (``aws``
   for ``GitRepository`` before 2.9), read from that release's CRD enum.
-* **FL335** a FluxInstance not named ``flux``: the operator only reconciles that name.
+* **FL335** a flux-instance chart release whose ``fullnameOverride`` names the FluxInstance
+  something other than ``flux`` (a FluxInstance object with another name fails the CRD's own
+  rule, FL201).
 """
 
 from __future__ import annotations
@@ -389,20 +391,20 @@ def _sync_provider(instance: Instance, res: Resolution) -> Iterator[Problem]:
 
 
 def _name(instance: Instance) -> Iterator[Problem]:
-    if instance.chart:
-        spec = instance.entry.data.get("spec")
-        values = spec.get("values") if isinstance(spec, dict) else None
-        name = values.get("fullnameOverride") if isinstance(values, dict) else None
-        pointer = "/spec/values/fullnameOverride"
-    else:
-        name = instance.entry.name
-        pointer = "/metadata/name"
+    """The name the flux-instance chart gives its FluxInstance. A FluxInstance object with
+    another name is reported by FL201: the CRD's own rule ("the only accepted name for a
+    FluxInstance is 'flux'") is checked with the operator's schemas."""
+    if not instance.chart:
+        return
+    spec = instance.entry.data.get("spec")
+    values = spec.get("values") if isinstance(spec, dict) else None
+    name = values.get("fullnameOverride") if isinstance(values, dict) else None
     if not isinstance(name, str) or name == "flux" or has_placeholder(name) or "<<" in name:
         return
     yield Problem(
-        f"a FluxInstance must be named `flux`, not `{name}`: the operator reconciles only "
-        "that name (one instance per cluster)",
-        pointer=pointer,
+        f"the flux-instance chart names its FluxInstance `{name}`, and a FluxInstance must be "
+        "named `flux`: the API server rejects any other name (one instance per cluster)",
+        pointer="/spec/values/fullnameOverride",
         target=VALUE,
         rule_id=NAME,
     )
