@@ -155,6 +155,13 @@ def cli() -> None:
     "--quiet", "-q", is_flag=True, help="No summary, notes or progress bar; only the report."
 )
 @click.option(
+    "--check-unapplied",
+    is_flag=True,
+    default=None,
+    help="Also check files that no Flux Kustomization applies (by default only what Flux "
+    "applies is checked; YAML errors are reported everywhere).",
+)
+@click.option(
     "--no-progress",
     is_flag=True,
     help="Never draw the progress bar (it is only drawn on a terminal, outside CI).",
@@ -225,6 +232,7 @@ def check_command(
     statistics: bool,
     show_source: bool,
     quiet: bool,
+    check_unapplied: bool | None,
     no_progress: bool,
     max_file_size: int,
     fix: bool,
@@ -325,6 +333,7 @@ def check_command(
         progress=bar,
         cache_dir=None if no_cache else _cache_dir(cache_dir),
         jobs=jobs,
+        check_unapplied=bool(check_unapplied or settings.check_unapplied),
     )
     stale = 0
 
@@ -422,6 +431,10 @@ def check_command(
         objects=result.objects,
         duration=result.duration,
         flux_version=format_minor(target),
+        unapplied=result.unapplied,
+        notes=tuple(result.notes),
+        schemas=result.schemas,
+        unchecked=result.unchecked,
     )
     options = OutputOptions(
         color=use_color and fmt == "text",
@@ -721,7 +734,7 @@ def schemas_group() -> None:
     "--crds",
     required=True,
     type=click.Path(exists=True, file_okay=False),
-    help="A folder of Flux CRD manifests (one Flux release).",
+    help="A folder of CRD manifests (one release of Flux, or of the --project).",
 )
 @click.option(
     "--out",
@@ -730,14 +743,23 @@ def schemas_group() -> None:
     help="Where to write the bundle (flux-<minor>.json).",
 )
 @click.option("--flux-version", help="The Flux release of the CRDs (default: the folder name).")
-def schemas_build_command(crds: str, out: str, flux_version: str | None) -> None:
+@click.option(
+    "--project",
+    help="Build a catalog project instead (e.g. cert-manager): writes OUT/PROJECT/.",
+)
+@click.option("--release", help="The project's release, with --project (default: the folder name).")
+def schemas_build_command(
+    crds: str, out: str, flux_version: str | None, project: str | None, release: str | None
+) -> None:
     """Generate a schema bundle from a folder of CRDs."""
     from pathlib import Path
 
     from flux_lint.check.schema.build import build_command
 
+    if release is not None and project is None:
+        raise UsageProblem("--release needs --project")
     try:
-        path = build_command(Path(crds), Path(out), flux_version)
+        path = build_command(Path(crds), Path(out), flux_version, project=project, release=release)
     except ValueError as exc:  # BundleBuildError: the CRDs cannot make a bundle
         raise UsageProblem(str(exc)) from None
     except OSError as exc:  # unreadable CRD file, or the bundle cannot be written

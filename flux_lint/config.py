@@ -25,8 +25,8 @@ against the registry only when the run resolves them (:func:`resolve_rules`), be
 Merging (``extends``): presets ``recommended`` (the defaults) and ``strict`` (warnings fail the
 run, rules that report notes report warnings), or a path to another file, read first; the
 extending file's ``select``, ``ignore``, ``flux-version``, ``from`` and ``fail-on`` replace the
-base's, ``severity``, ``references`` and ``per-file-ignores`` merge key by key (the extending
-file wins), and ``exclude``, ``crds``, ``rules`` and ``apiVersions`` add up.
+base's, ``severity``, ``references``, ``catalog`` and ``per-file-ignores`` merge key by key
+(the extending file wins), and ``exclude``, ``crds``, ``rules`` and ``apiVersions`` add up.
 
 Paths and globs are relative to the folder of the file that sets them, like a ``.gitignore``
 there; globs use gitignore syntax, as ``--exclude`` does.
@@ -69,6 +69,8 @@ KEYS = (
     "extends",
     "references",
     "apiVersions",
+    "check-unapplied",
+    "catalog",
 )
 
 
@@ -108,8 +110,11 @@ class Config:
     crds: list[Path] = field(default_factory=list)
     rules: list[Path] = field(default_factory=list)
     fail_on: str | None = None
+    check_unapplied: bool | None = None  # check files no Flux Kustomization applies
     references: dict[str, list[str]] = field(default_factory=dict)
     api_versions: list[dict[str, Any]] = field(default_factory=list)
+    #: ``catalog:``: project → ``off`` or the release the cluster runs.
+    catalog: dict[str, str] = field(default_factory=dict)
     notes_as_warnings: bool = False
     notes: list[str] = field(default_factory=list)  # things to tell the user (stderr)
     #: Set by :func:`load_for_run`: the repository root of the run, and the paths its lookups
@@ -128,6 +133,8 @@ class Config:
             options["references"] = {k: list(v) for k, v in self.references.items()}
         if self.api_versions:
             options["apiVersions"] = [dict(row) for row in self.api_versions]
+        if self.catalog:
+            options["catalog"] = dict(self.catalog)
         return options
 
 
@@ -516,6 +523,16 @@ class _Reader:
             )
         config.fail_on = value
 
+    def read_check_unapplied(self, config: Config, item: _Item) -> None:
+        value = item.value
+        if isinstance(value, str) and value in ("true", "false"):  # YAML keeps scalars as text
+            value = value == "true"
+        if not isinstance(value, bool):
+            raise self.fail(
+                item, f"`check-unapplied` must be true or false, got {_shown_value(item)}"
+            )
+        config.check_unapplied = value
+
     def read_extends(self, config: Config, item: _Item) -> None:
         children = [item] if isinstance(item.value, str) else self.strings(item, "`extends`")
         for child in children:
@@ -529,6 +546,25 @@ class _Reader:
                 )
             what = f"`references.{key}`"
             config.references[key] = [c.value.strip() for c in self.strings(value, what)]
+
+    def read_catalog(self, config: Config, item: _Item) -> None:
+        """``catalog: {external-secrets: off, cert-manager: 1.15.3}``: a project of the schema
+        catalog turned off, or the release the cluster runs."""
+        from flux_lint.check.schema.catalog import load_catalog
+        from flux_lint.check.schema.sources import parse_release
+
+        projects = sorted(load_catalog().projects)
+        for key, (key_item, value) in self.mapping(item, "`catalog`").items():
+            if key not in projects:
+                raise self.fail(key_item, f"unknown catalog project `{key}`{_hint(key, projects)}")
+            text = value.value.strip() if isinstance(value.value, str) else None
+            if text != "off" and parse_release(text) is None:
+                raise self.fail(
+                    value,
+                    f"`catalog.{key}` must be `off` or a release such as 1.2.3, "
+                    f"got {_shown_value(value)}",
+                )
+            config.catalog[key] = text  # type: ignore[assignment]
 
     def read_apiversions(self, config: Config, item: _Item) -> None:
         from flux_lint.check.lifecycle import LifecycleDataError, parse_row, parse_rows
@@ -650,8 +686,12 @@ def merge(base: Config, own: Config) -> Config:
         crds=[*base.crds, *own.crds],
         rules=[*base.rules, *own.rules],
         fail_on=own.fail_on or base.fail_on,
+        check_unapplied=(
+            own.check_unapplied if own.check_unapplied is not None else base.check_unapplied
+        ),
         references=references,
         api_versions=list(rows.values()),
+        catalog={**base.catalog, **own.catalog},
         notes_as_warnings=own.notes_as_warnings or base.notes_as_warnings,
         notes=[*base.notes, *own.notes],
     )

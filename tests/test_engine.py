@@ -205,3 +205,31 @@ def test_enabled_rules_only(tmp_path, enabled):
         RunConfig(paths=["-"], stdin_text=GITREPO.replace("interval", "intervall"), enabled=enabled)
     )
     assert {f.rule_id for f in result.findings} == enabled
+
+
+def test_yaml_only_the_spec_forbids_is_an_fl001_warning_and_the_object_is_checked(tmp_path):
+    manifest = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"
+        'data:\n  roles: "os:etcd:backup"# glued comment\n'
+        "---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
+        "  name: podinfo\n  namespace: flux-system\nspec:\n  interval: 1m\n"
+        "  url: https://github.com/stefanprodan/podinfo\n  ref: {branch: main}\n"
+        "  intervall: 5m\n"
+        "---\nkind: Thing\nlist: [a,\n\tb]\n"
+    )
+    root = _repo(tmp_path, {"app.yaml": manifest})
+    result = run(RunConfig(paths=[str(root)]))
+    found = sorted((f.rule_id, f.line, f.column, str(f.severity)) for f in result.findings)
+    assert found == [
+        ("FL001", 6, 26, "warning"),
+        ("FL001", 21, 1, "warning"),
+        ("FL101", 17, 3, "error"),
+    ]
+    assert exit_code(result.findings, Severity.ERROR) == 1
+
+
+def test_tab_indentation_is_an_fl001_error_that_says_so(tmp_path):
+    root = _repo(tmp_path, {"bad.yaml": "apiVersion: v1\nkind: ConfigMap\ndata:\n\tkey: v\n"})
+    assert _lint(root) == [
+        ("FL001", "bad.yaml", 4, 1, "tab character used for indentation"),
+    ]

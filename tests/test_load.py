@@ -151,3 +151,114 @@ def test_positions_of_keys_values_and_missing_fields():
 def test_positions_count_characters_not_bytes():
     doc = load_text('a: "é€😀"\nb: x\n').documents[0]
     assert locate(doc.node, "/a", VALUE) == Span(1, 4, 1, 9)
+
+
+def test_flow_scalars_with_colons_load_as_go_reads_them():
+    result = load_text("roles: [os:etcd:backup]\nscopes: [openid, app:token]\nurl: {a: http://x}\n")
+    assert result.problems == []
+    assert result.documents[0].data == {
+        "roles": ["os:etcd:backup"],
+        "scopes": ["openid", "app:token"],
+        "url": {"a": "http://x"},
+    }
+    doc = result.documents[0]
+    assert locate(doc.node, "/scopes/1", VALUE) == Span(2, 18, 2, 27)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("a: b\n\tc: d\n", 1, 0),
+        ("a:\n\t- b\n", 1, 0),
+        ("spec:\n  k: |\n    a\n\tb\n", 3, 0),
+        ("list:\n  -\t- nested\n", 1, 3),
+    ],
+)
+def test_tab_indentation_message_and_position(text, line, column):
+    [problem] = load_text(text).problems
+    assert (problem.code, problem.line, problem.column) == ("syntax", line, column)
+    assert problem.message == "tab character used for indentation"
+    assert problem.severity is None
+
+
+def test_tabs_as_separation_are_read_with_exact_positions():
+    # libyaml rejects these; the spec allows them: a second reading takes them, positions kept.
+    text = "a: 1\n---\nitems:\n  -\tfirst\n  - foo:\t bar\nnext:\n \tvalue\n---\nz: 2\n"
+    result = load_text(text)
+    assert result.problems == []
+    assert [(d.index, d.data) for d in result.documents] == [
+        (0, {"a": 1}),
+        (1, {"items": ["first", {"foo": "bar"}], "next": "value"}),
+        (2, {"z": 2}),
+    ]
+    doc = result.documents[1]
+    assert locate(doc.node, "/items/0", VALUE) == Span(4, 5, 4, 10)
+    assert locate(doc.node, "/next", VALUE) == Span(7, 3, 7, 8)
+
+
+def test_a_tab_inside_a_block_scalar_is_never_rewritten():
+    # Rewriting this tab would change the value: the error stands.
+    result = load_text("k: |\n x\n\ty\n")
+    assert [(p.line, p.column, p.message) for p in result.problems] == [
+        (2, 0, "tab character used for indentation")
+    ]
+
+
+def test_document_end_marker_alone_is_valid():
+    result = load_text("a: 1\n...\n# nothing more\n...\n")
+    assert result.problems == []
+    assert [d.data for d in result.documents] == [{"a": 1}]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ('key: "value"# note\n', 0, 12, "a comment needs a space before `#`"),
+        ("k: [a, b]#x\n", 0, 9, "a comment needs a space before `#`"),
+        ("k: [a,#x\n  b]\n", 0, 6, "a comment needs a space before `#`"),
+        ("k: >#x\n  text\n", 0, 4, "a comment needs a space before `#`"),
+        ("k: [-]\n", 0, 4, "`-` alone is not a plain scalar"),
+        ('k: "a\nb"\n', 1, 0, "must start to the right of column 1"),
+        ("k:\n  l: [a,\n  b]\n", 2, 2, "must start to the right of column 3"),
+        ("x: 1\n%TAG !e! tag:e.com:\n---\ny: 2\n", 1, 0, "needs `...` to end that document"),
+    ],
+)
+def test_what_only_the_spec_forbids_is_a_warning_and_the_data_is_kept(text, line, column, fragment):
+    result = load_text(text)
+    [problem] = result.problems
+    assert (problem.code, problem.line, problem.column) == ("syntax", line, column)
+    assert problem.severity == "warning"
+    assert fragment in problem.message
+    assert "Go's YAML reader accepts it" in problem.message
+    assert all(d.data is not None for d in result.documents)
+
+
+def test_a_yaml_directive_go_rejects_after_an_open_document_is_an_error():
+    [problem] = load_text("x: 1\n%YAML 1.2\n---\ny: 2\n").problems
+    assert (problem.line, problem.column, problem.severity) == (1, 0, None)
+    assert "needs `...`" in problem.message
+
+
+def test_closing_brackets_at_the_parent_indentation_are_accepted():
+    result = load_text('spec:\n  args: [\n    "a",\n  ]\n  env: {\n    A: "1"\n  }\n')
+    assert result.problems == []
+    assert result.documents[0].data == {"spec": {"args": ["a"], "env": {"A": "1"}}}
+
+
+def test_nodes_per_document_are_bounded():
+    big = "items:\n" + "".join(f"  - {i}\n" for i in range(50))
+    result = load_text("a: 1\n---\n" + big + "---\nz: 2\n", max_nodes_per_document=20)
+    assert [(d.index, d.data) for d in result.documents] == [(0, {"a": 1}), (2, {"z": 2})]
+    [problem] = result.problems
+    # Crossed at the 21st node: the mapping, `items`, the sequence, then items 0..17 (line 20).
+    assert (problem.code, problem.line, problem.column, problem.document) == ("limit", 20, 4, 1)
+    assert "more than 20 YAML nodes in one document" in problem.message
+
+
+def test_nodes_per_file_are_bounded_and_the_rest_is_not_read():
+    docs = "".join(f"---\nk{i}: [1, 2, 3]\n" for i in range(10))
+    result = load_text(docs, max_nodes_per_file=18)
+    assert len(result.documents) == 3  # 6 nodes each: the mapping of the 4th crosses 18
+    [problem] = result.problems
+    assert (problem.code, problem.line, problem.column) == ("limit", 7, 0)
+    assert "more than 18 YAML nodes in one file" in problem.message

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _lint(path: Path):
     options = settings(path)
-    config = RunConfig(paths=[str(path)])
+    # A fixture file stands alone: it is not judged by the applied set of the repository it
+    # happens to live in (a folder fixture is a repository of its own and is).
+    config = RunConfig(paths=[str(path)], check_unapplied=path.is_file())
     if "flux-version" in options:
         config.flux_version = parse_minor(options["flux-version"])
     if "from" in options:

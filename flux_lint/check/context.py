@@ -18,6 +18,10 @@ class CheckContext:
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options from config
     index: Any = None  # the repository index (cross-file rules), when built
     root: Path | None = None  # the repository root that display paths are relative to
+    applied: Any = None  # which files Flux applies (model/applied.py AppliedSet), when known
+    effective: Any = None  # objects as their Kustomizations deploy them (model/effective.py)
+    #: Where custom resources that are not Flux's get their schemas (schema/sources.py).
+    schema_sources: Any = None
 
     @cached_property
     def bundle(self) -> Bundle:

@@ -17,7 +17,7 @@ from typing import Any
 
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
-from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Span
+from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Severity, Span
 from flux_lint.load.positions import locate
 from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
@@ -31,6 +31,8 @@ from flux_lint.model.objects import K8sObject, classify
 LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
 DISCOVERY_RULE = "FL007"
+#: A file named on the command line that no Flux Kustomization applies (model/applied.py).
+NOT_APPLIED_RULE = "FL011"
 INTERNAL_RULE = "FL009"
 #: Findings about ``# flux-lint:`` comments (unused-suppression, unknown-rule-in-suppression),
 #: made by directives.py once every other finding exists.
@@ -60,6 +62,8 @@ class RunConfig:
     progress: Callable[[int, int], None] | None = None
     #: Folder of the on-disk result cache (cache.py); None: no cache.
     cache_dir: Path | None = None
+    #: Check the objects of files that no Flux Kustomization applies too (model/applied.py).
+    check_unapplied: bool = False
     #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
     #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
     jobs: int = 1
@@ -73,6 +77,14 @@ class FileReport:
     objects: int = 0
     #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
     directives: Any = None
+    #: Objects per schema source that validates them (``Flux``, ``catalog cert-manager`` ...),
+    #: and objects without any schema, per kind: the run summary says what was not checked.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
+
+
+def _always(path: str) -> bool:
+    return True
 
 
 def _load_checks() -> None:
@@ -105,26 +117,32 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is kept when a repository check will read it, or when FL105 findings may
-        # have to be withdrawn because a parent Kustomization's patches supply the field.
-        keep_index = bool(self.repo_checks) or "FL105" in self.enabled
+        # The index is kept when a repository check will read it.
+        keep_index = bool(self.repo_checks)
         self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
+        #: Whether a file's objects are checked: the run sets it from the applied set.
+        self.is_checked: Callable[[str], bool] = _always
 
     def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
         """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
         descriptors without a Python function (user rules, checks/user_cel.py), and the schema
-        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
-        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository, or of the
+        shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
+        in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
         from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
+        from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
         known = self.enabled & set(self.registry.rules)
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
-        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        self.ctx.schema_sources = SchemaSources(
+            self.crd_catalog, settings=catalog_settings(self.ctx.options)
+        )
+        self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
@@ -183,12 +201,21 @@ class Linter:
         return report
 
     def lint_file(
-        self, path: str, text: str, role: str | None = None, loaded: LoadResult | None = None
+        self,
+        path: str,
+        text: str,
+        role: str | None = None,
+        loaded: LoadResult | None = None,
+        *,
+        check: bool = True,
     ) -> tuple[FileReport, list[IndexEntry], list[dict[str, Any]]]:
         """One file's findings, with its share of the repository index (its objects and
         kustomize build files) returned instead of added, so that the caller decides where
         it goes: the run's index, a worker's reply, the cache. ``loaded`` is ``text``
-        already parsed (kustomization files are, to learn the roles of other files)."""
+        already parsed (kustomization files are, to learn the roles of other files).
+        ``check`` False: the file is not applied by Flux (model/applied.py), so its objects
+        are indexed but not checked; its YAML problems are still reported, since a broken
+        file is broken wherever it lives."""
         report = FileReport(path)
         entries: list[IndexEntry] = []
         kustomize: list[dict[str, Any]] = []
@@ -210,11 +237,28 @@ class Linter:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)
                 continue
-            report.objects += 1
             if keep:
                 entries.append(IndexEntry.of(obj))
-            report.findings.extend(self.check_object(obj, doc, text))
+            if check:
+                report.objects += 1
+                self._count_schema(obj, report)
+                report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
+
+    def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
+        """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        source: str | None = None
+        if obj.is_flux:
+            if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
+                return  # an API version the target Flux does not serve: the lifecycle rules say so
+            source = "Flux"
+        elif self.ctx.schema_sources is not None:
+            found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
+            source = found.label if found is not None else None
+        if source is not None:
+            report.schemas[source] = report.schemas.get(source, 0) + 1
+        else:
+            report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
 
     def check_repository(
         self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
@@ -242,6 +286,8 @@ class Linter:
         for path, items in problems.items():
             text = text_of(path)
             documents = {d.index: d for d in load_text(text).documents} if text else {}
+            if not self.is_checked(path):
+                continue  # a repository rule's problem in a file Flux does not apply
             for rid, entry, problem in items:
                 if callable(problem.fix):
                     doc = documents.get(entry.document)
@@ -270,7 +316,10 @@ class Linter:
         end_line = p.end_line if p.end_line is not None else p.line
         end_col = p.end_column if p.end_column is not None else p.column + 1
         span = Span(p.line + 1, p.column + 1, end_line + 1, end_col + 1)
-        finding = self._finding(LOAD_CODES[p.code], p.message, path, span, document=p.document)
+        override = Problem("", severity=Severity.parse(p.severity)) if p.severity else None
+        finding = self._finding(
+            LOAD_CODES[p.code], p.message, path, span, document=p.document, problem=override
+        )
         return [finding] if finding else []
 
     def check_object(self, obj: K8sObject, doc: Document, text: str = "") -> list[Finding]:

@@ -60,6 +60,7 @@ from typing import Protocol
 import re2
 
 YAML_SUFFIXES = (".yaml", ".yml")
+SOURCEIGNORE = ".sourceignore"
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"})
 
 
@@ -86,6 +87,11 @@ class DiscoveryResult:
     files: list[SourcePath]
     errors: list[DiscoveryError]
     root: Path
+    #: ``.sourceignore`` files met on the walk (source-controller's ignore files, which decide
+    #: what a GitRepository artifact holds: see model/applied.py), sorted by display path.
+    sourceignores: list[SourcePath] = field(default_factory=list)
+    #: Display paths of the files named on the command line (not found by walking a folder).
+    explicit: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------
@@ -636,6 +642,7 @@ class _Walker:
         self.excludes = excludes
         self.gitignore = gitignore
         self.files: list[tuple[str, str, str]] = []  # display, path, real path (identity)
+        self.sourceignores: list[SourcePath] = []
         self.errors: list[DiscoveryError] = []
         self.visited: set[tuple[int, int]] = set()
 
@@ -783,6 +790,10 @@ class _Walker:
             self.error(prefix.rstrip("/"), f"cannot read directory: {_os_message(exc)}")
             return None
         names = {entry.name for entry in entries}
+        if SOURCEIGNORE in names:
+            self.sourceignores.append(
+                SourcePath(Path(path, SOURCEIGNORE), f"{prefix}{SOURCEIGNORE}")
+            )
         stack = self.enter(stack, path, prefix, ".git" in names, ".gitignore" in names)
         real_dir = real if real.endswith(os.sep) else f"{real}{os.sep}"
         taken: list[tuple[str, _Entry]] = []
@@ -888,6 +899,7 @@ def discover(
         named.append((f"{display}/" if os.path.isdir(path) else display, path, display))
     named.sort(key=lambda item: item[0])
 
+    explicit: set[str] = set()
     for _, path, display in named:
         try:
             info = os.stat(path)
@@ -910,6 +922,7 @@ def discover(
             continue
         if not is_dir:
             walker.files.append((display, path, real))
+            explicit.add(display)
             continue
         identity = (info.st_dev, info.st_ino)
         if identity in walker.visited:
@@ -930,4 +943,5 @@ def discover(
         seen.add(real)
         files.append(SourcePath(Path(path), display))
     errors = sorted(set(walker.errors), key=lambda e: (e.display, e.message))
-    return DiscoveryResult(files, errors, root_path)
+    sourceignores = sorted(walker.sourceignores, key=lambda s: s.display)
+    return DiscoveryResult(files, errors, root_path, sourceignores, frozenset(explicit))

@@ -3,365 +3,72 @@
 Why not ``ruamel.yaml``'s loaders: the round-trip loader is ~20x slower than libyaml, the C
 composer rejects reused anchors (Go's parser accepts them), and every constructor resolves
 scalars as YAML 1.2 while Kubernetes decodes YAML 1.1 (``yes`` is a boolean, ``010`` is octal).
-So flux-lint takes *events* from libyaml (ruamel's C parser), composes a light node tree in one
-loop, and builds the plain JSON view itself. Nothing in here raises on bad input: problems come
-back as :class:`LoadProblem` at their mark and the other documents of the file survive.
+So flux-lint takes *events* from libyaml and composes a light node tree itself
+(:mod:`.yaml_compose`), builds the plain JSON view (:mod:`.yaml_nodes`), asks a second parser
+where libyaml rejects what the spec allows (:mod:`.yaml_recover`) and reports what the spec
+forbids but libyaml lets through (:mod:`.yaml_spec`). Nothing in here raises on bad input:
+problems come back as :class:`LoadProblem` at their mark and the other documents of the file
+survive. How close this is to the YAML spec and to Go: ``docs/yaml.md``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-# Limits that keep one hostile file from stalling a run (billion laughs, absurd nesting).
-MAX_DEPTH = 200
-MAX_DOCUMENTS = 10_000
-ALIAS_BUDGET = 10_000  # expanded alias nodes allowed beyond 10x the document's own nodes
+from .yaml_compose import (
+    MAX_DOCUMENTS,
+    MAX_NODES_PER_DOCUMENT,
+    MAX_NODES_PER_FILE,
+    Budget,
+    Spots,
+    Stop,
+    compose,
+    event_source,
+    line_offset,
+)
+from .yaml_nodes import (
+    ALIAS_BUDGET,
+    MAX_DEPTH,
+    Document,
+    LoadProblem,
+    LoadResult,
+    Node,
+    build_view,
+    key_string,
+    node_key,
+    resolve_plain,
+)
+from .yaml_recover import recover
+from .yaml_spec import spec_problems
 
-
-class Node:
-    """A composed YAML node: ``kind`` is ``scalar``, ``map`` or ``seq``; positions are 0-based.
-
-    For ``map`` the value is a list of (key node, value node); for ``seq`` a list of nodes.
-    """
-
-    __slots__ = ("anchor", "col", "end_col", "end_line", "kind", "line", "style", "tag", "value")
-
-    def __init__(
-        self,
-        kind: str,
-        tag: str | None,
-        value: Any,
-        style: str | None,
-        line: int,
-        col: int,
-        end_line: int,
-        end_col: int,
-        anchor: str | None,
-    ) -> None:
-        self.kind = kind
-        self.tag = tag
-        self.value = value
-        self.style = style
-        self.line = line
-        self.col = col
-        self.end_line = end_line
-        self.end_col = end_col
-        self.anchor = anchor
-
-
-@dataclass(slots=True)
-class LoadProblem:
-    """``code``: ``syntax``, ``duplicate-key`` or ``limit``. Positions are 0-based."""
-
-    code: str
-    message: str
-    line: int
-    column: int
-    document: int
-    end_line: int | None = None
-    end_column: int | None = None
-
-
-@dataclass(slots=True)
-class Document:
-    index: int
-    node: Node | None  # None for an empty document
-    data: Any
-    line: int  # 0-based line where the document's content starts
-
-
-@dataclass(slots=True)
-class LoadResult:
-    documents: list[Document] = field(default_factory=list)
-    problems: list[LoadProblem] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------
-# Scalars as go-yaml (YAML 1.1, used by sigs.k8s.io/yaml) resolves them.
-
-_BOOL = {
-    **dict.fromkeys(
-        ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True
-    ),
-    **dict.fromkeys(
-        ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False
-    ),
-}
-_NULL = {"", "~", "null", "Null", "NULL"}
-_SPECIAL_FLOAT = {
-    ".inf": math.inf,
-    ".Inf": math.inf,
-    ".INF": math.inf,
-    "+.inf": math.inf,
-    "+.Inf": math.inf,
-    "+.INF": math.inf,
-    "-.inf": -math.inf,
-    "-.Inf": -math.inf,
-    "-.INF": -math.inf,
-    ".nan": math.nan,
-    ".NaN": math.nan,
-    ".NAN": math.nan,
-}
-_INT = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*)")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INT64 = 2**63
-
-
-def _parse_int(text: str) -> int | None:
-    body = text.replace("_", "")
-    sign = -1 if body.startswith("-") else 1
-    digits = body.lstrip("+-")
-    try:
-        if digits.startswith(("0b", "0x", "0o")):
-            return sign * int(digits, 0)
-        if len(digits) > 1 and digits.startswith("0"):
-            return sign * int(digits, 8)  # YAML 1.1 / Go: a leading zero means octal
-        return sign * int(digits, 10)
-    except ValueError:
-        return None
-
-
-def resolve_plain(text: str) -> Any:
-    """The value of a plain (unquoted, untagged) scalar as Kubernetes decodes it.
-
-    Dates and timestamps stay strings: Kubernetes only ever sees them as strings in the fields
-    flux-lint checks, and keeping the text avoids timezone surprises.
-    """
-    if not text:
-        return None
-    c = text[0]
-    if c in "yYnNtTfFoO":
-        b = _BOOL.get(text)
-        if b is not None:
-            return b
-    elif c in "~nN" and text in _NULL:
-        return None
-    if c in "0123456789+-.":
-        if _INT.fullmatch(text):
-            value = _parse_int(text)
-            if value is not None and -_INT64 <= value < _INT64:
-                return value
-            if value is not None:
-                return float(value)
-        if _FLOAT.fullmatch(text):
-            try:
-                return float(text.replace("_", ""))
-            except ValueError:
-                return text
-        if text in _SPECIAL_FLOAT:
-            return _SPECIAL_FLOAT[text]
-    if text in _NULL:
-        return None
-    return text
-
-
-def _scalar_value(node: Node) -> Any:
-    tag = node.tag
-    if tag is None:  # plain and untagged
-        return resolve_plain(node.value)
-    if tag in ("!", "tag:yaml.org,2002:str"):
-        return node.value
-    if tag in (
-        "tag:yaml.org,2002:int",
-        "tag:yaml.org,2002:float",
-        "tag:yaml.org,2002:bool",
-        "tag:yaml.org,2002:null",
-    ):
-        value = resolve_plain(node.value)
-        return value
-    # Unknown or application tags (`!env_var`, `!!binary`, ...): keep the text.
-    return node.value
-
-
-def key_string(value: Any) -> str:
-    """Mapping keys become JSON object keys the way sigs.k8s.io/yaml converts them."""
-    if isinstance(value, str):
-        return value
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"  # as Go's strconv.FormatFloat writes it
-        if math.isinf(value):
-            return "+Inf" if value > 0 else "-Inf"
-        return repr(value) if value != int(value) else str(int(value))
-    return str(value)
-
-
-def node_key(node: Node) -> str:
-    """The JSON key a key node stands for (collections as keys become their YAML text)."""
-    if node.kind == "scalar":
-        return key_string(_scalar_value(node))
-    return f"<{node.kind}@{node.line + 1}:{node.col + 1}>"
-
-
-# --------------------------------------------------------------------------------------------
-# Composition from libyaml events.
-
-
-class _DepthExceeded(Exception):
-    """Composition stopped because collections nest deeper than ``MAX_DEPTH``."""
-
-    def __init__(self, line: int, column: int):
-        super().__init__(f"nesting deeper than {MAX_DEPTH} levels; the document is not checked")
-        self.line = line
-        self.column = column
-
-
-def _compose(text: str, first_index: int, result: LoadResult) -> tuple[int, Any]:
-    """Compose documents from ``text`` into ``result``; returns (next document index, error)."""
-    from _ruamel_yaml import CParser
-
-    try:
-        parser = CParser(text)
-    except Exception as exc:  # text libyaml cannot take at all (e.g. a lone surrogate)
-        return first_index, exc
-    anchors: dict[str, Node] = {}
-    stack: list[Node] = []
-    keys: list[Node | None] = []  # pending key per open mapping
-    index = first_index
-    doc_line = 0
-    root: Node | None = None
-    get_event = parser.get_event
-    try:
-        while True:
-            event = get_event()
-            name = type(event).__name__
-            node: Node | None = None
-            if name == "ScalarEvent":
-                sm, em = event.start_mark, event.end_mark
-                tag = event.tag
-                if tag is None and not event.implicit[0]:
-                    tag = "!"  # quoted or block scalar: always a string
-                elif tag is not None and tag.startswith("!!"):
-                    tag = "tag:yaml.org,2002:" + tag[2:]
-                node = Node(
-                    "scalar",
-                    tag,
-                    event.value,
-                    event.style or None,
-                    sm.line,
-                    sm.column,
-                    em.line,
-                    em.column,
-                    event.anchor,
-                )
-            elif name == "MappingStartEvent" or name == "SequenceStartEvent":
-                sm = event.start_mark
-                kind = "map" if name == "MappingStartEvent" else "seq"
-                new = Node(
-                    kind,
-                    event.tag,
-                    [],
-                    "flow" if event.flow_style else None,
-                    sm.line,
-                    sm.column,
-                    sm.line,
-                    sm.column,
-                    event.anchor,
-                )
-                if event.anchor is not None:
-                    anchors[event.anchor] = new
-                _attach(stack, keys, new)
-                stack.append(new)
-                if len(stack) > MAX_DEPTH:
-                    # Stop pulling events: libyaml's cost per token grows with the open flow
-                    # levels, so a hostile `[[[[...` would otherwise take quadratic time.
-                    return index, _DepthExceeded(sm.line, sm.column)
-                keys.append(None)
-                continue
-            elif name == "MappingEndEvent" or name == "SequenceEndEvent":
-                done = stack.pop()
-                keys.pop()
-                done.end_line, done.end_col = event.end_mark.line, event.end_mark.column
-                if not stack:
-                    root = done
-                continue
-            elif name == "AliasEvent":
-                target = anchors.get(event.anchor)
-                if target is None:
-                    sm = event.start_mark
-                    result.problems.append(
-                        LoadProblem(
-                            "syntax",
-                            f"found undefined alias `{event.anchor}`",
-                            sm.line,
-                            sm.column,
-                            index,
-                        )
-                    )
-                    target = Node(
-                        "scalar", None, "", None, sm.line, sm.column, sm.line, sm.column, None
-                    )
-                node = target
-                if not stack:
-                    root = node
-                    continue
-                _attach(stack, keys, node)
-                continue
-            elif name == "DocumentStartEvent":
-                doc_line = event.end_mark.line if event.explicit else event.start_mark.line
-                root = None
-                anchors = {}
-                continue
-            elif name == "DocumentEndEvent":
-                if index - first_index >= MAX_DOCUMENTS:
-                    result.problems.append(
-                        LoadProblem(
-                            "limit",
-                            f"more than {MAX_DOCUMENTS} documents in one file; the rest "
-                            "are not checked",
-                            event.start_mark.line,
-                            0,
-                            index,
-                        )
-                    )
-                    return index, None
-                result.documents.append(Document(index, root, None, doc_line))
-                index += 1
-                continue
-            elif name == "StreamEndEvent":
-                return index, None
-            else:  # StreamStartEvent
-                continue
-            if event.anchor is not None:
-                anchors[event.anchor] = node
-            if stack:
-                _attach(stack, keys, node)
-            else:
-                root = node
-    except Exception as exc:  # libyaml's scanner, parser and reader errors
-        return index, exc
-
-
-def _attach(stack: list[Node], keys: list[Node | None], node: Node) -> None:
-    if not stack:
-        return
-    parent = stack[-1]
-    if parent.kind == "seq":
-        parent.value.append(node)
-    elif keys[-1] is None:
-        keys[-1] = node
-    else:
-        parent.value.append((keys[-1], node))
-        keys[-1] = None
-
+__all__ = [
+    "ALIAS_BUDGET",
+    "MAX_DEPTH",
+    "MAX_DOCUMENTS",
+    "MAX_NODES_PER_DOCUMENT",
+    "MAX_NODES_PER_FILE",
+    "TAB_INDENTATION",
+    "Document",
+    "LoadProblem",
+    "LoadResult",
+    "Node",
+    "build_view",
+    "key_string",
+    "load_text",
+    "node_key",
+    "resolve_plain",
+]
 
 _DOC_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
 
 
-def _error_position(exc: Exception) -> tuple[int, int, str]:
+def _error_position(exc: Exception, text: str) -> tuple[int, int, str]:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None)
     if mark is not None:
         message = problem or str(exc)
+        if "tab" in message or _tab_at(text, mark.line, mark.column):
+            return mark.line, mark.column, TAB_INDENTATION
         context = getattr(exc, "context", None)
         context_mark = getattr(exc, "context_mark", None)
         if context and problem:
@@ -381,150 +88,138 @@ def _error_position(exc: Exception) -> tuple[int, int, str]:
     return -1, position if isinstance(position, int) else 0, reason
 
 
-def load_text(text: str) -> LoadResult:
-    """All documents of ``text`` with their plain views; problems for what could not be read."""
+TAB_INDENTATION = "tab character used for indentation"
+
+
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the error mark is a tab in the line's indentation (what libyaml calls "found
+    character that cannot start any token")."""
+    start = line_offset(text, line)
+    if start is None or start + column >= len(text) or text[start + column] != "\t":
+        return False
+    return not text[start : start + column].strip(" \t-?:")
+
+
+def load_text(
+    text: str,
+    *,
+    max_nodes_per_document: int = MAX_NODES_PER_DOCUMENT,
+    max_nodes_per_file: int = MAX_NODES_PER_FILE,
+) -> LoadResult:
+    """All documents of ``text`` with their plain views; problems for what could not be read.
+
+    The node limits bound the memory one file can take (a node costs a few hundred bytes until
+    the run ends); tests lower them.
+    """
     result = LoadResult()
+    spots = Spots()
+    budget = Budget(max_nodes_per_document, max_nodes_per_file)
     chunk_line = -1  # first line of the chunk being parsed (-1: the whole text)
     chunk = text
+    chunk_start = 0  # its offset in ``text``: it only grows, so the loop ends
     index = 0
     while True:
-        index, error = _compose(chunk, index, result)
+        try:
+            get_event = event_source(chunk)
+        except Exception as exc:  # text libyaml cannot take at all (e.g. a lone surrogate)
+            next_index, error = index, exc
+        else:
+            next_index, error = compose(get_event, index, result, budget, spots)
+        index = next_index
         if error is None:
             break
         code = "syntax"
-        if isinstance(error, _DepthExceeded):
+        if isinstance(error, Stop):
             code, line, col, message = "limit", error.line, error.column, str(error)
+            if error.scope == "file":
+                result.problems.append(LoadProblem(code, message, line, col, index))
+                break
         elif isinstance(error, UnicodeError):
             pos = getattr(error, "start", 0)
             line = text.count("\n", 0, pos)
             col = pos - (text.rfind("\n", 0, pos) + 1)
             message = "the text has a character that is not valid Unicode (a lone surrogate)"
         else:
-            line, col, message = _error_position(error)
+            line, col, message = _error_position(error, text)
         if line < 0:  # reader error: turn the character index into a position
             pos = col
             line = text.count("\n", 0, pos)
             col = pos - (text.rfind("\n", 0, pos) + 1)
-        result.problems.append(LoadProblem(code, _clean_message(message), line, col, index))
-        index += 1
         # Resume at the next document start at or after the error, keeping line numbers exact.
-        resume_from = _line_offset(text, max(line, chunk_line + 1))
+        resume_from = line_offset(text, max(line, chunk_line + 1))
         match = _DOC_START.search(text, resume_from) if resume_from is not None else None
-        if match is None:
+        if code == "syntax" and type(error).__name__ != "ReaderError":
+            # libyaml gave up: read the text from the last document marker before the error to
+            # the next document start another way (libyaml may have closed a document early).
+            first = _last_marker_line(text, line, col, max(chunk_line, 0))
+            index = _rollback(result, spots, first, index)
+            problem = LoadProblem(code, _clean_message(message), line, col, index)
+            end = _segment_end(text, line)
+            index, recovered = recover(text, first, end, index, result, budget, problem, spots)
+            if recovered:
+                if end <= chunk_start or end >= len(text):
+                    break
+                chunk_start, chunk_line = end, text.count("\n", 0, end)
+                chunk = "\n" * chunk_line + text[end:]
+                continue
+        else:
+            result.problems.append(LoadProblem(code, _clean_message(message), line, col, index))
+            index += 1
+        if match is None or match.start() < chunk_start:
             break
-        chunk_line = text.count("\n", 0, match.start())
+        chunk_start, chunk_line = match.start(), text.count("\n", 0, match.start())
         chunk = "\n" * chunk_line + text[match.start() :]
+    result.problems.extend(spec_problems(text, spots, result.documents))
     for doc in result.documents:
         if doc.node is not None:
             doc.data = build_view(doc, result.problems)
     return result
 
 
-def _line_offset(text: str, line: int) -> int | None:
-    pos = 0
-    for _ in range(line):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            return None
-        pos = nl + 1
-    return pos
+_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
+
+
+def _last_marker_line(text: str, line: int, column: int, floor: int) -> int:
+    """The line where the document holding the error at (``line``, ``column``) starts: after the
+    last ``...`` or at the last ``---`` before the error (at least ``floor``). A marker at the
+    error itself starts the next document: the error belongs to the one before."""
+    start = line_offset(text, line)
+    error_at = (len(text) if start is None else start) + column
+    last = floor
+    for match in _MARKER.finditer(text, line_offset(text, floor) or 0, error_at):
+        if match.start() >= error_at:
+            break
+        marker_line = text.count("\n", 0, match.start())
+        # `...` ends the document before it: what follows starts on the next line.
+        last = max(last, marker_line + (text[match.start()] == "."))
+    return min(last, line)
+
+
+def _segment_end(text: str, line: int) -> int:
+    """Where the document around ``line`` ends: the next ``---`` after that line that does not
+    follow directives (``%YAML 1.2`` then ``---`` start one document)."""
+    start, after = line_offset(text, line), line_offset(text, line + 1)
+    if start is None or after is None:
+        return len(text)
+    for match in _DOC_START.finditer(text, after):
+        before = [
+            b.strip()
+            for b in text[start : match.start()].split("\n")
+            if b.strip() and not b.lstrip().startswith("#")
+        ]
+        if not before or not before[-1].startswith("%"):
+            return match.start()
+    return len(text)
+
+
+def _rollback(result: LoadResult, spots: Spots, first_line: int, index: int) -> int:
+    """Drop the documents that start at or after ``first_line``; returns the next index."""
+    while result.documents and result.documents[-1].line >= first_line:
+        index = result.documents.pop().index
+    result.problems[:] = [p for p in result.problems if p.document < index]
+    spots.drop_from(index)
+    return index
 
 
 def _clean_message(message: str) -> str:
     return " ".join(message.split())
-
-
-# --------------------------------------------------------------------------------------------
-# Node tree → plain JSON view.
-
-
-class _LimitExceeded(Exception):
-    def __init__(self, message: str, node: Node):
-        super().__init__(message)
-        self.node = node
-
-
-def build_view(doc: Document, problems: list[LoadProblem]) -> Any:
-    """The plain JSON view of ``doc``; duplicate keys and limits are appended to ``problems``.
-
-    Aliased nodes are converted once and shared (the view is read-only by convention); their
-    expanded size is still counted so that an alias bomb is refused instead of walked.
-    """
-    memo: dict[int, tuple[Any, int]] = {}
-    own = [0]
-
-    def convert(node: Node, depth: int) -> tuple[Any, int]:
-        hit = memo.get(id(node))
-        if hit is not None:
-            return hit
-        if depth > MAX_DEPTH:
-            raise _LimitExceeded(f"nesting deeper than {MAX_DEPTH} levels", node)
-        own[0] += 1
-        if node.kind == "scalar":
-            out: tuple[Any, int] = (_scalar_value(node), 1)
-        elif node.kind == "seq":
-            items = []
-            size = 1
-            for child in node.value:
-                value, n = convert(child, depth + 1)
-                items.append(value)
-                size += n
-            out = (items, size)
-        else:
-            out = convert_map(node, depth)
-        if node.anchor is not None:
-            memo[id(node)] = out
-        if out[1] > ALIAS_BUDGET + 10 * own[0]:
-            raise _LimitExceeded(
-                f"alias expansion exceeds {ALIAS_BUDGET + 10 * own[0]} nodes (possible "
-                "billion-laughs document); the document is not checked",
-                node,
-            )
-        return out
-
-    def convert_map(node: Node, depth: int) -> tuple[dict[str, Any], int]:
-        mapping: dict[str, Any] = {}
-        seen: dict[str, Node] = {}
-        size = 1
-        merges: list[Node] = []
-        for key_node, value_node in node.value:
-            if key_node.kind == "scalar" and key_node.tag is None and key_node.value == "<<":
-                merges.append(value_node)
-                continue
-            key = node_key(key_node)
-            if key in seen:
-                first = seen[key]
-                problems.append(
-                    LoadProblem(
-                        "duplicate-key",
-                        f"duplicate key `{key}` (first defined on line {first.line + 1}); the last "
-                        "value wins",
-                        key_node.line,
-                        key_node.col,
-                        doc.index,
-                        key_node.end_line,
-                        key_node.end_col,
-                    )
-                )
-            seen[key] = key_node
-            value, n = convert(value_node, depth + 1)
-            mapping[key] = value
-            size += n
-        for merge in merges:  # explicit keys win over merged ones; earlier merges win
-            sources = merge.value if merge.kind == "seq" else [merge]
-            for src in sources:
-                value, n = convert(src, depth + 1)
-                size += n
-                if isinstance(value, dict):
-                    for k, v in value.items():
-                        mapping.setdefault(k, v)
-        return mapping, size
-
-    try:
-        return convert(doc.node, 0)[0]
-    except _LimitExceeded as exc:
-        problems.append(LoadProblem("limit", str(exc), exc.node.line, exc.node.col, doc.index))
-        return None
-    except RecursionError:
-        problems.append(LoadProblem("limit", "document nested too deeply", doc.line, 0, doc.index))
-        return None

@@ -236,6 +236,39 @@ class Instance:
         return self.resolve(self.namespace)
 
 
+@dataclass(frozen=True, slots=True)
+class Emission:
+    """One Flux build emitting one file: what decides where its objects land (the namespace
+    kustomize imposes, the affixes in force, the kustomization files on the way)."""
+
+    namespace: str | None
+    applier: IndexEntry | None
+    root: str
+    chain: tuple[str, ...]
+    variables: Mapping[str, str] | None
+    prefix: str
+    suffix: str
+
+    def instance(self, entry: IndexEntry) -> Instance:
+        """``entry`` (an object of the emitted file) as this build emits it."""
+        namespace = self.namespace
+        ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
+        renamed = None
+        if entry.kind == "Namespace" and entry.group == "":
+            renamed = namespace
+        elif (self.prefix or self.suffix) and entry.name and entry.kind not in NOT_AFFIXED:
+            renamed = self.prefix + entry.name + self.suffix
+        return Instance(
+            entry,
+            ns,
+            self.applier,
+            self.root,
+            self.chain,
+            variables=self.variables,
+            renamed=renamed,
+        )
+
+
 def _substitution_disabled(entry: IndexEntry) -> bool:
     meta = entry.data.get("metadata")
     if not isinstance(meta, dict):
@@ -379,6 +412,7 @@ class RepoGraph:
         self._flux_builds: dict[EntryKey, _Build] = {}
         self._instances: dict[EntryKey, list[Instance]] = defaultdict(list)
         self._appliers: dict[str, list[IndexEntry]] = defaultdict(list)
+        self._emissions: dict[str, list[Emission]] = defaultdict(list)
         self.kustomize_roots: list[str] = []
         self._plain_builds: dict[str, _Build] = {}
         self._variables: dict[EntryKey, dict[str, str]] = {}
@@ -490,6 +524,10 @@ class RepoGraph:
             return False
         return name in self.local_names or (kind, name) in self._local_sources
 
+    def is_local_source_name(self, kind: str, name: str) -> bool:
+        """Is the source ``kind``/``name`` this repository (see :meth:`is_local_source`)?"""
+        return name in self.local_names or (kind, name) in self._local_sources
+
     def applied_instances(self, ks: IndexEntry) -> list[Instance]:
         """Every object the Kustomization applies, with the namespace it lands in."""
         build = self._flux_builds.get(entry_key(ks))
@@ -514,6 +552,15 @@ class RepoGraph:
         kustomize reads it."""
         build = self._flux_builds.get(entry_key(ks))
         return list(dict.fromkeys(build.files)) if build else []
+
+    def entries_in(self, path: str) -> list[IndexEntry]:
+        """The objects (partial ones included) of one file."""
+        return list(self._entries_by_path.get(path, ()))
+
+    def emissions(self, path: str) -> list[Emission]:
+        """How each build (a Flux Kustomization's, or a plain kustomize build of a
+        kustomization nothing includes) emits the file (first arrival per build)."""
+        return list(self._emissions.get(path, ()))
 
     def appliers(self, path: str) -> list[IndexEntry]:
         """The Flux Kustomizations whose own build includes the file."""
@@ -697,28 +744,18 @@ class RepoGraph:
     def _emit_file(self, path: str, namespace: str | None, build: _Build) -> None:
         build.files.append(path)
         entries = self._entries_by_path.get(path)
-        if not entries:
-            return
-        variables = build.variables
-        chain = build.chain()
-        for entry in entries:
-            ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
-            renamed = None
-            if entry.kind == "Namespace" and entry.group == "":
-                renamed = namespace
-            elif (build.prefix or build.suffix) and entry.name and entry.kind not in NOT_AFFIXED:
-                renamed = build.prefix + entry.name + build.suffix
-            build.instances.append(
-                Instance(
-                    entry,
-                    ns,
-                    build.applier,
-                    build.root,
-                    chain,
-                    variables=variables,
-                    renamed=renamed,
-                )
-            )
+        emission = Emission(
+            namespace,
+            build.applier,
+            build.root,
+            build.chain(),
+            build.variables,
+            build.prefix,
+            build.suffix,
+        )
+        self._emissions[path].append(emission)
+        for entry in entries or ():
+            build.instances.append(emission.instance(entry))
 
     def _expand(
         self,

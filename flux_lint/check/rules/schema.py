@@ -87,6 +87,33 @@ def _third_party_kind(obj: K8sObject, schema: dict[str, Any], error: SchemaError
     return not near
 
 
+def required_as_deployed(
+    obj: K8sObject, ctx: CheckContext, validator: Any, errors: list[SchemaError]
+) -> list[SchemaError]:
+    """Required fields are judged on the object as Flux deploys it (model/effective.py): a
+    field that the patches on the way (overlays, the parent Kustomizations' ``spec.patches``)
+    supply in every build that applies the object is not missing; one that some build deploys
+    without it still is; and when a patch that may apply is not understood, required fields
+    are not judged. Every check that validates a schema passes its errors through here."""
+    if ctx.effective is None or not any(e.code == "required" for e in errors):
+        return errors
+    from flux_lint.model.effective import UNKNOWN
+
+    variants = ctx.effective.variants(obj)
+    if variants is UNKNOWN:
+        return [e for e in errors if e.code != "required"]
+    if not variants:
+        return errors
+    still: set[tuple[str, str]] = set()
+    for data in variants:
+        if data is None:  # a build whose patch deletes the object deploys nothing to judge
+            continue
+        if data is obj.data:
+            return errors  # a build deploys the manifest as written
+        still |= {(e.pointer, e.message) for e in validator.validate(data) if e.code == "required"}
+    return [e for e in errors if e.code != "required" or (e.pointer, e.message) in still]
+
+
 def problems_from_errors(errors: list[SchemaError]) -> Iterator[Problem]:
     """Turn validator errors into problems carrying their rule id."""
     for error in errors:
@@ -107,7 +134,9 @@ def check_schema(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
     entry = bundle.lookup(obj.group, obj.version, obj.kind)
     if entry is None:
         return
-    errors = bundle.validator(entry).validate(obj.data, partial=obj.partial)
+    validator = bundle.validator(entry)
+    errors = validator.validate(obj.data, partial=obj.partial)
+    errors = required_as_deployed(obj, ctx, validator, errors)
     if (obj.group, obj.kind) in EXTENSIBLE_KIND_ENUMS:
         errors = [e for e in errors if not _third_party_kind(obj, entry.schema, e)]
     yield from problems_from_errors(errors)

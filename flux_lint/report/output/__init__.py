@@ -16,7 +16,7 @@ import bisect
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,13 @@ class RunSummary:
     objects: int = 0
     duration: float = 0.0
     flux_version: str = ""
+    #: Files not checked because no Flux Kustomization applies them (model/applied.py).
+    unapplied: int = 0
+    #: What the user should know about what was checked (entry points, files not applied).
+    notes: tuple[str, ...] = ()
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,8 @@ def summary_dict(findings: list[Finding], report: RunSummary) -> dict[str, Any]:
             str(sev): by_sev[sev] for sev in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
         },
         "byRule": {rid: by_rule[rid] for rid in sorted(by_rule)},
+        "unappliedFiles": report.unapplied,
+        "notes": list(report.notes),
     }
 
 

@@ -206,6 +206,7 @@ def text_summary(
     lines = [line]
     if counted:
         lines.append(f"By rule: {rule_line}")
+    lines.extend(f"Note: {note}" for note in report.notes)
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
     if fixed or fixed_unsafe:
@@ -219,7 +220,38 @@ def text_summary(
             lines.append(f"{safe} fixable with `--fix`")
         else:
             lines.append(f"{safe} fixable with `--fix` ({unsafe} more with `--unsafe-fixes`)")
+    coverage = schema_coverage(report)
+    if coverage:
+        lines.append(coverage)
     return "".join(line + "\n" for line in lines)
+
+
+#: Kinds named in the "without a schema" part of the summary.
+UNCHECKED_SHOWN = 5
+
+
+def schema_coverage(report: RunSummary) -> str:
+    """``Schemas: 12 objects by Flux, 5 by catalog cert-manager; 3 without a schema
+    (Deployment ×2, Service)``: what validated the objects, and what was not validated. Left
+    out when every object is a Flux object its bundle validated."""
+    if not report.unchecked and set(report.schemas) <= {"Flux"}:
+        return ""  # only Flux objects, all validated: nothing worth a line
+    parts = []
+    for i, (source, count) in enumerate(
+        sorted(report.schemas.items(), key=lambda item: (-item[1], item[0]))
+    ):
+        parts.append(
+            f"{_plural(count, 'object')} by {source}" if i == 0 else f"{count} by {source}"
+        )
+    text = "Schemas: " + (", ".join(parts) if parts else "none")
+    missing = sum(report.unchecked.values())
+    if missing:
+        kinds = sorted(report.unchecked.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds[:UNCHECKED_SHOWN])
+        rest = len(kinds) - UNCHECKED_SHOWN
+        more = f", {_plural(rest, 'more kind')}" if rest > 0 else ""
+        text += f"; {missing} without a schema ({shown}{more})"
+    return text
 
 
 def statistics(findings: list[Finding], rules: Registry) -> str:
