@@ -97,6 +97,21 @@ def cli() -> None:
     help="The Flux version the repository must work with.  [default: 2.9]",
 )
 @click.option(
+    "--kubernetes-version",
+    default=None,
+    metavar="VERSION",
+    help="The Kubernetes release built-in objects are checked against.  [default: 1.34, the "
+    "oldest Flux 2.9 supports]",
+)
+@click.option(
+    "--schema-dir",
+    "schema_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A kubeconform-style folder of JSON schemas (kind-group-version.json) for kinds "
+    "flux-lint has no schema of; repeatable.",
+)
+@click.option(
     "--from",
     "from_version",
     metavar="VERSION",
@@ -220,6 +235,8 @@ def check_command(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     flux_version: str | None,
+    kubernetes_version: str | None,
+    schema_dirs: tuple[str, ...],
     from_version: str | None,
     exclude: tuple[str, ...],
     config_file: str | None,
@@ -302,6 +319,7 @@ def check_command(
     enabled = rules.enabled
 
     target = _flux_minor(flux_version or settings.flux_version or "2.9", "--flux-version")
+    kubernetes = _kubernetes_minor(kubernetes_version or settings.kubernetes_version or "1.34")
     exclude_all = [*settings.exclude, *exclude]
     fail_on = fail_on or settings.fail_on or "error"
     baseline_data = _read_baseline(baseline) if baseline and not write_baseline else None
@@ -329,6 +347,8 @@ def check_command(
         root=settings.root if named or stdin_filename else None,
         rule_dirs=rule_dirs,
         extra_crds=extra_crds,
+        kubernetes_version=kubernetes,
+        schema_dirs=[*settings.schema_dirs, *(Path(p) for p in schema_dirs)],
         options=settings.options(),
         progress=bar,
         cache_dir=None if no_cache else _cache_dir(cache_dir),
@@ -766,6 +786,43 @@ def schemas_build_command(
         where = f"`{exc.filename}`: " if exc.filename else ""
         raise UsageProblem(f"{where}{exc.strerror or exc}") from None
     click.echo(f"wrote {path}")
+
+
+@schemas_group.command("kubernetes")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False),
+    help="The kubernetes-json-schema folder of kubernetes-validate (default: the installed one).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where to write index.json and the per-kind schemas (schemas/kubernetes).",
+)
+def schemas_kubernetes_command(source: str | None, out: str) -> None:
+    """Generate the built-in Kubernetes schemas from kubernetes-validate."""
+    from pathlib import Path
+
+    from flux_lint.check.schema.kubernetes_build import build_command
+
+    try:
+        path = build_command(Path(source) if source else None, Path(out))
+    except ValueError as exc:  # BundleBuildError
+        raise UsageProblem(str(exc)) from None
+    except OSError as exc:
+        where = f"`{exc.filename}`: " if exc.filename else ""
+        raise UsageProblem(f"{where}{exc.strerror or exc}") from None
+    click.echo(f"wrote {path}")
+
+
+def _kubernetes_minor(text: str) -> tuple[int, int]:
+    from flux_lint.check.schema.kubernetes import parse_kubernetes_version
+
+    try:
+        return parse_kubernetes_version(text)
+    except ValueError as exc:
+        raise UsageProblem(f"--kubernetes-version: {exc}") from None
 
 
 def _one_line(message: str) -> str:

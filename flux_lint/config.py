@@ -63,6 +63,8 @@ KEYS = (
     "per-file-ignores",
     "flux-version",
     "from",
+    "kubernetes-version",
+    "schema-dir",
     "crds",
     "rules",
     "fail-on",
@@ -109,6 +111,8 @@ class Config:
     from_version: str | None = None  # a Flux version or "none"
     crds: list[Path] = field(default_factory=list)
     rules: list[Path] = field(default_factory=list)
+    kubernetes_version: str | None = None
+    schema_dirs: list[Path] = field(default_factory=list)  # kubeconform-style folders
     fail_on: str | None = None
     check_unapplied: bool | None = None  # check files no Flux Kustomization applies
     references: dict[str, list[str]] = field(default_factory=dict)
@@ -509,6 +513,22 @@ class _Reader:
             raise self.fail(item, f"{what}: Flux {text} is not supported (only Flux 2.x)")
         return text
 
+    def read_kubernetes_version(self, config: Config, item: _Item) -> None:
+        from flux_lint.check.schema.kubernetes import parse_kubernetes_version
+
+        what = "`kubernetes-version`"
+        if isinstance(item.value, float | int) and not isinstance(item.value, bool):
+            raise self.fail(item, f'{what} must be a quoted version such as "1.34"')
+        text = self.string(item, what)
+        try:
+            parse_kubernetes_version(text)
+        except ValueError as exc:
+            raise self.fail(item, f"{what}: {exc}") from None
+        config.kubernetes_version = text
+
+    def read_schema_dir(self, config: Config, item: _Item) -> None:
+        config.schema_dirs.extend(self.paths(item, "`schema-dir`"))
+
     def read_crds(self, config: Config, item: _Item) -> None:
         config.crds.extend(self.paths(item, "`crds`"))
 
@@ -685,6 +705,8 @@ def merge(base: Config, own: Config) -> Config:
         from_version=own.from_version or base.from_version,
         crds=[*base.crds, *own.crds],
         rules=[*base.rules, *own.rules],
+        kubernetes_version=own.kubernetes_version or base.kubernetes_version,
+        schema_dirs=[*base.schema_dirs, *own.schema_dirs],
         fail_on=own.fail_on or base.fail_on,
         check_unapplied=(
             own.check_unapplied if own.check_unapplied is not None else base.check_unapplied

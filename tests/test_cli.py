@@ -75,7 +75,8 @@ FL101_LINE = (
 )
 FL401_MESSAGE = (
     "`spec.postRenderers` without `spec.postRenderStrategy`: since Flux 2.9 the default is "
-    "`combined`, so Helm hooks are post-rendered too (it was `nohooks`)"
+    "`combined`, so Helm hooks are post-rendered too (it was `nohooks`), and "
+    "`spec.postRenderers[0].kustomize.images` rewrites the images of hook Pods and Jobs as well"
 )
 FL401_LINE = f"release.yaml:14:3: FL401 [warning] {FL401_MESSAGE} (post-render-strategy-default)"
 ALERT_REMOVED = (
@@ -680,7 +681,7 @@ RELEASE_DIFF = """\
 +  postRenderStrategy: nohooks
    postRenderers:
      - kustomize:
-         patches: []
+         images:
 """
 
 

@@ -13,6 +13,7 @@ import pytest
 from ruleharness import cases, expectations, settings
 
 from flux_lint.check.engine import RunConfig
+from flux_lint.check.schema.kubernetes import parse_kubernetes_version
 from flux_lint.check.schema.store import parse_minor
 from flux_lint.run.pipeline import run
 
@@ -28,6 +29,8 @@ def _lint(path: Path):
         config.flux_version = parse_minor(options["flux-version"])
     if "from" in options:
         config.from_version = parse_minor(options["from"])
+    if "kubernetes-version" in options:
+        config.kubernetes_version = parse_kubernetes_version(options["kubernetes-version"])
     return run(config).findings
 
 

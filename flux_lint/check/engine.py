@@ -23,6 +23,7 @@ from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.kustomize import (
     DATA,
+    NAMESPACED,
     PATCH,
     is_kustomize_config,
 )
@@ -57,6 +58,10 @@ class RunConfig:
     root: Path | None = None
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    #: The Kubernetes release built-in objects are checked against (--kubernetes-version).
+    kubernetes_version: tuple[int, int] = (1, 34)
+    #: kubeconform-style schema folders for kinds flux-lint has no schema of (--schema-dir).
+    schema_dirs: list[Path] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
     #: Called with (files done, files in the run) as the run goes, for a progress display.
     progress: Callable[[int, int], None] | None = None
@@ -106,6 +111,8 @@ class Linter:
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
         self.ctx.options = dict(config.options)
+        self.ctx.kubernetes_version = config.kubernetes_version
+        self.ctx.schema_dirs = tuple(config.schema_dirs)
         functions: dict[int, Any] = {}
         for rid, fn in CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
@@ -117,8 +124,9 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is kept when a repository check will read it.
-        keep_index = bool(self.repo_checks)
+        # The index is kept when a repository check will read it; ResourceSets are rendered
+        # from the index too, for every per-object check.
+        keep_index = bool(self.repo_checks) or bool(self.checks)
         self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
         #: Whether a file's objects are checked: the run sets it from the applied set.
@@ -139,8 +147,13 @@ class Linter:
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
+        folders = []
+        if config.schema_dirs:  # kubeconform-style folders (--schema-dir)
+            from flux_lint.check.schema.schema_dirs import SchemaDirs
+
+            folders = [SchemaDirs(tuple(config.schema_dirs))]
         self.ctx.schema_sources = SchemaSources(
-            self.crd_catalog, settings=catalog_settings(self.ctx.options)
+            self.crd_catalog, folders, settings=catalog_settings(self.ctx.options)
         )
         self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
@@ -233,6 +246,8 @@ class Linter:
         keep = self.index is not None
         for doc in loaded.documents:
             obj = classify(path, doc, partial=role == PATCH)
+            if obj is not None and role == NAMESPACED:
+                obj.extra["kustomize_namespace"] = True
             if obj is None:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)
@@ -247,11 +262,18 @@ class Linter:
 
     def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
         """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        from flux_lint.check.rules.kubernetes import is_builtin
+        from flux_lint.check.schema.kubernetes import format_version
+
         source: str | None = None
         if obj.is_flux:
             if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
                 return  # an API version the target Flux does not serve: the lifecycle rules say so
             source = "Flux"
+        elif is_builtin(obj):
+            if self.ctx.kubernetes.file_for(obj.api_version, obj.kind) is None:
+                return  # not served by the target Kubernetes: FL110/FL310/FL311 say so
+            source = "Kubernetes " + format_version(self.ctx.kubernetes_version)
         elif self.ctx.schema_sources is not None:
             found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
             source = found.label if found is not None else None
@@ -261,15 +283,23 @@ class Linter:
             report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
 
     def check_repository(
-        self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
+        self,
+        text_of: Callable[[str], str | None],
+        checks: list[Any] | None = None,
+        *,
+        render: bool = True,
     ) -> list[Finding]:
         """Run the repository checks (``checks``, default all of the run's) over the index;
         locate their problems by re-reading only the files they point into (``text_of``
-        returns a file's text)."""
+        returns a file's text). With ``render``, the ResourceSets are rendered first and the
+        rendered objects checked and indexed (check/rendered.py)."""
         if self.index is None:
             return []
+        from flux_lint.check.rendered import Grouped, render_repository
+
         problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
-        findings: list[Finding] = []
+        findings: list[Finding] = render_repository(self, text_of) if render else []
+        on_rendered = Grouped()
         for fn in self.repo_checks if checks is None else checks:
             try:
                 for entry, problem in fn(self.index, self.ctx):
@@ -284,6 +314,14 @@ class Linter:
                 if finding:
                     findings.append(finding)
         for path, items in problems.items():
+            rendered = [item for item in items if item[1].rendered is not None]
+            for rid, entry, problem in rendered:
+                finding = self._rendered_finding(rid, entry, problem)
+                if finding is not None:
+                    on_rendered.add(finding, entry.rendered)
+            items = [item for item in items if item[1].rendered is None]
+            if not items:
+                continue
             text = text_of(path)
             documents = {d.index: d for d in load_text(text).documents} if text else {}
             if not self.is_checked(path):
@@ -310,7 +348,27 @@ class Linter:
                 )
                 if finding:
                     findings.append(finding)
-        return findings
+        return findings + on_rendered.findings()
+
+    def _rendered_finding(self, rid: str, entry: IndexEntry, problem: Problem) -> Finding | None:
+        """A repository check's problem on a rendered object, moved to its template."""
+        from flux_lint.check.rendered import move_to_template
+
+        obj = entry.rendered
+        if callable(problem.fix):
+            problem.fix = build_fix(problem.fix, obj.document, obj.text)
+        span = self._span(obj.document, problem.pointer, problem.target, problem.offset, obj.text)
+        finding = self._finding(
+            rid,
+            problem.message,
+            entry.path,
+            span,
+            obj=entry.ref,
+            pointer=problem.pointer,
+            document=entry.document,
+            problem=problem,
+        )
+        return move_to_template(finding, obj) if finding is not None else None
 
     def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
         end_line = p.end_line if p.end_line is not None else p.line

@@ -46,7 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flux_lint.load.discover import IgnoreList
+from flux_lint.model.artifact import ArtifactFilter
 from flux_lint.model.graph import (
     BOOTSTRAP_SOURCE,
     FLUX_KUSTOMIZE_GROUP,
@@ -73,17 +73,6 @@ STRUCTURE_MARKERS = (
     "GitRepository",
     "OCIRepository",
     "ArtifactGenerator",
-)
-
-#: source-controller's default exclusions (fluxcd/pkg sourceignore: ExcludeVCS, ExcludeExt,
-#: ExcludeCI, ExcludeExtra), used only when no ``.sourceignore`` or ``spec.ignore`` pattern
-#: exists; the VCS ones are always in force.
-_EXCLUDE_VCS = (".git/", ".gitignore", ".gitmodules", ".gitattributes")
-_EXCLUDE_DEFAULTS = (
-    *("*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip"),
-    *(".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml"),
-    *("cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml"),
-    *("**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml"),
 )
 
 
@@ -288,46 +277,10 @@ def _relative(folder: str, root: str) -> str:
     return folder or "./"
 
 
-class _ArtifactFilter:
-    """source-controller's ignore rules for this repository's artifact."""
-
-    def __init__(self, sourceignores: Mapping[str, str], spec_ignores: Iterable[str]) -> None:
-        self.lists: list[IgnoreList] = [IgnoreList.from_lines(list(_EXCLUDE_VCS))]
-        user: list[IgnoreList] = []
-        for display, text in sorted(sourceignores.items()):
-            base = posixpath.dirname(display)
-            user.append(IgnoreList.from_lines(text.split("\n"), f"{base}/" if base else ""))
-        spec_lines = [line for block in spec_ignores for line in block.split("\n")]
-        if spec_lines:
-            user.append(IgnoreList.from_lines(spec_lines))
-        has_patterns = any(
-            line.strip() and not line.lstrip().startswith("#")
-            for text in list(sourceignores.values()) + spec_lines
-            for line in text.split("\n")
-        )
-        if not has_patterns:
-            user = [IgnoreList.from_lines(list(_EXCLUDE_DEFAULTS))]
-        # Deeper .sourceignore files are consulted first; spec.ignore is appended last and so
-        # decides among equals (source-controller appends it after the files' patterns).
-        self.lists.extend(user)
-
-    def excluded(self, path: str) -> bool:
-        parts = path.split("/")
-        for i in range(1, len(parts) + 1):
-            sub = "/".join(parts[:i])
-            if self._ignored(sub, is_dir=i < len(parts)):
-                return True
-        return False
-
-    def _ignored(self, path: str, *, is_dir: bool) -> bool:
-        verdict: bool | None = None
-        for ignore in self.lists:
-            if ignore.base and not path.startswith(ignore.base):
-                continue
-            found = ignore.match(path[len(ignore.base) :], is_dir)
-            if found is not None:
-                verdict = found
-        return bool(verdict)
+def _walk(display: str) -> tuple[str, ...]:
+    """source-controller's walk order: a folder's ``.sourceignore`` before its subfolders'."""
+    folder = posixpath.dirname(display)
+    return tuple(folder.split("/")) if folder else ()
 
 
 def _local_git_ignores(graph: RepoGraph, index: RepoIndex) -> list[str]:
@@ -352,8 +305,13 @@ def compute(
     of its ``.sourceignore`` files by display path."""
     local_names = tuple(local_names)
     graph = RepoGraph(index, local_names=local_names)
-    artifact = _ArtifactFilter(sourceignores or {}, _local_git_ignores(graph, index))
-    excluded = frozenset(p for p in graph.files if artifact.excluded(p))
+    user = [
+        (posixpath.dirname(display), text.split("\n"))
+        for display, text in sorted((sourceignores or {}).items(), key=lambda i: _walk(i[0]))
+    ]
+    user += [("", ignore.splitlines()) for ignore in _local_git_ignores(graph, index)]
+    artifact = ArtifactFilter.from_patterns(user)
+    excluded = frozenset(p for p in graph.files if artifact(p))
     work = index
     if excluded:
         work = index.filtered(lambda path: path not in excluded)

@@ -88,6 +88,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.model.instances import (
+    CLUSTER_SCOPED,
+    NOT_AFFIXED,
+    Emission,
+    EntryKey,
+    Instance,
+    entry_key,
+    substitute,
+)
 from flux_lint.model.kustomize import is_kustomization_file
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -101,81 +110,9 @@ COMPONENT = "component"
 PATCH = "patch"
 DATA = "data"
 
-#: Kinds without a namespace: the kustomize namespace transformer leaves them alone.
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService",
-        "CSIDriver",
-        "CertificateSigningRequest",
-        "ClusterIssuer",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ClusterSecretStore",
-        "ClusterPolicy",
-        "CustomResourceDefinition",
-        "GatewayClass",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PriorityClass",
-        "RuntimeClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeSnapshotClass",
-    }
-)
-
 #: ArtifactGenerator ``copy`` of a whole folder: ``@alias/dir/**`` → ``@artifact/dest/``.
 _COPY_FROM = re.compile(r"@([a-z0-9][a-z0-9_-]*)/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?\*\*")
 _COPY_TO = re.compile(r"@artifact/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?")
-
-#: Kinds kustomize's namePrefix/nameSuffix leave alone.
-NOT_AFFIXED = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
-
-_VAR = re.compile(r"(?<!\$)\$\{([^{}]*)\}")
-_VAR_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_VAR_DEFAULT = re.compile(r"([_a-zA-Z][_a-zA-Z0-9]*)(:?[=-])(.*)", re.DOTALL)
-
-EntryKey = tuple[str, int]
-
-
-def entry_key(entry: IndexEntry) -> EntryKey:
-    """Index entries are unhashable dataclasses; (path, document) identifies one."""
-    return (entry.path, entry.document)
-
-
-def substitute(text: str, variables: Mapping[str, str]) -> str | None:
-    """``text`` after Flux post-build substitution, or None when a variable has no value.
-
-    Supports ``${VAR}``, ``${VAR:=default}`` and ``${VAR:-default}`` (and the forms without the
-    colon); any other shell expansion is unknown, so the result is None.
-    """
-    if "${" not in text:
-        return text
-    unresolved = False
-
-    def one(match: re.Match[str]) -> str:
-        nonlocal unresolved
-        body = match.group(1)
-        if _VAR_NAME.fullmatch(body):
-            if body in variables:
-                return variables[body]
-            unresolved = True
-            return ""
-        m = _VAR_DEFAULT.fullmatch(body)
-        if m:
-            name, _, default = m.groups()
-            value = variables.get(name)
-            return value if value else default
-        unresolved = True
-        return ""
-
-    result = _VAR.sub(one, text)
-    return None if unresolved else result.replace("$${", "${")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,98 +124,6 @@ class Include:
     ref: str  # as written
     path: str  # resolved display path (a file or a folder)
     kustomization: str | None = None  # the kustomization file of a folder that has one
-
-
-@dataclass(eq=False, slots=True)
-class Instance:
-    """One object as one build emits it.
-
-    ``namespace`` is the namespace after kustomize and ``targetNamespace`` (before post-build
-    substitution; :meth:`resolve` applies it). ``applier`` is the Flux Kustomization whose build
-    this is, or None for a plain kustomize build or a file that no build includes. ``keys`` are
-    the data keys of a generated ConfigMap/Secret (None: not known).
-    """
-
-    entry: IndexEntry
-    namespace: str | None
-    applier: IndexEntry | None
-    root: str
-    chain: tuple[str, ...] = ()
-    generated: bool = False
-    keys: frozenset[str] | None = None
-    variables: Mapping[str, str] | None = None
-    renamed: str | None = None  # a Namespace object takes the name of the kustomize namespace
-
-    @property
-    def kind(self) -> str:
-        return self.entry.kind
-
-    @property
-    def name(self) -> str | None:
-        return self.renamed if self.renamed is not None else self.entry.name
-
-    def resolve(self, text: str | None) -> str | None:
-        """A name or namespace after the applier's post-build substitution (None: unknown)."""
-        if text is None:
-            return None
-        if "${" not in text:
-            return text
-        if self.variables is None or _substitution_disabled(self.entry):
-            return None
-        return substitute(text, self.variables)
-
-    @property
-    def resolved_name(self) -> str | None:
-        return self.resolve(self.name)
-
-    @property
-    def resolved_namespace(self) -> str | None:
-        return self.resolve(self.namespace)
-
-
-@dataclass(frozen=True, slots=True)
-class Emission:
-    """One Flux build emitting one file: what decides where its objects land (the namespace
-    kustomize imposes, the affixes in force, the kustomization files on the way)."""
-
-    namespace: str | None
-    applier: IndexEntry | None
-    root: str
-    chain: tuple[str, ...]
-    variables: Mapping[str, str] | None
-    prefix: str
-    suffix: str
-
-    def instance(self, entry: IndexEntry) -> Instance:
-        """``entry`` (an object of the emitted file) as this build emits it."""
-        namespace = self.namespace
-        ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
-        renamed = None
-        if entry.kind == "Namespace" and entry.group == "":
-            renamed = namespace
-        elif (self.prefix or self.suffix) and entry.name and entry.kind not in NOT_AFFIXED:
-            renamed = self.prefix + entry.name + self.suffix
-        return Instance(
-            entry,
-            ns,
-            self.applier,
-            self.root,
-            self.chain,
-            variables=self.variables,
-            renamed=renamed,
-        )
-
-
-def _substitution_disabled(entry: IndexEntry) -> bool:
-    meta = entry.data.get("metadata")
-    if not isinstance(meta, dict):
-        return False
-    key = "kustomize.toolkit.fluxcd.io/substitute"
-    for field_name in ("annotations", "labels"):
-        values = meta.get(field_name)
-        if isinstance(values, dict) and values.get(key) == "disabled":
-            return True
-    return False
 
 
 def _str(value: Any) -> str | None:
@@ -390,7 +235,10 @@ class RepoGraph:
         self.local_names = frozenset(local_names)
         self._entries_by_path: dict[str, list[IndexEntry]] = defaultdict(list)
         for entry in index.entries:
-            self._entries_by_path[entry.path].append(entry)
+            # Objects a ResourceSet renders are applied by flux-operator as rendered: no
+            # kustomize build or post-build substitution of the ResourceSet's file touches them.
+            if entry.rendered is None:
+                self._entries_by_path[entry.path].append(entry)
         self.files: set[str] = {p for p in index.files if p != "-"}
         self.files |= set(self._entries_by_path) - {"-"}
         self.files |= set(index.kustomize_files)

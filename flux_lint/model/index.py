@@ -29,6 +29,10 @@ class IndexEntry:
     name: str | None
     data: dict[str, Any]
     partial: bool = False
+    #: For an object a ResourceSet renders: its ``model.resourceset.RenderedObject`` (the
+    #: rendered text and the source map back to the template); ``path`` and ``document`` are
+    #: the ResourceSet's.
+    rendered: Any = None
 
     @property
     def group(self) -> str:

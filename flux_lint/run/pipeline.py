@@ -73,6 +73,9 @@ class RunResult:
     schemas: dict[str, int] = field(default_factory=dict)
     unchecked: dict[str, int] = field(default_factory=dict)
 
+    #: Lines for the end of the run summary (e.g. ResourceSets rendered with placeholders).
+    notes: list[str] = field(default_factory=list)
+
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
 
@@ -88,8 +91,10 @@ FILES_PER_WORKER = 500
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
 #: Repository checks that read files the run does not lint (FL209 reads a chart's
 #: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not.
-READS_OTHER_FILES = frozenset({"FL209"})
+#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
+#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
+#: file without extension) on disk.
+READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
@@ -195,6 +200,8 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
         sorted(linter.enabled),
         config.flux_version,
         config.from_version,
+        config.kubernetes_version,
+        schema_dirs_digest(config.schema_dirs),
         config.max_bytes,
         canonical(config.options),
         linter.index is not None,
@@ -209,6 +216,24 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
     cache = ResultCache(Path(config.cache_dir), pack)
     cache.run_key = base
     return cache
+
+
+def schema_dirs_digest(folders: list[Path]) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of every schema file of ``--schema-dir`` folders: a
+    cached result is reused only while those files stay the same."""
+    items: list[tuple[str, int, int]] = []
+    for folder in folders:
+        try:
+            entries = sorted(Path(folder).rglob("*.json"))
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            items.append((str(path), info.st_size, info.st_mtime_ns))
+    return items
 
 
 def _crd_key(linter: Linter) -> str:
@@ -351,7 +376,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         config.progress(out.files, out.files)
 
     findings, texts = out.findings, out.texts
-    if linter.repo_checks:
+    if linter.index is not None:  # repository checks, and ResourceSets rendered and checked
         by_display = {src.display: src for src in sources}
 
         def text_of(path: str) -> str | None:
@@ -376,6 +401,9 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 if text is not None:
                     texts[finding.path] = text
 
+    from flux_lint.check.rendered import placeholder_note
+
+    rendered_note = placeholder_note(linter.index)
     if cache is not None:
         cache.save()
     if out.directives:  # inline suppressions, once every finding (file and repository) exists
@@ -401,7 +429,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         workers=used_workers,
         applied=applied,
         unapplied=unapplied,
-        notes=_notes(applied, plan, unapplied, config),
+        notes=_notes(applied, plan, unapplied, config) + ([rendered_note] if rendered_note else []),
         schemas=dict(out.schemas),
         unchecked=dict(out.unchecked),
     )
@@ -455,7 +483,7 @@ def _repository_findings(
         if not any(f.rule_id == INTERNAL_RULE for f in found):
             cache.put_memo(key, encode_findings(found))
     if other:
-        found.extend(linter.check_repository(text_of, other))
+        found.extend(linter.check_repository(text_of, other, render=False))
     return found
 
 
@@ -467,7 +495,7 @@ class _Plan:
 
     items: list[tuple[Any, ...]] = field(default_factory=list)
     structure: Any = None  # RepoIndex of every file path, structural objects, kustomize files
-    has_flux: bool = False  # whether any Flux object was seen (for the summary note)
+    has_flux: bool = False  # whether a Flux Kustomization was seen (for the summary note)
 
 
 def _read_all(
@@ -512,8 +540,16 @@ def _read_all(
         plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
     if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
         linter.crd_catalog.add_text(config.stdin_text, config.stdin_path)
-    plan.has_flux = bool(structure.entries)
+    plan.has_flux = _has_flux_kustomization(structure)
     return plan
+
+
+def _has_flux_kustomization(structure: Any) -> bool:
+    """A repository of Flux Kustomizations has entry points to find; a bare folder of
+    manifests has none, and is checked whole without a note."""
+    from flux_lint.model.graph import is_flux_kustomization
+
+    return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
 
 
 def _add_structure(
@@ -599,7 +635,7 @@ def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
         _add_structure(
             plan.structure, src.display, text, kustomization_roles.get(src.display), {}, cache
         )
-    plan.has_flux = bool(plan.structure.entries)
+    plan.has_flux = _has_flux_kustomization(plan.structure)
     return replace(found, sourceignores=tree.sourceignores)
 
 

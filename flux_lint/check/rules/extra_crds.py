@@ -18,8 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flux_lint.check.deployed import required_as_deployed
 from flux_lint.check.rules import crd_cel
-from flux_lint.check.rules.schema import RULE_BY_CODE, problems_from_errors, required_as_deployed
+from flux_lint.check.rules.schema import RULE_BY_CODE, problems_from_errors
 
 if TYPE_CHECKING:
     from flux_lint.check.context import CheckContext

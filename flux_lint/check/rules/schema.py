@@ -23,7 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from flux_lint.check.context import CheckContext
+from flux_lint.check.deployed import required_as_deployed
 from flux_lint.check.registry import check
+from flux_lint.check.rules.kubernetes import builtin_problems, is_builtin
 from flux_lint.check.schema.validate import SchemaError
 from flux_lint.core.findings import Problem, pointer_tokens
 from flux_lint.model.objects import K8sObject
@@ -87,33 +89,6 @@ def _third_party_kind(obj: K8sObject, schema: dict[str, Any], error: SchemaError
     return not near
 
 
-def required_as_deployed(
-    obj: K8sObject, ctx: CheckContext, validator: Any, errors: list[SchemaError]
-) -> list[SchemaError]:
-    """Required fields are judged on the object as Flux deploys it (model/effective.py): a
-    field that the patches on the way (overlays, the parent Kustomizations' ``spec.patches``)
-    supply in every build that applies the object is not missing; one that some build deploys
-    without it still is; and when a patch that may apply is not understood, required fields
-    are not judged. Every check that validates a schema passes its errors through here."""
-    if ctx.effective is None or not any(e.code == "required" for e in errors):
-        return errors
-    from flux_lint.model.effective import UNKNOWN
-
-    variants = ctx.effective.variants(obj)
-    if variants is UNKNOWN:
-        return [e for e in errors if e.code != "required"]
-    if not variants:
-        return errors
-    still: set[tuple[str, str]] = set()
-    for data in variants:
-        if data is None:  # a build whose patch deletes the object deploys nothing to judge
-            continue
-        if data is obj.data:
-            return errors  # a build deploys the manifest as written
-        still |= {(e.pointer, e.message) for e in validator.validate(data) if e.code == "required"}
-    return [e for e in errors if e.code != "required" or (e.pointer, e.message) in still]
-
-
 def problems_from_errors(errors: list[SchemaError]) -> Iterator[Problem]:
     """Turn validator errors into problems carrying their rule id."""
     for error in errors:
@@ -125,10 +100,14 @@ def problems_from_errors(errors: list[SchemaError]) -> Iterator[Problem]:
         )
 
 
-@check(*sorted(RULE_BY_CODE.values()))
+@check(*sorted(RULE_BY_CODE.values()), "FL110")
 def check_schema(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
-    """Validate a Flux object against its CRD version in the target Flux release."""
+    """Validate a Flux object against its CRD version in the target Flux release, and a
+    built-in Kubernetes object against the target Kubernetes release (FL110 when that release
+    does not serve its apiVersion and kind)."""
     if not obj.is_flux:
+        if is_builtin(obj):
+            yield from builtin_problems(obj, ctx, RULE_BY_CODE)
         return
     bundle = ctx.bundle
     entry = bundle.lookup(obj.group, obj.version, obj.kind)
