@@ -370,3 +370,49 @@ def test_cache_clean_removes_flux_lint_files_only(repo: Path) -> None:
     assert not cache.exists()
     default = flux_lint("cache", "dir", cwd=repo, env=env)
     assert default.stdout == f"{repo.parent / 'home' / '.cache' / 'flux-lint'}\n"
+
+
+KUSTOMIZATION_WITH_CEL = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  healthCheckExprs:
+    - apiVersion: example.com/v1
+      kind: Widget
+      current: "status.conditions.filter(e, e.type == 'Ready').all(e, e.status == 'True')"
+"""
+
+
+def test_no_cache_writes_nothing_and_cache_dir_only_there(repo: Path) -> None:
+    """Under a fresh HOME: `--no-cache` leaves no file anywhere (no key, no CEL parser
+    tables), `--cache-dir DIR` writes only below DIR, the default goes to ~/.cache/flux-lint."""
+    (repo / "ks.yaml").write_text(KUSTOMIZATION_WITH_CEL)
+    home = repo.parent / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_CACHE_HOME": ""}
+
+    def written(folder: Path) -> list[str]:
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    before = written(repo)
+    assert flux_lint("--no-cache", cwd=repo, env=env).code == 1
+    assert (written(home), written(repo)) == ([], before)
+    cache = repo.parent / "elsewhere"
+    assert flux_lint("--cache-dir", str(cache), cwd=repo, env=env).code == 1
+    assert (written(home), written(repo)) == ([], before)
+    inside = written(cache)
+    assert "key" in inside
+    assert any(name.startswith("cel-parser-") and name.endswith(".bin") for name in inside)
+    assert any(name.endswith(".pack") for name in inside)
+    assert flux_lint(cwd=repo, env=env).code == 1
+    assert {name.split("/")[-1].split("-")[0] for name in written(home)} >= {"key", "cel"}
+    assert all(name.startswith(".cache/flux-lint/") for name in written(home))
