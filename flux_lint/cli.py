@@ -1,4 +1,5 @@
-"""Command line: ``flux-lint [PATH ...]`` plus ``rules``, ``rule`` and ``schemas`` subcommands.
+"""Command line: ``flux-lint [PATH ...]`` plus ``rules``, ``rule``, ``schemas``, ``cache``,
+``clean`` and ``plugin`` subcommands.
 
 Only click and the version are imported at start-up; everything that reads schemas, compiles
 CEL or formats output is imported inside the command that needs it, so ``--version`` and
@@ -32,7 +33,7 @@ class DefaultGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (
-            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")
+            args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V")
         ):
             args = ["check", *args]
         return super().parse_args(ctx, args)
@@ -44,7 +45,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
-    __version__, "--version", prog_name="flux-lint", message="%(prog)s %(version)s"
+    __version__, "--version", "-V", prog_name="flux-lint", message="%(prog)s %(version)s"
 )
 def cli() -> None:
     """Lint Flux CD GitOps repositories: schemas, CEL rules, removed APIs, Flux 2.9 changes.
@@ -58,6 +59,7 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=str)
 @click.option(
     "--format",
+    "--output-format",
     "fmt",
     type=click.Choice(FORMATS),
     default="text",
@@ -77,6 +79,12 @@ def cli() -> None:
     help="Lowest severity that makes the exit code 1.  [default: error]",
 )
 @click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when there are findings (same as --fail-on never); exit code 2 still "
+    "reports a path that could not be read or an error.",
+)
+@click.option(
     "--select",
     multiple=True,
     metavar="RULES",
@@ -87,6 +95,21 @@ def cli() -> None:
     "--flux-version",
     default=None,
     help="The Flux version the repository must work with.  [default: 2.9]",
+)
+@click.option(
+    "--kubernetes-version",
+    default=None,
+    metavar="VERSION",
+    help="The Kubernetes release built-in objects are checked against.  [default: 1.34, the "
+    "oldest Flux 2.9 supports]",
+)
+@click.option(
+    "--schema-dir",
+    "schema_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A kubeconform-style folder of JSON schemas (kind-group-version.json) for kinds "
+    "flux-lint has no schema of; repeatable.",
 )
 @click.option(
     "--from",
@@ -137,9 +160,22 @@ def cli() -> None:
 @click.option(
     "--color/--no-color", default=None, help="Colour the text output (default: on a TTY)."
 )
-@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print only the number of findings per rule (a table, or JSON with --format json).",
+)
 @click.option("--show-source", is_flag=True, help="Show the offending line under each finding.")
-@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No summary, notes or progress bar; only the report."
+)
+@click.option(
+    "--check-unapplied",
+    is_flag=True,
+    default=None,
+    help="Also check files that no Flux Kustomization applies (by default only what Flux "
+    "applies is checked; YAML errors are reported everywhere).",
+)
 @click.option(
     "--no-progress",
     is_flag=True,
@@ -162,14 +198,14 @@ def cli() -> None:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Neither read nor write the result cache (unchanged files are otherwise not "
-    "checked again).",
+    help="Read and write no cache: nothing is written to disk (unchanged files are otherwise "
+    "not checked again).",
 )
 @click.option(
     "--cache-dir",
     metavar="DIR",
-    help="Keep the result cache in DIR.  [default: $XDG_CACHE_HOME/flux-lint or "
-    "~/.cache/flux-lint]",
+    help="Keep the cache (results, CEL parser tables, their key) in DIR and write nowhere "
+    "else.  [default: $XDG_CACHE_HOME/flux-lint or ~/.cache/flux-lint]",
 )
 @click.option(
     "--jobs",
@@ -177,6 +213,12 @@ def cli() -> None:
     type=click.IntRange(min=0),
     default=0,
     help="Worker processes for large runs (0: one per core, 1: none).  [default: 0]",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    help="The file standard input stands for: findings carry its path, and the configuration "
+    "and rules apply as for that file (implies `-` when no path is given).",
 )
 @click.option(
     "--sarif-absolute-root",
@@ -193,6 +235,8 @@ def check_command(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     flux_version: str | None,
+    kubernetes_version: str | None,
+    schema_dirs: tuple[str, ...],
     from_version: str | None,
     exclude: tuple[str, ...],
     config_file: str | None,
@@ -205,6 +249,7 @@ def check_command(
     statistics: bool,
     show_source: bool,
     quiet: bool,
+    check_unapplied: bool | None,
     no_progress: bool,
     max_file_size: int,
     fix: bool,
@@ -214,6 +259,8 @@ def check_command(
     cache_dir: str | None,
     jobs: int,
     absolute_srcroot: bool,
+    exit_zero: bool,
+    stdin_filename: str | None,
 ) -> None:
     """Lint the manifests under PATHS (default: the current folder; `-` reads stdin).
 
@@ -221,6 +268,10 @@ def check_command(
     the repository root; flags win over it. With `--fix`, fixed files are written back and
     the report shows what is left; fixed standard input goes to stdout, and the report to
     stderr (or `--output`).
+
+    Paths are shown relative to the current folder (SARIF: to the repository root). Exit
+    codes: 0 nothing at or above --fail-on, 1 findings, 2 a usage, configuration or internal
+    error, or a path named here that could not be linted (whatever --fail-on says).
     """
     from pathlib import Path
 
@@ -229,6 +280,7 @@ def check_command(
     from flux_lint.check.schema.store import format_minor
     from flux_lint.config import ConfigError, load_for_run
     from flux_lint.core.findings import Severity
+    from flux_lint.run import inputs
     from flux_lint.run.pipeline import exit_code, run
 
     if any(not path for path in paths):
@@ -237,8 +289,22 @@ def check_command(
         raise UsageProblem("empty path argument (use `.` for the current folder)")
     if config_file is not None and no_config:
         raise UsageProblem("--config and --no-config cannot be used together")
+    if exit_zero:
+        if fail_on not in (None, "never"):
+            raise UsageProblem("--exit-zero and --fail-on cannot be used together")
+        fail_on = "never"
+    if stdin_filename is not None:
+        if not stdin_filename.strip():
+            raise UsageProblem("--stdin-filename: empty path")
+        if not paths:
+            paths = ("-",)
+        elif "-" not in paths:
+            raise UsageProblem("--stdin-filename names standard input: add `-` to the paths")
+    named = [p for p in paths if p != "-"]
     try:
-        settings = load_for_run(paths, config_file=config_file, no_config=no_config)
+        settings = load_for_run(
+            paths, config_file=config_file, no_config=no_config, stdin_filename=stdin_filename
+        )
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     if not quiet:
@@ -253,24 +319,21 @@ def check_command(
     enabled = rules.enabled
 
     target = _flux_minor(flux_version or settings.flux_version or "2.9", "--flux-version")
+    kubernetes = _kubernetes_minor(kubernetes_version or settings.kubernetes_version or "1.34")
     exclude_all = [*settings.exclude, *exclude]
-    from_text = from_version or settings.from_version
-    if from_text and from_text.strip().lower() == "none":
-        current = None
-    elif from_text:
-        current = _flux_minor(from_text, "--from")
-    else:
-        from flux_lint.model.flux_version import from_default
-
-        current, note = from_default(
-            [p for p in paths if p != "-"] or ["."], target, exclude=exclude_all
-        )
-        if note and not quiet:
-            click.echo(f"flux-lint: {note}", err=True)
     fail_on = fail_on or settings.fail_on or "error"
     baseline_data = _read_baseline(baseline) if baseline and not write_baseline else None
     stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     stdin_text = stdin_source.text if stdin_source is not None else None
+    stdin_path = inputs.stdin_path(stdin_filename, settings.root)
+    current = _from_version(
+        from_version or settings.from_version,
+        target,
+        named or inputs.repository_of(stdin_filename, settings.root),
+        exclude_all,
+        {stdin_path: stdin_text} if stdin_text is not None else {},
+        quiet,
+    )
     bar = None if quiet or no_progress else _progress_bar()
     config = RunConfig(
         paths=list(paths) or ["."],
@@ -280,12 +343,17 @@ def check_command(
         enabled=enabled,
         max_bytes=max_file_size,
         stdin_text=stdin_text,
+        stdin_path=stdin_path,
+        root=settings.root if named or stdin_filename else None,
         rule_dirs=rule_dirs,
         extra_crds=extra_crds,
+        kubernetes_version=kubernetes,
+        schema_dirs=[*settings.schema_dirs, *(Path(p) for p in schema_dirs)],
         options=settings.options(),
         progress=bar,
         cache_dir=None if no_cache else _cache_dir(cache_dir),
         jobs=jobs,
+        check_unapplied=bool(check_unapplied or settings.check_unapplied),
     )
     stale = 0
 
@@ -305,7 +373,8 @@ def check_command(
             if bar is not None:
                 bar.close()
         if stdin_error is not None:
-            _add_stdin_error(result, registry, enabled, stdin_error)
+            inputs.add_stdin_error(result, registry, enabled, stdin_error, stdin_path)
+        inputs.add_lookup_errors(result, registry, enabled, settings.unreadable)
         apply_severities(result.findings, rules.severities)
         apply_per_file_ignores(settings, registry, result.findings)
         if baseline_data is not None:
@@ -315,32 +384,37 @@ def check_command(
         return result
 
     result = lint()
+    shown = _shown_paths(result.root)
 
     fixed_stdin: str | None = None
     fixed_note = ""
     if diff or fix or unsafe_fixes:
-        from flux_lint.report.fix import apply_fixes
+        from flux_lint.run.fixpoint import fix_until_settled
 
-        outcome = apply_fixes(result, unsafe=unsafe_fixes, write=not diff)
-        for failed in outcome.errors:
-            click.echo(
-                f"flux-lint: {failed.path}: not fixed: {_one_line(failed.error or '')}", err=True
-            )
+        def set_stdin(text: str) -> None:
+            config.stdin_text = text
+
+        fixing = fix_until_settled(
+            result, lint, unsafe=unsafe_fixes, write=not diff, stdin=stdin_path, set_stdin=set_stdin
+        )
+        for path, error in fixing.errors:
+            click.echo(f"flux-lint: {shown(path)}: not fixed: {_one_line(error)}", err=True)
         if diff:
-            _write_report(outcome.diff(), output)
-            click.get_current_context().exit(1 if outcome.changed_files else 0)
+            _write_report(fixing.diff, output)
+            click.get_current_context().exit(1 if fixing.changed_files else 0)
+        result = fixing.result
         if stdin_source is not None:
-            stdin_outcome = outcome.file("-")
-            fixed_stdin = stdin_outcome.new if stdin_outcome is not None else stdin_source.text
-        if outcome.applied:
-            changed = len(outcome.changed_files)
+            fixed_stdin = fixing.stdin_text if fixing.stdin_text is not None else stdin_text
+        if fixing.applied:
             fixed_note = (
-                f"Fixed {_plural(outcome.applied, 'problem')} in {_plural(changed, 'file')}\n"
+                f"Fixed {_plural(fixing.applied, 'problem')} in "
+                f"{_plural(len(fixing.changed_files), 'file')}\n"
             )
-            # Lint again: the fixes moved lines, and what they changed may reveal or settle
-            # other findings. Only runs that changed something pay for it.
-            config.stdin_text = fixed_stdin
-            result = lint()
+        if not fixing.settled:
+            fixed_note += (
+                f"flux-lint: fixes still change the files after {fixing.rounds} rounds; "
+                "run --fix again\n"
+            )
 
     baseline_note = ""
     if write_baseline:
@@ -363,7 +437,6 @@ def check_command(
         )
 
     from flux_lint.report.output import OutputOptions, RunSummary, render
-    from flux_lint.report.output.text import statistics as statistics_table
     from flux_lint.report.output.text import text_summary
 
     no_color = bool(os.environ.get("NO_COLOR"))
@@ -378,14 +451,23 @@ def check_command(
         objects=result.objects,
         duration=result.duration,
         flux_version=format_minor(target),
+        unapplied=result.unapplied,
+        notes=tuple(result.notes),
+        schemas=result.schemas,
+        unchecked=result.unchecked,
     )
     options = OutputOptions(
         color=use_color and fmt == "text",
         show_source=show_source,
         source=result.texts.get,
         srcroot=result.root if absolute_srcroot else None,
+        shown_path=shown,
     )
-    rendered = render(fmt, result.findings, rules=registry, report=summary, options=options)
+    if statistics:
+        # Only the table, as `ruff check --statistics` prints it: what was asked for.
+        rendered = _statistics(fmt, result.findings, registry)
+    else:
+        rendered = render(fmt, result.findings, rules=registry, report=summary, options=options)
     if stdin_source is not None and fixed_stdin is not None:
         # `flux-lint --fix - < in.yaml > out.yaml`: stdout is the fixed manifest, byte for byte
         # in the encoding it came in, so the report moves to stderr unless it has a file.
@@ -404,21 +486,68 @@ def check_command(
         click.echo(fixed_note, nl=False, err=True)
     if baseline_note and not quiet:
         click.echo(baseline_note, nl=False, err=True)
-    if statistics:
-        table = statistics_table(result.findings, registry)
-        if table:
-            click.echo(table, nl=False, err=True)
-    if not quiet and fmt == "text":
+    if not quiet and not statistics and fmt == "text":
         click.echo(
-            text_summary(result.findings, summary, color=summary_color),
+            text_summary(result.findings, summary, color=summary_color, fixed=fix or unsafe_fixes),
             nl=False,
             err=True,
             color=True,
         )
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
+    code = exit_code(result.findings, threshold)
+    missing = inputs.named_path_errors(named)
+    if missing:
+        # A path named on the command line that could not be linted: nothing was checked
+        # there, so the run fails whatever --fail-on says (see "Exit codes" in the README).
+        more = f" (and {_plural(len(missing) - 1, 'more path')})" if len(missing) > 1 else ""
+        _error(f"cannot lint {missing[0]}{more}")
     # ctx.exit, not sys.exit: main() gets the code back from click and flushes stdout before
     # exiting, so a reader that closed the pipe early is handled there, not at shutdown.
-    click.get_current_context().exit(exit_code(result.findings, threshold))
+    click.get_current_context().exit(2 if missing else code)
+
+
+def _from_version(
+    text: str | None,
+    target: tuple[int, int],
+    paths: list[str],
+    exclude: list[str],
+    texts: dict[str, str],
+    quiet: bool,
+) -> tuple[int, int] | None:
+    """``--from``: as given (``none`` turns it off), else the version the linted files pin
+    (standard input included, without reading anything else for it)."""
+    if text and text.strip().lower() == "none":
+        return None
+    if text:
+        return _flux_minor(text, "--from")
+    from flux_lint.model.flux_version import from_default
+
+    current, note = from_default(paths, target, exclude=exclude, texts=texts)
+    if note and not quiet:
+        click.echo(f"flux-lint: {note}", err=True)
+    return current
+
+
+def _shown_paths(root: Any) -> Any:
+    """How text, JSON and GitHub output show a path: relative to the current folder when the
+    file is below it, else absolute (as ruff shows them), so a terminal or an editor opens it
+    from where the command ran. SARIF keeps repository-relative URIs."""
+    from flux_lint.report.output import cwd_relative
+
+    return cwd_relative(root, os.getcwd())
+
+
+def _statistics(fmt: str, findings: list[Any], registry: Any) -> str:
+    """``--statistics``: the per-rule table, or the same rows as JSON."""
+    from flux_lint.report.output.text import statistics as statistics_table
+
+    if fmt == "json":
+        from flux_lint.report.output.json_format import statistics as statistics_json
+
+        return statistics_json(findings, registry)
+    if fmt != "text":
+        raise UsageProblem(f"--statistics prints text or json, not {fmt}")
+    return statistics_table(findings, registry)
 
 
 def _cache_dir(option: str | None) -> Any:
@@ -567,29 +696,6 @@ def _read_stdin(max_bytes: int) -> tuple[Any, Any]:
     return None, source
 
 
-def _add_stdin_error(result: Any, registry: Any, enabled: set[str], error: Any) -> None:
-    """Report unreadable stdin the way the engine reports an unreadable file (FL003-FL005)."""
-    from flux_lint.check.engine import SOURCE_CODES
-    from flux_lint.core.findings import Finding, Span
-
-    result.files += 1
-    rule = registry.rules.get(SOURCE_CODES[error.code])
-    if rule is None or rule.id not in enabled:
-        return
-    line, column = error.line or 1, error.column or 1
-    result.findings.append(
-        Finding(
-            rule_id=rule.id,
-            rule_name=rule.name,
-            severity=rule.severity,
-            message=error.message,
-            path="-",
-            span=Span(line, column, line, column + 1 if error.line else column),
-        )
-    )
-    result.findings.sort(key=Finding.sort_key)
-
-
 @cli.command("rules")
 @click.option(
     "--format",
@@ -648,7 +754,7 @@ def schemas_group() -> None:
     "--crds",
     required=True,
     type=click.Path(exists=True, file_okay=False),
-    help="A folder of Flux CRD manifests (one Flux release).",
+    help="A folder of CRD manifests (one release of Flux, or of the --project).",
 )
 @click.option(
     "--out",
@@ -657,20 +763,66 @@ def schemas_group() -> None:
     help="Where to write the bundle (flux-<minor>.json).",
 )
 @click.option("--flux-version", help="The Flux release of the CRDs (default: the folder name).")
-def schemas_build_command(crds: str, out: str, flux_version: str | None) -> None:
+@click.option(
+    "--project",
+    help="Build a catalog project instead (e.g. cert-manager): writes OUT/PROJECT/.",
+)
+@click.option("--release", help="The project's release, with --project (default: the folder name).")
+def schemas_build_command(
+    crds: str, out: str, flux_version: str | None, project: str | None, release: str | None
+) -> None:
     """Generate a schema bundle from a folder of CRDs."""
     from pathlib import Path
 
     from flux_lint.check.schema.build import build_command
 
+    if release is not None and project is None:
+        raise UsageProblem("--release needs --project")
     try:
-        path = build_command(Path(crds), Path(out), flux_version)
+        path = build_command(Path(crds), Path(out), flux_version, project=project, release=release)
     except ValueError as exc:  # BundleBuildError: the CRDs cannot make a bundle
         raise UsageProblem(str(exc)) from None
     except OSError as exc:  # unreadable CRD file, or the bundle cannot be written
         where = f"`{exc.filename}`: " if exc.filename else ""
         raise UsageProblem(f"{where}{exc.strerror or exc}") from None
     click.echo(f"wrote {path}")
+
+
+@schemas_group.command("kubernetes")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False),
+    help="The kubernetes-json-schema folder of kubernetes-validate (default: the installed one).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where to write index.json and the per-kind schemas (schemas/kubernetes).",
+)
+def schemas_kubernetes_command(source: str | None, out: str) -> None:
+    """Generate the built-in Kubernetes schemas from kubernetes-validate."""
+    from pathlib import Path
+
+    from flux_lint.check.schema.kubernetes_build import build_command
+
+    try:
+        path = build_command(Path(source) if source else None, Path(out))
+    except ValueError as exc:  # BundleBuildError
+        raise UsageProblem(str(exc)) from None
+    except OSError as exc:
+        where = f"`{exc.filename}`: " if exc.filename else ""
+        raise UsageProblem(f"{where}{exc.strerror or exc}") from None
+    click.echo(f"wrote {path}")
+
+
+def _kubernetes_minor(text: str) -> tuple[int, int]:
+    from flux_lint.check.schema.kubernetes import parse_kubernetes_version
+
+    try:
+        return parse_kubernetes_version(text)
+    except ValueError as exc:
+        raise UsageProblem(f"--kubernetes-version: {exc}") from None
 
 
 def _one_line(message: str) -> str:
@@ -696,6 +848,50 @@ def _stop_writing_stdout() -> None:
 #: click 8.2+ raises this for a group called without a subcommand; click 8.1 printed the help
 #: and exited 0 instead, so on 8.1 there is nothing to catch.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+@cli.group("cache")
+def cache_group() -> None:
+    """The result cache: where it is, and removing it."""
+
+
+_CACHE_DIR_HELP = "The cache folder (default: $XDG_CACHE_HOME/flux-lint, else ~/.cache/flux-lint)."
+
+
+@cache_group.command("dir")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def cache_dir_command(cache_dir: str | None) -> None:
+    """Print the cache folder."""
+    click.echo(str(_cache_dir(cache_dir)))
+
+
+@cache_group.command("clean")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def cache_clean_command(cache_dir: str | None) -> None:
+    """Remove what flux-lint keeps in the cache folder (and nothing else in it)."""
+    _clean(cache_dir)
+
+
+@cli.command("clean")
+@click.option("--cache-dir", metavar="DIR", help=_CACHE_DIR_HELP)
+def clean_command(cache_dir: str | None) -> None:
+    """Same as `flux-lint cache clean` (the name `ruff clean` users type)."""
+    _clean(cache_dir)
+
+
+def _clean(option: str | None) -> None:
+    from flux_lint.run.cache_clean import clean
+
+    folder = _cache_dir(option)
+    done = clean(folder)
+    for error in done.errors:
+        click.echo(f"flux-lint: cannot remove {error}", err=True)
+    if done.files:
+        click.echo(f"removed {_plural(done.files, 'file')} ({done.size} bytes) from {folder}")
+    elif not done.errors:
+        click.echo(f"nothing to remove in {folder}")
+    if done.errors:
+        click.get_current_context().exit(2)
 
 
 @cli.group("plugin")

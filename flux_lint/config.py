@@ -25,8 +25,8 @@ against the registry only when the run resolves them (:func:`resolve_rules`), be
 Merging (``extends``): presets ``recommended`` (the defaults) and ``strict`` (warnings fail the
 run, rules that report notes report warnings), or a path to another file, read first; the
 extending file's ``select``, ``ignore``, ``flux-version``, ``from`` and ``fail-on`` replace the
-base's, ``severity``, ``references`` and ``per-file-ignores`` merge key by key (the extending
-file wins), and ``exclude``, ``crds``, ``rules`` and ``apiVersions`` add up.
+base's, ``severity``, ``references``, ``catalog`` and ``per-file-ignores`` merge key by key
+(the extending file wins), and ``exclude``, ``crds``, ``rules`` and ``apiVersions`` add up.
 
 Paths and globs are relative to the folder of the file that sets them, like a ``.gitignore``
 there; globs use gitignore syntax, as ``--exclude`` does.
@@ -46,6 +46,7 @@ from flux_lint.core.findings import Finding, Severity, Suppression
 
 if TYPE_CHECKING:
     from flux_lint.check.registry import Registry
+    from flux_lint.load.lookup import Lookup
 
 CONFIG_FILES = (".flux-lint.yaml", ".flux-lint.yml")
 PYPROJECT = "pyproject.toml"
@@ -62,17 +63,30 @@ KEYS = (
     "per-file-ignores",
     "flux-version",
     "from",
+    "kubernetes-version",
+    "schema-dir",
     "crds",
     "rules",
     "fail-on",
     "extends",
     "references",
     "apiVersions",
+    "check-unapplied",
+    "catalog",
 )
 
 
 class ConfigError(ValueError):
     """A configuration problem; the message starts with ``file:line:column:`` when known."""
+
+
+class ConfigUnreadable(ConfigError):
+    """A configuration file that cannot be read (``path``, ``reason``)."""
+
+    def __init__(self, message: str, path: Path, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +111,20 @@ class Config:
     from_version: str | None = None  # a Flux version or "none"
     crds: list[Path] = field(default_factory=list)
     rules: list[Path] = field(default_factory=list)
+    kubernetes_version: str | None = None
+    schema_dirs: list[Path] = field(default_factory=list)  # kubeconform-style folders
     fail_on: str | None = None
+    check_unapplied: bool | None = None  # check files no Flux Kustomization applies
     references: dict[str, list[str]] = field(default_factory=dict)
     api_versions: list[dict[str, Any]] = field(default_factory=list)
+    #: ``catalog:``: project → ``off`` or the release the cluster runs.
+    catalog: dict[str, str] = field(default_factory=dict)
     notes_as_warnings: bool = False
     notes: list[str] = field(default_factory=list)  # things to tell the user (stderr)
+    #: Set by :func:`load_for_run`: the repository root of the run, and the paths its lookups
+    #: could not read (``lookup.Unreadable``; each becomes an FL003 finding).
+    root: Path | None = field(default=None, compare=False)
+    unreadable: list[Any] = field(default_factory=list)
 
     @property
     def path(self) -> Path | None:
@@ -114,6 +137,8 @@ class Config:
             options["references"] = {k: list(v) for k, v in self.references.items()}
         if self.api_versions:
             options["apiVersions"] = [dict(row) for row in self.api_versions]
+        if self.catalog:
+            options["catalog"] = dict(self.catalog)
         return options
 
 
@@ -129,32 +154,30 @@ def preset(name: str) -> Config:
 # Finding the file
 
 
-def find_config(start: Path, stop: Path) -> Path | None:
+def find_config(start: Path, stop: Path, lookup: Lookup | None = None) -> Path | None:
     """The configuration file for a run from ``start`` (a folder), looking in it and its
-    parents up to ``stop`` (the repository root) included."""
-    start, stop = start.resolve(), stop.resolve()
+    parents up to ``stop`` (the repository root) included. A folder it cannot search, or a
+    ``pyproject.toml`` it cannot read, is noted in ``lookup`` and passed over."""
+    from flux_lint.load.lookup import Lookup
+
+    lookup = lookup if lookup is not None else Lookup()
+    start, stop = Path(os.path.realpath(start)), Path(os.path.realpath(stop))
     chain = (start, *start.parents)
     if stop not in chain:  # never wander up to the file system's root
         chain = (start,)
     for folder in chain:
         for name in CONFIG_FILES:
             candidate = folder / name
-            if candidate.is_file():
+            if lookup.kind(candidate, "a configuration file") == "file":
                 return candidate
         pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
+        if lookup.kind(pyproject, "a configuration file") == "file":
+            text = lookup.read_text(pyproject)
+            if text is not None and _TOOL_HEADER.search(text) is not None:
+                return pyproject
         if folder == stop:
             break
     return None
-
-
-def _has_tool_table(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return _TOOL_HEADER.search(text) is not None
 
 
 _TOOL_HEADER = re.compile(
@@ -162,25 +185,45 @@ _TOOL_HEADER = re.compile(
 )
 
 
-def load_for_run(paths: Sequence[str], *, config_file: str | None, no_config: bool) -> Config:
+def load_for_run(
+    paths: Sequence[str],
+    *,
+    config_file: str | None,
+    no_config: bool,
+    stdin_filename: str | None = None,
+) -> Config:
     """The configuration of a run over ``paths``: ``--config`` when given, else the nearest
-    file, else the defaults. Raises :class:`ConfigError`."""
-    from flux_lint.load.discover import find_root
+    file to the first path (``--stdin-filename`` when only standard input is linted), else the
+    defaults. Raises :class:`ConfigError`; paths the lookups could not read are in
+    ``Config.unreadable``."""
+    from flux_lint.load.lookup import Lookup, find_root
 
-    first = next((p for p in paths if p != "-"), ".")
-    root = find_root(first)
+    lookup = Lookup()
+    first = next((p for p in paths if p != "-"), stdin_filename or ".")
+    root = find_root(first, lookup)
     if config_file is not None:
         path = Path(config_file)
-        if not path.is_file():
+        if not _is_file(path, config_file):
             raise ConfigError(f"{config_file}: no such configuration file")
-        return load(path, root)
-    if no_config:
-        return Config()
-    start = Path(os.path.abspath(first))
-    if not start.is_dir():
-        start = start.parent
-    found = find_config(start, root)
-    return load(found, root) if found is not None else Config()
+        config = load(path, root)
+    elif no_config:
+        config = Config()
+    else:
+        start = Path(os.path.abspath(first))
+        if lookup.kind(start, "a configuration file") != "dir":
+            start = start.parent
+        found = find_config(start, root, lookup)
+        config = Config()
+        if found is not None:
+            try:
+                config = load(found, root)
+            except ConfigUnreadable as exc:
+                if exc.path != found:  # a file it extends: that is the file's own mistake
+                    raise
+                lookup.note(found, f"cannot read configuration file: {exc.reason}")
+    config.root = root
+    config.unreadable = list(lookup.problems)
+    return config
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,7 +251,10 @@ def load(path: Path, root: Path, _seen: tuple[Path, ...] = ()) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read: {(exc.strerror or str(exc)).lower()}") from None
+        from flux_lint.load.lookup import os_message
+
+        reason = os_message(exc)
+        raise ConfigUnreadable(f"{shown}: cannot read: {reason}", path, reason) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{shown}: not UTF-8 text") from None
     notes: list[str] = []
@@ -229,9 +275,20 @@ def _extended(target: tuple[str, str], path: Path, root: Path, seen: tuple[Path,
     if name in PRESETS:
         return preset(name)
     other = (path.parent / name).resolve()
-    if not other.is_file():
+    if not _is_file(other, where):
         raise ConfigError(f"{where}: `extends`: no such file `{name}` (or use {_choices(PRESETS)})")
     return load(other, root, seen)
+
+
+def _is_file(path: Path, shown: str) -> bool:
+    """Whether ``path`` is a file; a path that cannot even be looked at is a configuration
+    error naming it (a file named with ``--config`` or ``extends`` must be readable)."""
+    from flux_lint.load.lookup import os_message
+
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {os_message(exc)}") from None
 
 
 def _display(path: Path) -> str:
@@ -456,6 +513,22 @@ class _Reader:
             raise self.fail(item, f"{what}: Flux {text} is not supported (only Flux 2.x)")
         return text
 
+    def read_kubernetes_version(self, config: Config, item: _Item) -> None:
+        from flux_lint.check.schema.kubernetes import parse_kubernetes_version
+
+        what = "`kubernetes-version`"
+        if isinstance(item.value, float | int) and not isinstance(item.value, bool):
+            raise self.fail(item, f'{what} must be a quoted version such as "1.34"')
+        text = self.string(item, what)
+        try:
+            parse_kubernetes_version(text)
+        except ValueError as exc:
+            raise self.fail(item, f"{what}: {exc}") from None
+        config.kubernetes_version = text
+
+    def read_schema_dir(self, config: Config, item: _Item) -> None:
+        config.schema_dirs.extend(self.paths(item, "`schema-dir`"))
+
     def read_crds(self, config: Config, item: _Item) -> None:
         config.crds.extend(self.paths(item, "`crds`"))
 
@@ -470,6 +543,16 @@ class _Reader:
             )
         config.fail_on = value
 
+    def read_check_unapplied(self, config: Config, item: _Item) -> None:
+        value = item.value
+        if isinstance(value, str) and value in ("true", "false"):  # YAML keeps scalars as text
+            value = value == "true"
+        if not isinstance(value, bool):
+            raise self.fail(
+                item, f"`check-unapplied` must be true or false, got {_shown_value(item)}"
+            )
+        config.check_unapplied = value
+
     def read_extends(self, config: Config, item: _Item) -> None:
         children = [item] if isinstance(item.value, str) else self.strings(item, "`extends`")
         for child in children:
@@ -483,6 +566,25 @@ class _Reader:
                 )
             what = f"`references.{key}`"
             config.references[key] = [c.value.strip() for c in self.strings(value, what)]
+
+    def read_catalog(self, config: Config, item: _Item) -> None:
+        """``catalog: {external-secrets: off, cert-manager: 1.15.3}``: a project of the schema
+        catalog turned off, or the release the cluster runs."""
+        from flux_lint.check.schema.catalog import load_catalog
+        from flux_lint.check.schema.sources import parse_release
+
+        projects = sorted(load_catalog().projects)
+        for key, (key_item, value) in self.mapping(item, "`catalog`").items():
+            if key not in projects:
+                raise self.fail(key_item, f"unknown catalog project `{key}`{_hint(key, projects)}")
+            text = value.value.strip() if isinstance(value.value, str) else None
+            if text != "off" and parse_release(text) is None:
+                raise self.fail(
+                    value,
+                    f"`catalog.{key}` must be `off` or a release such as 1.2.3, "
+                    f"got {_shown_value(value)}",
+                )
+            config.catalog[key] = text  # type: ignore[assignment]
 
     def read_apiversions(self, config: Config, item: _Item) -> None:
         from flux_lint.check.lifecycle import LifecycleDataError, parse_row, parse_rows
@@ -603,9 +705,15 @@ def merge(base: Config, own: Config) -> Config:
         from_version=own.from_version or base.from_version,
         crds=[*base.crds, *own.crds],
         rules=[*base.rules, *own.rules],
+        kubernetes_version=own.kubernetes_version or base.kubernetes_version,
+        schema_dirs=[*base.schema_dirs, *own.schema_dirs],
         fail_on=own.fail_on or base.fail_on,
+        check_unapplied=(
+            own.check_unapplied if own.check_unapplied is not None else base.check_unapplied
+        ),
         references=references,
         api_versions=list(rows.values()),
+        catalog={**base.catalog, **own.catalog},
         notes_as_warnings=own.notes_as_warnings or base.notes_as_warnings,
         notes=[*base.notes, *own.notes],
     )

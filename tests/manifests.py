@@ -1,7 +1,7 @@
 """Manifests several test modules build small repositories from.
 
-``HELM_RELEASE`` is a valid HelmRelease whose only finding is FL401 (post-renderers without a
-post-render strategy); ``HELM_REPOSITORY`` is the source it names.
+``HELM_RELEASE`` is a valid HelmRelease whose only finding is FL401 (a post-renderer that rewrites
+images, hooks' too, without a post-render strategy); ``HELM_REPOSITORY`` is the source it names.
 """
 
 HELM_RELEASE = """\
@@ -20,7 +20,9 @@ spec:
         name: podinfo
   postRenderers:
     - kustomize:
-        patches: []
+        images:
+          - name: podinfo
+            newTag: 6.5.0
 """
 
 HELM_REPOSITORY = """\

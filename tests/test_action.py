@@ -440,8 +440,9 @@ def test_inputs_are_data_not_code(runner: CompositeRunner) -> None:
     marker = runner.workspace / "pwned"
     result = _lint(runner, paths=f'"$(touch {marker})" `touch {marker}`', **{"sarif-file": ""})
     assert not marker.exists()
-    # Each word is a path that does not exist (a warning), taken literally.
-    assert result.returncode == 0
+    # Each word is a path that does not exist (a warning), taken literally; a named path that
+    # cannot be linted fails the run.
+    assert result.returncode == 2
     stdout = result.step("lint").stdout
     assert f"file=$(touch {marker})," in stdout
     assert "file=`touch," in stdout

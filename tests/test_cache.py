@@ -69,6 +69,9 @@ def _json(root: Path, *args: str) -> str:
 
 
 def _result(root: Path, cache_dir: Path | None, **kwargs) -> engine.RunResult:
+    # Every file is checked, applied or not: what is cached must not depend on it here
+    # (test_applied.py covers the cache with the applied set).
+    kwargs.setdefault("check_unapplied", True)
     return run(RunConfig(paths=[str(root)], cache_dir=cache_dir, **kwargs))
 
 
@@ -418,7 +421,7 @@ def test_records_round_trip_every_field(tmp_path):
 PARSE_PROBE = """
 import sys, lark
 from flux_lint.check import cel
-cel.PARSER_CACHE_DIR = sys.argv[1]
+cel.set_parser_cache_dir(sys.argv[1])
 built = []
 original = lark.Lark.__init__
 def spy(self, *args, **kwargs):
@@ -456,9 +459,9 @@ def test_the_cached_parser_parses_like_cel_python(tmp_path, monkeypatch):
     import lark
     from celpy.celparser import CELParser
 
-    from flux_lint.check import cel
+    from flux_lint.check.cel import parser_cache
 
-    monkeypatch.setattr(cel, "PARSER_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(parser_cache, "_DIRECTORY", tmp_path)
     reference = lark.Lark(
         (Path(sys.modules["celpy.celparser"].__file__).parent / "cel.lark").read_text("utf-8"),
         parser="lalr",
@@ -469,8 +472,8 @@ def test_the_cached_parser_parses_like_cel_python(tmp_path, monkeypatch):
         maybe_placeholders=False,
         priority="invert",
     )
-    cel._cached_parser(CELParser.ambiguous_literals)  # build and store
-    loaded = cel._cached_parser(CELParser.ambiguous_literals)  # load
+    parser_cache.cached_parser(CELParser.ambiguous_literals)  # build and store
+    loaded = parser_cache.cached_parser(CELParser.ambiguous_literals)  # load
     for source in (
         "self.a.b == 1 && has(self.c)",
         "self.items.all(i, i.name.matches('^[a-z]+$')) ? 'x' : \"y\"",

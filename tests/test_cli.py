@@ -75,7 +75,8 @@ FL101_LINE = (
 )
 FL401_MESSAGE = (
     "`spec.postRenderers` without `spec.postRenderStrategy`: since Flux 2.9 the default is "
-    "`combined`, so Helm hooks are post-rendered too (it was `nohooks`)"
+    "`combined`, so Helm hooks are post-rendered too (it was `nohooks`), and "
+    "`spec.postRenderers[0].kustomize.images` rewrites the images of hook Pods and Jobs as well"
 )
 FL401_LINE = f"release.yaml:14:3: FL401 [warning] {FL401_MESSAGE} (post-render-strategy-default)"
 ALERT_REMOVED = (
@@ -301,14 +302,16 @@ def test_folder_named_like_a_subcommand(tmp_path: Path) -> None:
     assert listing.stdout.startswith("FL001  yaml-syntax-error ")
 
 
-def test_missing_path_is_a_finding_and_the_run_goes_on(warn_repo: Path) -> None:
+def test_missing_path_is_a_finding_the_run_goes_on_and_fails(warn_repo: Path) -> None:
     run = flux_lint("nope.yaml", "release.yaml", cwd=warn_repo)
-    assert run.code == 0
+    assert run.code == 2
     assert run.stdout == (
         f"nope.yaml:1:1: FL007 [warning] no such file or directory (skipped-path)\n{FL401_LINE}\n"
     )
     assert run.stderr == (
-        "Found 2 problems (2 warnings) in 1 file\nBy rule: FL007, FL401\n" + UNSAFE_HINT
+        "Found 2 problems (2 warnings) in 1 file\nBy rule: FL007, FL401\n"
+        + UNSAFE_HINT
+        + "flux-lint: error: cannot lint nope.yaml: no such file or directory\n"
     )
 
 
@@ -611,14 +614,21 @@ def test_quiet_suppresses_the_summary(repo: Path) -> None:
 
 
 def test_statistics(repo: Path) -> None:
+    """Only the table, on stdout, as `ruff check --statistics` prints it; -q hides nothing
+    of it."""
+    table = "1  FL101  unknown-field\n1  FL401  post-render-strategy-default\n"
     run = flux_lint("--statistics", cwd=repo)
-    assert run.code == 1
-    assert run.stdout == f"{FL101_LINE}\napps/{FL401_LINE}\n"
-    assert run.stderr == (
-        f"1  FL101  unknown-field\n1  FL401  post-render-strategy-default\n{ONE_ERROR_ONE_WARNING}"
-    )
+    assert (run.code, run.stdout, run.stderr) == (1, table, "")
     quiet = invoke("--statistics", "-q", cwd=repo)
-    assert quiet.stderr == "1  FL101  unknown-field\n1  FL401  post-render-strategy-default\n"
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (1, table, "")
+    rows = json.loads(invoke("--statistics", "--format", "json", cwd=repo).stdout)
+    assert rows == [
+        {"ruleId": "FL101", "ruleName": "unknown-field", "count": 1, "fixable": 0},
+        {"ruleId": "FL401", "ruleName": "post-render-strategy-default", "count": 1, "fixable": 0},
+    ]
+    assert error_line("--statistics", "--format", "sarif", cwd=repo) == (
+        "flux-lint: error: --statistics prints text or json, not sarif"
+    )
 
 
 def test_statistics_of_a_clean_run_prints_no_table(tmp_path: Path) -> None:
@@ -644,6 +654,9 @@ def test_help_exits_zero() -> None:
     check_help = invoke("check", "--help", cwd=ROOT)
     assert check_help.code == 0
     assert "--fail-on [error|warning|note|never]" in check_help.stdout
+    assert "--format, --output-format [text|json|github|sarif]" in check_help.stdout
+    for option in ("--exit-zero", "--stdin-filename PATH", "-V, --version"):
+        assert option in check_help.stdout + run.stdout, option
 
 
 # -- fixes ------------------------------------------------------------------------------------
@@ -668,7 +681,7 @@ RELEASE_DIFF = """\
 +  postRenderStrategy: nohooks
    postRenderers:
      - kustomize:
-         patches: []
+         images:
 """
 
 
@@ -852,7 +865,7 @@ def test_usage_errors_are_one_line(
 def test_usage_error_in_a_real_process(tmp_path: Path) -> None:
     run = flux_lint("--format", "xml", cwd=tmp_path)
     assert assert_one_error_line(run) == (
-        "flux-lint: error: Invalid value for '--format': 'xml' is not one of "
+        "flux-lint: error: Invalid value for '--format' / '--output-format': 'xml' is not one of "
         "'text', 'json', 'github', 'sarif'."
     )
     subgroup = flux_lint("schemas", cwd=tmp_path)
@@ -928,8 +941,12 @@ def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     code = proc.wait(timeout=120)
     # Whether the kernel reports the closed pipe to a write already in progress depends on the
     # platform: either the write fails (exit 1, nothing more printed) or the run completes.
-    finished = "Found 1500 problems (1500 warnings) in 0 files\nBy rule: FL007 ×1500\n"
-    assert (code, err) in [(1, ""), (0, finished)]
+    finished = (
+        "Found 1500 problems (1500 warnings) in 0 files\nBy rule: FL007 ×1500\n"
+        "flux-lint: error: cannot lint missing-0000.yaml: no such file or directory "
+        "(and 1499 more paths)\n"
+    )
+    assert (code, err) in [(1, ""), (2, finished)]
 
 
 class _ClosedPipe(io.StringIO):
@@ -973,8 +990,8 @@ def test_config_from_a_subfolder_and_with_config(repo: Path) -> None:
     (repo / ".git").mkdir()
     (repo / ".flux-lint.yaml").write_text("ignore: [unknown-field]\n")
     (repo / "ci.yaml").write_text("select: [FL101]\n")
-    inner = invoke(".", cwd=repo / "apps")
-    assert (inner.code, inner.stdout) == (0, f"apps/{FL401_LINE}\n")
+    inner = invoke(".", cwd=repo / "apps")  # paths are shown relative to where it runs
+    assert (inner.code, inner.stdout) == (0, f"{FL401_LINE}\n")
     explicit = invoke("--config", "ci.yaml", "apps", cwd=repo)
     assert (explicit.code, explicit.stdout) == (1, FL101_LINE + "\n")
 

@@ -216,8 +216,9 @@ def test_after_a_syntax_error_only_whole_line_comments_are_read():
         ("disabel=FL101", "unknown directive `disabel`; did you mean `disable`?", 19),
         ("enable=FL101", "unknown directive `enable`; did you mean `disable`?", 19),
         ("this file is generated", "unknown directive `this` (use `disable`, ", 19),
-        ("disable", "`disable` needs the rules it suppresses", 19),
-        ("disable=", "`disable` needs the rules it suppresses", 19),
+        ("disable=", "`disable=` needs the rules it suppresses", 19),
+        ("disable-file =  # note", "`disable-file=` needs the rules it suppresses", 19),
+        ("disable this is generated", "unexpected `this` after `disable` (name rules", 27),
         ("disable=FL101 FL102", "unexpected `FL102` after the rules", 33),
         ("disable=FL101,", "unexpected `,` after the rules", 32),
         ("", "a `flux-lint:` comment must name a directive", 6),
@@ -231,7 +232,71 @@ def test_unreadable_directives(comment: str, message: str, column: int):
     assert (error.line, error.column) == (1, column)
 
 
+def test_bare_directives_name_no_rules():
+    text = (
+        "a: 1 # flux-lint: disable\n"
+        "# flux-lint: disable-next-line -- generated\n"
+        "b: 2\n"
+        "# flux-lint:disable-file\n"
+    )
+    found = parse(text)
+    assert found.errors == []
+    assert [
+        (d.action, d.codes, d.blanket, d.reason, d.first, d.last) for d in found.directives
+    ] == [
+        ("disable", (), True, "", 1, 1),
+        ("disable-next-line", (), True, "generated", 3, 3),
+        ("disable-file", (), True, "", 1, 1 << 62),
+    ]
+
+
 # -- effect on a run ------------------------------------------------------------------------
+
+
+def test_bare_directives_suppress_every_rule(tmp_path: Path):
+    text = (
+        HEADER.replace("interval: 5m", "interval: 5 minutes # flux-lint: disable")
+        + "  # flux-lint: disable-next-line -- legacy field\n"
+        "  timout: 60s\n"
+        "  tagg: v1\n"
+    )
+    found = _run(tmp_path, {"git.yaml": text})
+    assert [(line, rule, sup) for _, line, _, rule, _, sup in found] == [
+        (7, "FL104", Suppression("inline", "")),
+        (10, "FL101", Suppression("inline", "legacy field")),
+        (11, "FL101", None),
+    ]
+    whole = "# flux-lint: disable-file -- vendored\n" + text
+    found = _run(tmp_path, {"git.yaml": whole})
+    assert [(rule, sup.kind if sup else None) for _, _, _, rule, _, sup in found] == [
+        ("FL104", "inline"),
+        ("FL101", "inline"),
+        ("FL101", "inline"),
+    ]
+
+
+def test_unused_bare_directive_is_fl008_and_fixed(tmp_path: Path):
+    text = HEADER + "  suspend: false # flux-lint: disable\n  # flux-lint: disable-next-line\n"
+    found = _run(tmp_path, {"git.yaml": text})
+    assert [(line, col, rule, message) for _, line, col, rule, message, _ in found] == [
+        (9, 18, "FL008", "blanket `disable` suppresses nothing"),
+        (
+            10,
+            3,
+            "FL008",
+            "blanket `disable-next-line` suppresses nothing; there is no line after it",
+        ),
+    ]
+    result = run(RunConfig(paths=[str(tmp_path)]))
+    outcome = apply_fixes(result, write=True)
+    assert not outcome.errors
+    assert (tmp_path / "git.yaml").read_text(encoding="utf-8") == HEADER + "  suspend: false\n"
+    # A blanket directive never hides the report that it is unused (as `all` does not).
+    stale = "# flux-lint: disable-file\n" + HEADER
+    found = _run(tmp_path, {"git.yaml": stale})
+    assert [(line, rule, message, sup) for _, line, _, rule, message, sup in found] == [
+        (1, "FL008", "blanket `disable-file` suppresses nothing", None)
+    ]
 
 
 def test_suppressed_findings_stay_marked_with_the_justification(tmp_path: Path):

@@ -453,7 +453,7 @@ def test_post_render_strategy_in_flow_and_json(tmp_path: Path):
         '{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", '
         '"metadata": {"name": "web"}, "spec": {"interval": "30m", '
         '"chartRef": {"kind": "OCIRepository", "name": "web"}, '
-        '"postRenderers": [{"kustomize": {"patches": []}}]}}'
+        '"postRenderers": [{"kustomize": {"images": [{"name": "web", "newTag": "2"}]}}]}}'
     )
     assert _fixed(tmp_path, json_text, name="web.json", unsafe=True) == json_text.replace(
         '"postRenderers":', '"postRenderStrategy": "nohooks", "postRenderers":'

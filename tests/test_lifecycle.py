@@ -852,10 +852,11 @@ def test_kustomization_references_on_each_target():
             "since Flux 2.0 and removed in Flux 2.8; use `source.toolkit.fluxcd.io/v1`",
         ),
         (
-            "FL301",
+            "FL552",
             "/spec/healthChecks/1/apiVersion",
             "HelmRelease `helm.toolkit.fluxcd.io/v2beta1` in `spec.healthChecks[1]` was removed in "
-            "Flux 2.7; use `helm.toolkit.fluxcd.io/v2`",
+            "Flux 2.7; kustomize-controller reads only the group and kind of a health check, so "
+            "it still works: use `helm.toolkit.fluxcd.io/v2`",
         ),
         typo,
         (
@@ -880,10 +881,11 @@ def test_kustomization_references_on_each_target():
             "Flux 2.8; use `source.toolkit.fluxcd.io/v1`",
         ),
         (
-            "FL301",
+            "FL552",
             "/spec/healthChecks/1/apiVersion",
             "HelmRelease `helm.toolkit.fluxcd.io/v2beta1` in `spec.healthChecks[1]` was removed in "
-            "Flux 2.7; use `helm.toolkit.fluxcd.io/v2`",
+            "Flux 2.7; kustomize-controller reads only the group and kind of a health check, so "
+            "it still works: use `helm.toolkit.fluxcd.io/v2`",
         ),
         typo,
         (

@@ -416,6 +416,8 @@ def test_json_envelope():
         "suppressed": 1,
         "bySeverity": {"error": 1, "warning": 1, "note": 1},
         "byRule": {"FL101": 1, "FL301": 1, "FL602": 1},
+        "unappliedFiles": 0,
+        "notes": [],
     }
     assert "duration" not in out and "1.25" not in out
 

@@ -1,17 +1,17 @@
 """Parent patches: selectors, strategic merge, JSON 6902, the objects as deployed, FL511/FL512
-messages and the FL105 retraction hook.
+messages, and required fields judged on the objects as deployed (model/effective.py).
 
 The rule fixtures (``tests/fixtures/rules/FL511``, ``FL512``) pin where findings start; these
-tests pin the model underneath and what fixtures cannot express (severities, the hook the engine
-calls after the repository pass).
+tests pin the model underneath and what fixtures cannot express (severities, whole runs).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flux_lint.check.engine import Linter, RunConfig
-from flux_lint.check.rules.parent_patches import retract_parent_supplied
 from flux_lint.core.findings import Finding
 from flux_lint.model.graph import repo_graph
 from flux_lint.model.parent_patches import (
@@ -23,6 +23,7 @@ from flux_lint.model.parent_patches import (
     parse_patch,
     patched_objects,
 )
+from flux_lint.run.pipeline import run
 
 # -- selectors --------------------------------------------------------------------------------
 
@@ -347,43 +348,53 @@ def test_patches_injected_by_a_parent_reach_the_grandchildren():
     assert release.data["spec"].get("install") is None  # the manifest itself is untouched
 
 
-def test_retract_parent_supplied_drops_fields_the_parent_patches_in():
-    linter, findings = run_files(REPO, {"FL105"})
+def run_repo(tmp_path: Path, files: dict[str, str]) -> list[Finding]:
+    """A whole run (entry points, applied set, effective objects) over ``files``."""
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return run(RunConfig(paths=[str(tmp_path)], enabled={"FL105"})).findings
+
+
+def test_fields_the_parent_patches_in_are_not_missing(tmp_path: Path):
+    # Checked alone, the child lacks interval, prune and sourceRef ...
+    _, findings = run_files(REPO, {"FL105"})
     assert brief(findings, "FL105") == [
         ("apps/web/ks.yaml", 6, "missing required field `spec.interval`"),
         ("apps/web/ks.yaml", 6, "missing required field `spec.prune`"),
         ("apps/web/ks.yaml", 6, "missing required field `spec.sourceRef`"),
     ]
-    assert brief(retract_parent_supplied(findings, linter.index, linter.ctx), "FL105") == []
+    # ... but the Kustomization that applies it patches them in: as deployed, nothing is.
+    assert brief(run_repo(tmp_path, REPO), "FL105") == []
 
 
-def test_retract_keeps_what_some_build_deploys_unpatched():
+def test_fields_some_build_deploys_unpatched_are_missing(tmp_path: Path):
     other = {
         **REPO,
         # A second Kustomization applies the same child without patching it.
         "clusters/prod/raw.yaml": PARENT.replace("cluster-apps", "raw").split("  patches:")[0],
     }
-    linter, findings = run_files(other, {"FL105"})
-    kept = retract_parent_supplied(findings, linter.index, linter.ctx)
-    assert [f.message for f in kept if f.rule_id == "FL105"] == [
+    assert [f.message for f in run_repo(tmp_path, other)] == [
         "missing required field `spec.interval`",
         "missing required field `spec.prune`",
         "missing required field `spec.sourceRef`",
     ]
 
 
-def test_retract_keeps_fields_the_patch_does_not_supply():
+def test_fields_the_patch_does_not_supply_are_missing(tmp_path: Path):
     partial = {**REPO, "clusters/prod/apps.yaml": PARENT.replace("          prune: true\n", "")}
-    linter, findings = run_files(partial, {"FL105"})
-    kept = retract_parent_supplied(findings, linter.index, linter.ctx)
-    assert brief(kept, "FL105") == [("apps/web/ks.yaml", 6, "missing required field `spec.prune`")]
+    assert brief(run_repo(tmp_path, partial), "FL105") == [
+        ("apps/web/ks.yaml", 6, "missing required field `spec.prune`")
+    ]
 
 
-def test_retract_leaves_other_rules_and_unapplied_objects_alone():
-    alone = {"web.yaml": CHILD}
-    linter, findings = run_files(alone, {"FL105", "FL101"})
-    assert retract_parent_supplied(findings, linter.index, linter.ctx) == findings
-    assert retract_parent_supplied([], linter.index, linter.ctx) == []
+def test_an_object_nothing_applies_keeps_its_missing_fields(tmp_path: Path):
+    assert [f.message for f in run_repo(tmp_path, {"web.yaml": CHILD})] == [
+        "missing required field `spec.interval`",
+        "missing required field `spec.prune`",
+        "missing required field `spec.sourceRef`",
+    ]
 
 
 # -- FL511 / FL512 severities and messages ----------------------------------------------------

@@ -15,7 +15,11 @@ from flux_lint.check.engine import Linter, RunConfig
 from flux_lint.check.registry import builtin_registry
 from flux_lint.core.findings import Finding, Severity
 
-REFERENCE_RULES = [r for r in builtin_registry() if r.id.startswith("FL5")]
+#: FL552 is judged per object (with the API lifecycle rules); its example runs in test_rules_meta.
+REFERENCE_RULES = [r for r in builtin_registry() if r.id.startswith("FL5") and r.id != "FL552"]
+#: Rules that need a repository layout to show (a Flux Kustomization, its path, files on
+#: disk): their fixtures are folders, and they have no one-file docs example.
+LAYOUT_RULES = {"FL509", "FL513", "FL514", "FL515", "FL516", "FL517", "FL518", "FL519", "FL551"}
 
 
 def lint(
@@ -38,7 +42,7 @@ def brief(findings: list[Finding]) -> list[tuple[str, int, str, str]]:
 @pytest.mark.parametrize("rule", REFERENCE_RULES, ids=lambda r: r.id)
 def test_docs_example_triggers_and_use_instead_does_not(rule):
     if "example" not in rule.docs:
-        assert rule.id == "FL509", "only the path rule needs a repository layout to show"
+        assert rule.id in LAYOUT_RULES, f"{rule.id} needs an example"
         return
     assert [f.rule_id for f in lint({"example.yaml": rule.docs["example"]}, {rule.id})]
     assert lint({"fixed.yaml": rule.docs["useInstead"]}, {rule.id}) == []
@@ -273,3 +277,22 @@ def test_duplicates_are_reported_once_per_pair():
 def test_unresolvable_placeholders_are_never_reported():
     text = release(namespace="${NS}", source_namespace="${SOURCE_NS}")
     assert lint({"r.yaml": text}, {"FL501"}) == []
+
+
+def test_a_name_that_is_never_substituted_matches_no_other_name():
+    """A template nothing applies keeps its ``${APP}`` name: it must not stand in for the
+    Secret a HelmRelease reads (it used to, and then "has no key … (it has none)")."""
+    template = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${APP}-auth\n  namespace: apps\n"
+        "type: Opaque\n"
+    )
+    release = (
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n"
+        "  namespace: apps\nspec:\n  interval: 30m\n  chartRef:\n    kind: OCIRepository\n"
+        "    name: web\n  valuesFrom:\n    - kind: Secret\n      name: web-auth\n"
+        "      valuesKey: token\n"
+    )
+    found = lint({"templates/secret.yaml": template, "apps/release.yaml": release}, {"FL508"})
+    assert brief(found) == [
+        ("FL508", 13, "note", "Secret `apps/web-auth` is not defined in this repository")
+    ]

@@ -13,6 +13,7 @@ import pytest
 from ruleharness import cases, expectations, settings
 
 from flux_lint.check.engine import RunConfig
+from flux_lint.check.schema.kubernetes import parse_kubernetes_version
 from flux_lint.check.schema.store import parse_minor
 from flux_lint.run.pipeline import run
 
@@ -21,11 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _lint(path: Path):
     options = settings(path)
-    config = RunConfig(paths=[str(path)])
+    # A fixture file stands alone: it is not judged by the applied set of the repository it
+    # happens to live in (a folder fixture is a repository of its own and is).
+    config = RunConfig(paths=[str(path)], check_unapplied=path.is_file())
     if "flux-version" in options:
         config.flux_version = parse_minor(options["flux-version"])
     if "from" in options:
         config.from_version = parse_minor(options["from"])
+    if "kubernetes-version" in options:
+        config.kubernetes_version = parse_kubernetes_version(options["kubernetes-version"])
     return run(config).findings
 
 

@@ -23,6 +23,7 @@ TESTED_ELSEWHERE = {
     "FL005": "test_engine.py",
     "FL007": "test_engine.py",
     "FL009": "test_engine.py",
+    "FL011": "test_applied.py",
 }
 
 
@@ -49,6 +50,7 @@ def test_rule_has_an_implementation(rule):
     engine._load_checks()
     input_rules = set(engine.LOAD_CODES.values()) | set(engine.SOURCE_CODES.values())
     input_rules |= {engine.DISCOVERY_RULE, engine.INTERNAL_RULE, *engine.DIRECTIVE_RULES}
+    input_rules.add(engine.NOT_APPLIED_RULE)
     assert rule.id in CHECKS or rule.id in REPO_CHECKS or rule.id in input_rules
 
 

@@ -164,6 +164,31 @@ def test_versions_per_minor_follow_the_flux_releases():
     assert len(v29) == 15
 
 
+def _crd_version_order(folder: Path) -> dict[str, tuple[str, ...]]:
+    """``<plural>.<group>`` → the version names in the order of the CRD file."""
+    from ruamel.yaml import YAML
+
+    found = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for doc in YAML(typ="safe").load_all(path.read_text(encoding="utf-8")):
+            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                found[doc["metadata"]["name"]] = tuple(v["name"] for v in doc["spec"]["versions"])
+    return found
+
+
+@pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason="the shared CRD folders are not present")
+@pytest.mark.parametrize("minor", sorted(SOURCES))
+def test_bundles_keep_the_version_order_of_each_crd(minor: str):
+    """JSON patches address CRD versions by index (``/spec/versions/1/...``), so the bundle
+    keeps every CRD's versions in the order the CRD lists them."""
+    expected = _crd_version_order(SHARED_CRDS / SOURCES[minor])
+    bundle = Bundle(_committed(minor))
+    assert {k: v for k, v in bundle.crd_versions.items() if k in expected} == expected
+    assert bundle.crd_versions["alerts.notification.toolkit.fluxcd.io"] == (
+        ("v1beta3",) if minor == "2.9" else expected["alerts.notification.toolkit.fluxcd.io"]
+    )
+
+
 def test_deprecated_versions_keep_their_warning():
     bundle = Bundle(_committed("2.6"))
     entry = bundle.lookup("kustomize.toolkit.fluxcd.io", "v1beta2", "Kustomization")

@@ -123,7 +123,7 @@ INVALID_PROBLEMS = {
     ],
     "not-yaml.yaml": ["4:1: while parsing a flow node: did not find expected node content"],
     "unsupported.yaml": [
-        "6:39: `rule` uses `isCIDR`, which flux-lint does not implement (see "
+        "6:39: `rule` uses `math.abs`, which flux-lint does not implement (see "
         "docs/user-rules.md for the functions available)"
     ],
 }

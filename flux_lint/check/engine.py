@@ -23,6 +23,7 @@ from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.kustomize import (
     DATA,
+    NAMESPACED,
     PATCH,
     is_kustomize_config,
 )
@@ -31,6 +32,8 @@ from flux_lint.model.objects import K8sObject, classify
 LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
 DISCOVERY_RULE = "FL007"
+#: A file named on the command line that no Flux Kustomization applies (model/applied.py).
+NOT_APPLIED_RULE = "FL011"
 INTERNAL_RULE = "FL009"
 #: Findings about ``# flux-lint:`` comments (unused-suppression, unknown-rule-in-suppression),
 #: made by directives.py once every other finding exists.
@@ -47,13 +50,25 @@ class RunConfig:
     max_bytes: int = 5 * 1024 * 1024
     respect_gitignore: bool = True
     stdin_text: str | None = None  # the text read from `-`, when a path is `-`
+    #: The path findings in standard input carry (``--stdin-filename``, relative to the root);
+    #: a file discovered at that path is left out, standard input stands in for it.
+    stdin_path: str = "-"
+    #: The folder display paths are relative to; None: found from the first path (the
+    #: current folder when only standard input is linted).
+    root: Path | None = None
     rule_dirs: list[Path] = field(default_factory=list)  # user rule files and folders (--rules)
     extra_crds: list[Path] = field(default_factory=list)  # CRD files and folders (--crds)
+    #: The Kubernetes release built-in objects are checked against (--kubernetes-version).
+    kubernetes_version: tuple[int, int] = (1, 34)
+    #: kubeconform-style schema folders for kinds flux-lint has no schema of (--schema-dir).
+    schema_dirs: list[Path] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # per-rule options → ctx.options
     #: Called with (files done, files in the run) as the run goes, for a progress display.
     progress: Callable[[int, int], None] | None = None
     #: Folder of the on-disk result cache (cache.py); None: no cache.
     cache_dir: Path | None = None
+    #: Check the objects of files that no Flux Kustomization applies too (model/applied.py).
+    check_unapplied: bool = False
     #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
     #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
     jobs: int = 1
@@ -67,6 +82,14 @@ class FileReport:
     objects: int = 0
     #: Inline suppressions of the file (directives.FileDirectives); None when it has none.
     directives: Any = None
+    #: Objects per schema source that validates them (``Flux``, ``catalog cert-manager`` ...),
+    #: and objects without any schema, per kind: the run summary says what was not checked.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
+
+
+def _always(path: str) -> bool:
+    return True
 
 
 def _load_checks() -> None:
@@ -88,6 +111,8 @@ class Linter:
         self.enabled = set(self.registry.rules) if config.enabled is None else set(config.enabled)
         self.ctx = CheckContext(flux_version=config.flux_version, from_version=config.from_version)
         self.ctx.options = dict(config.options)
+        self.ctx.kubernetes_version = config.kubernetes_version
+        self.ctx.schema_dirs = tuple(config.schema_dirs)
         functions: dict[int, Any] = {}
         for rid, fn in CHECKS.items():
             if rid in self.enabled and rid in self.registry.rules:
@@ -99,26 +124,38 @@ class Linter:
             if rid in self.enabled and rid in self.registry.rules:
                 repo_functions[id(fn)] = fn
         self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
-        # The index is kept when a repository check will read it, or when FL105 findings may
-        # have to be withdrawn because a parent Kustomization's patches supply the field.
-        keep_index = bool(self.repo_checks) or "FL105" in self.enabled
+        # The index is kept when a repository check will read it; ResourceSets are rendered
+        # from the index too, for every per-object check.
+        keep_index = bool(self.repo_checks) or bool(self.checks)
         self.index: RepoIndex | None = RepoIndex() if keep_index else None
         self.ctx.index = self.index
+        #: Whether a file's objects are checked: the run sets it from the applied set.
+        self.is_checked: Callable[[str], bool] = _always
 
     def _add_descriptor_and_crd_checks(self, config: RunConfig) -> None:
         """Checks that are objects rather than ``@check`` functions: the ``engine: cel``
         descriptors without a Python function (user rules, checks/user_cel.py), and the schema
-        and CEL rules for custom resources of CRDs from ``--crds`` or the repository
-        (checks/extra_crds.py; the repository's CRDs are added by the pre-pass in ``run``)."""
+        and CEL rules for custom resources of CRDs from ``--crds`` or the repository, or of the
+        shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
+        in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
         from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
+        from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
         known = self.enabled & set(self.registry.rules)
         self.crd_catalog = CrdCatalog()
         if config.extra_crds:
             self.crd_catalog.load_paths(config.extra_crds)
-        self.crd_check = ExtraCrdCheck.for_run(self.crd_catalog, known)
+        folders = []
+        if config.schema_dirs:  # kubeconform-style folders (--schema-dir)
+            from flux_lint.check.schema.schema_dirs import SchemaDirs
+
+            folders = [SchemaDirs(tuple(config.schema_dirs))]
+        self.ctx.schema_sources = SchemaSources(
+            self.crd_catalog, folders, settings=catalog_settings(self.ctx.options)
+        )
+        self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
         cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
@@ -177,12 +214,21 @@ class Linter:
         return report
 
     def lint_file(
-        self, path: str, text: str, role: str | None = None, loaded: LoadResult | None = None
+        self,
+        path: str,
+        text: str,
+        role: str | None = None,
+        loaded: LoadResult | None = None,
+        *,
+        check: bool = True,
     ) -> tuple[FileReport, list[IndexEntry], list[dict[str, Any]]]:
         """One file's findings, with its share of the repository index (its objects and
         kustomize build files) returned instead of added, so that the caller decides where
         it goes: the run's index, a worker's reply, the cache. ``loaded`` is ``text``
-        already parsed (kustomization files are, to learn the roles of other files)."""
+        already parsed (kustomization files are, to learn the roles of other files).
+        ``check`` False: the file is not applied by Flux (model/applied.py), so its objects
+        are indexed but not checked; its YAML problems are still reported, since a broken
+        file is broken wherever it lives."""
         report = FileReport(path)
         entries: list[IndexEntry] = []
         kustomize: list[dict[str, Any]] = []
@@ -200,26 +246,60 @@ class Linter:
         keep = self.index is not None
         for doc in loaded.documents:
             obj = classify(path, doc, partial=role == PATCH)
+            if obj is not None and role == NAMESPACED:
+                obj.extra["kustomize_namespace"] = True
             if obj is None:
                 if keep and is_kustomize_config(doc.data, path):
                     kustomize.append(doc.data)
                 continue
-            report.objects += 1
             if keep:
                 entries.append(IndexEntry.of(obj))
-            report.findings.extend(self.check_object(obj, doc, text))
+            if check:
+                report.objects += 1
+                self._count_schema(obj, report)
+                report.findings.extend(self.check_object(obj, doc, text))
         return report, entries, kustomize
 
+    def _count_schema(self, obj: K8sObject, report: FileReport) -> None:
+        """Record which schema source validates ``obj`` (a lookup: nothing is compiled)."""
+        from flux_lint.check.rules.kubernetes import is_builtin
+        from flux_lint.check.schema.kubernetes import format_version
+
+        source: str | None = None
+        if obj.is_flux:
+            if self.ctx.bundle.lookup(obj.group, obj.version, obj.kind) is None:
+                return  # an API version the target Flux does not serve: the lifecycle rules say so
+            source = "Flux"
+        elif is_builtin(obj):
+            if self.ctx.kubernetes.file_for(obj.api_version, obj.kind) is None:
+                return  # not served by the target Kubernetes: FL110/FL310/FL311 say so
+            source = "Kubernetes " + format_version(self.ctx.kubernetes_version)
+        elif self.ctx.schema_sources is not None:
+            found = self.ctx.schema_sources.resolve(obj.group, obj.version, obj.kind)
+            source = found.label if found is not None else None
+        if source is not None:
+            report.schemas[source] = report.schemas.get(source, 0) + 1
+        else:
+            report.unchecked[obj.kind] = report.unchecked.get(obj.kind, 0) + 1
+
     def check_repository(
-        self, text_of: Callable[[str], str | None], checks: list[Any] | None = None
+        self,
+        text_of: Callable[[str], str | None],
+        checks: list[Any] | None = None,
+        *,
+        render: bool = True,
     ) -> list[Finding]:
         """Run the repository checks (``checks``, default all of the run's) over the index;
         locate their problems by re-reading only the files they point into (``text_of``
-        returns a file's text)."""
+        returns a file's text). With ``render``, the ResourceSets are rendered first and the
+        rendered objects checked and indexed (check/rendered.py)."""
         if self.index is None:
             return []
+        from flux_lint.check.rendered import Grouped, render_repository
+
         problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
-        findings: list[Finding] = []
+        findings: list[Finding] = render_repository(self, text_of) if render else []
+        on_rendered = Grouped()
         for fn in self.repo_checks if checks is None else checks:
             try:
                 for entry, problem in fn(self.index, self.ctx):
@@ -234,8 +314,18 @@ class Linter:
                 if finding:
                     findings.append(finding)
         for path, items in problems.items():
+            rendered = [item for item in items if item[1].rendered is not None]
+            for rid, entry, problem in rendered:
+                finding = self._rendered_finding(rid, entry, problem)
+                if finding is not None:
+                    on_rendered.add(finding, entry.rendered)
+            items = [item for item in items if item[1].rendered is None]
+            if not items:
+                continue
             text = text_of(path)
             documents = {d.index: d for d in load_text(text).documents} if text else {}
+            if not self.is_checked(path):
+                continue  # a repository rule's problem in a file Flux does not apply
             for rid, entry, problem in items:
                 if callable(problem.fix):
                     doc = documents.get(entry.document)
@@ -258,7 +348,27 @@ class Linter:
                 )
                 if finding:
                     findings.append(finding)
-        return findings
+        return findings + on_rendered.findings()
+
+    def _rendered_finding(self, rid: str, entry: IndexEntry, problem: Problem) -> Finding | None:
+        """A repository check's problem on a rendered object, moved to its template."""
+        from flux_lint.check.rendered import move_to_template
+
+        obj = entry.rendered
+        if callable(problem.fix):
+            problem.fix = build_fix(problem.fix, obj.document, obj.text)
+        span = self._span(obj.document, problem.pointer, problem.target, problem.offset, obj.text)
+        finding = self._finding(
+            rid,
+            problem.message,
+            entry.path,
+            span,
+            obj=entry.ref,
+            pointer=problem.pointer,
+            document=entry.document,
+            problem=problem,
+        )
+        return move_to_template(finding, obj) if finding is not None else None
 
     def _load_finding(self, path: str, p: LoadProblem) -> Iterable[Finding]:
         end_line = p.end_line if p.end_line is not None else p.line

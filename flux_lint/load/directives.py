@@ -1,6 +1,8 @@
 """Inline suppressions: ``# flux-lint: disable=FL102,unknown-field -- reason`` in YAML comments.
 
-Four directives, all taking rule ids, names, id prefixes (``FL1``) or ``all``:
+Four directives, all taking rule ids, names, id prefixes (``FL1``) or ``all``; written bare
+(``# flux-lint: disable``, no ``=``) they suppress every rule, as ``# noqa``, ``# yamllint
+disable-line`` and ``// eslint-disable-line`` do:
 
 * ``disable=...`` on a line with YAML content suppresses the findings that start on that line;
 * ``disable-next-line=...`` suppresses the findings that start on the next line holding YAML
@@ -48,6 +50,7 @@ _DIRECTIVE = re.compile(r"#[ \t]*flux-lint:")
 _ACTION = re.compile(r"[ \t]*(?P<action>[A-Za-z][\w-]*)")
 _CODES = re.compile(r"[ \t]*=[ \t]*(?P<codes>[\w-]+(?:[ \t]*,[ \t]*[\w-]+)*)")
 _CODE = re.compile(r"[\w-]+")
+_EQUALS = re.compile(r"[ \t]*=")
 _BOM = "\ufeff"
 _LAST_LINE = 1 << 62
 
@@ -84,6 +87,11 @@ class Directive:
     cut: tuple[int, int] = (0, 0)
     whole_line: tuple[int, int] = (0, 0)
     codes_at: tuple[int, int] = (0, 0)
+
+    @property
+    def blanket(self) -> bool:
+        """Written without rules (``# flux-lint: disable``): it suppresses every rule."""
+        return not self.codes
 
     def covers(self, line: int) -> bool:
         return self.first <= line <= self.last
@@ -340,32 +348,41 @@ def _parse_directive(
         near = difflib.get_close_matches(action.lower(), ACTIONS, n=1, cutoff=0.6)
         hint = f"; did you mean `{near[0]}`?" if near else f" (use {_choices()})"
         return error(f"unknown directive `{action}`{hint}", action_at, action_at + len(action))
-    codes_match = _CODES.match(body, action_match.end())
-    if codes_match is None:
+    after_action = action_match.end()
+    codes_match = _CODES.match(body, after_action)
+    if codes_match is not None:
+        codes_at = body_at + codes_match.start("codes")
+        codes = tuple(
+            Code(m.group(), n + 1, col(codes_at + m.start()), col(codes_at + m.end()))
+            for m in _CODE.finditer(codes_match.group("codes"))
+        )
+        codes_span = (codes_at, codes_at + len(codes_match.group("codes")))
+        rules_end = codes_match.end()
+    elif _EQUALS.match(body, after_action):
         return error(
-            f"`{action}` needs the rules it suppresses, e.g. `{action}=FL101` or `{action}=all`",
+            f"`{action}=` needs the rules it suppresses, e.g. `{action}=FL101`; without `=` "
+            "it suppresses every rule",
             action_at,
             action_at + len(action),
         )
-    codes_at = body_at + codes_match.start("codes")
-    codes = tuple(
-        Code(m.group(), n + 1, col(codes_at + m.start()), col(codes_at + m.end()))
-        for m in _CODE.finditer(codes_match.group("codes"))
-    )
-    tail = body[codes_match.end() :]
+    else:  # bare: every rule, as a blanket noqa comment does in Python
+        codes, codes_span, rules_end = (), (0, 0), after_action
+    tail = body[rules_end:]
     rest = tail.strip()
     reason = ""
     if rest.startswith("--"):
         reason = rest[2:].strip()
     elif rest and not rest.startswith("#"):
-        extra_at = body_at + codes_match.end() + len(tail) - len(tail.lstrip())
+        extra_at = body_at + rules_end + len(tail) - len(tail.lstrip())
         word = rest.split()[0]
-        return error(
-            f"unexpected `{word}` after the rules (separate rules with `,` and start a "
-            "justification with `--`)",
-            extra_at,
-            extra_at + len(word),
-        )
+        if codes:
+            hint = "after the rules (separate rules with `,` and start a justification with `--`)"
+        else:
+            hint = (
+                f"after `{action}` (name rules with `{action}=FL101`, start a justification "
+                "with `--`)"
+            )
+        return error(f"unexpected `{word}` {hint}", extra_at, extra_at + len(word))
     return Directive(
         action=action,
         codes=codes,
@@ -377,7 +394,7 @@ def _parse_directive(
         last=-1,
         document=0,
         own_line=False,
-        codes_at=(codes_at, codes_at + len(codes_match.group("codes"))),
+        codes_at=codes_span,
     )
 
 

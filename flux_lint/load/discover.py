@@ -60,6 +60,7 @@ from typing import Protocol
 import re2
 
 YAML_SUFFIXES = (".yaml", ".yml")
+SOURCEIGNORE = ".sourceignore"
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"})
 
 
@@ -86,6 +87,11 @@ class DiscoveryResult:
     files: list[SourcePath]
     errors: list[DiscoveryError]
     root: Path
+    #: ``.sourceignore`` files met on the walk (source-controller's ignore files, which decide
+    #: what a GitRepository artifact holds: see model/applied.py), sorted by display path.
+    sourceignores: list[SourcePath] = field(default_factory=list)
+    #: Display paths of the files named on the command line (not found by walking a folder).
+    explicit: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,17 +540,11 @@ def _is_ignored(stack: _Stack, display: str, is_dir: bool) -> bool:
 
 
 def find_root(first: str | os.PathLike[str]) -> Path:
-    """The directory display paths are relative to (see the module docs for the order)."""
-    path = Path(os.path.abspath(first))
-    start = path if path.is_dir() else path.parent
-    for candidate in (start, *start.parents):
-        if os.path.lexists(candidate / ".git"):
-            return candidate
-    cwd = os.getcwd()
-    for target in (str(path), os.path.realpath(path)):
-        if _inside(target, cwd):
-            return Path(cwd)
-    return start
+    """The directory display paths are relative to (see the module docs for the order);
+    :func:`flux_lint.load.lookup.find_root`, which never raises for a path it cannot read."""
+    from flux_lint.load.lookup import find_root as lookup_root
+
+    return lookup_root(first)
 
 
 def _inside(path: str, base: str) -> bool:
@@ -552,6 +552,11 @@ def _inside(path: str, base: str) -> bool:
     if path == base:
         return True
     return path.startswith(base if base.endswith(os.sep) else base + os.sep)
+
+
+def display_path(path: str, root: str) -> str:
+    """POSIX path of ``path`` relative to ``root`` (both absolute); ``""`` for the root."""
+    return _display(path, root)
 
 
 def _display(path: str, root: str) -> str:
@@ -637,6 +642,7 @@ class _Walker:
         self.excludes = excludes
         self.gitignore = gitignore
         self.files: list[tuple[str, str, str]] = []  # display, path, real path (identity)
+        self.sourceignores: list[SourcePath] = []
         self.errors: list[DiscoveryError] = []
         self.visited: set[tuple[int, int]] = set()
 
@@ -784,6 +790,10 @@ class _Walker:
             self.error(prefix.rstrip("/"), f"cannot read directory: {_os_message(exc)}")
             return None
         names = {entry.name for entry in entries}
+        if SOURCEIGNORE in names:
+            self.sourceignores.append(
+                SourcePath(Path(path, SOURCEIGNORE), f"{prefix}{SOURCEIGNORE}")
+            )
         stack = self.enter(stack, path, prefix, ".git" in names, ".gitignore" in names)
         real_dir = real if real.endswith(os.sep) else f"{real}{os.sep}"
         taken: list[tuple[str, _Entry]] = []
@@ -889,6 +899,7 @@ def discover(
         named.append((f"{display}/" if os.path.isdir(path) else display, path, display))
     named.sort(key=lambda item: item[0])
 
+    explicit: set[str] = set()
     for _, path, display in named:
         try:
             info = os.stat(path)
@@ -911,6 +922,7 @@ def discover(
             continue
         if not is_dir:
             walker.files.append((display, path, real))
+            explicit.add(display)
             continue
         identity = (info.st_dev, info.st_ino)
         if identity in walker.visited:
@@ -931,4 +943,5 @@ def discover(
         seen.add(real)
         files.append(SourcePath(Path(path), display))
     errors = sorted(set(walker.errors), key=lambda e: (e.display, e.message))
-    return DiscoveryResult(files, errors, root_path)
+    sourceignores = sorted(walker.sourceignores, key=lambda s: s.display)
+    return DiscoveryResult(files, errors, root_path, sourceignores, frozenset(explicit))

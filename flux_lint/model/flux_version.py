@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -474,9 +474,14 @@ _MARKERS = ("FluxInstance", FLUX_INSTANCE_CHART, "fluxcd/flux2", "fluxcd/flux-ma
 
 
 def detect_paths(
-    paths: Sequence[str], *, exclude: Sequence[str] = (), respect_gitignore: bool = True
+    paths: Sequence[str],
+    *,
+    exclude: Sequence[str] = (),
+    respect_gitignore: bool = True,
+    texts: Mapping[str, str] | None = None,
 ) -> DetectedVersion | None:
-    """:func:`detect` for the files a run would lint, before the run.
+    """:func:`detect` for the files a run would lint, before the run, and ``texts`` (display
+    path → text: standard input, which is not on disk).
 
     Only files that can state a version are parsed: ``gotk-components.yaml`` and files whose
     text mentions one of :data:`_MARKERS`; everything else is skipped after a substring test,
@@ -489,31 +494,40 @@ def detect_paths(
     from flux_lint.model.objects import classify
 
     names = [p for p in paths if p != "-"]
-    if not names:
+    given = dict(texts or {})
+    if not names and not given:
         return None
-    found = discover(names, exclude=exclude, respect_gitignore=respect_gitignore)
+
+    def files() -> Iterable[tuple[str, str]]:
+        """(display path, text) one at a time: a repository is never held in memory."""
+        if names:
+            found = discover(names, exclude=exclude, respect_gitignore=respect_gitignore)
+            for src in found.files:
+                if src.display in given:
+                    continue  # standard input stands in for this file
+                source = read_source(src.path, src.display)
+                if isinstance(source, SourceText):
+                    yield src.display, source.text
+        yield from given.items()
+
     index = RepoIndex()
-    texts: dict[str, str] = {}
-    for src in found.files:
-        source = read_source(src.path, src.display)
-        if not isinstance(source, SourceText):
-            continue
-        text = source.text
-        gotk = is_gotk_components(src.display)
+    gotk_texts: dict[str, str] = {}
+    for display, text in files():
+        gotk = is_gotk_components(display)
         if not gotk and not any(marker in text for marker in _MARKERS):
             continue
-        index.files.add(src.display)
+        index.files.add(display)
         if gotk:
-            texts[src.display] = text
-            if header_version(text, src.display) is not None:
+            gotk_texts[display] = text
+            if header_version(text, display) is not None:
                 continue  # the header is enough; do not parse thousands of CRD lines
         for doc in load_text(text).documents:
-            obj = classify(src.display, doc)
+            obj = classify(display, doc)
             if obj is not None:
                 index.add(IndexEntry.of(obj))
-            elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, src.display):
-                index.add_kustomize_file(src.display, doc.data)
-    return detect(index, texts.get)
+            elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
+                index.add_kustomize_file(display, doc.data)
+    return detect(index, gotk_texts.get)
 
 
 def from_default(
@@ -522,6 +536,7 @@ def from_default(
     *,
     exclude: Sequence[str] = (),
     respect_gitignore: bool = True,
+    texts: Mapping[str, str] | None = None,
 ) -> tuple[Minor | None, str | None]:
     """The ``--from`` a run should use when none was given, and a one-line note saying why.
 
@@ -531,7 +546,9 @@ def from_default(
     the user what was found and whether it was used, so a surprising upgrade report can be
     traced to the file that caused it.
     """
-    detected = detect_paths(paths, exclude=exclude, respect_gitignore=respect_gitignore)
+    detected = detect_paths(
+        paths, exclude=exclude, respect_gitignore=respect_gitignore, texts=texts
+    )
     if detected is None:
         return None, None
     minor = detected.minor

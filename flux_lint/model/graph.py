@@ -88,6 +88,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flux_lint.model.index import IndexEntry, RepoIndex
+from flux_lint.model.instances import (
+    CLUSTER_SCOPED,
+    NOT_AFFIXED,
+    Emission,
+    EntryKey,
+    Instance,
+    entry_key,
+    substitute,
+)
 from flux_lint.model.kustomize import is_kustomization_file
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -101,81 +110,9 @@ COMPONENT = "component"
 PATCH = "patch"
 DATA = "data"
 
-#: Kinds without a namespace: the kustomize namespace transformer leaves them alone.
-CLUSTER_SCOPED = frozenset(
-    {
-        "APIService",
-        "CSIDriver",
-        "CertificateSigningRequest",
-        "ClusterIssuer",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ClusterSecretStore",
-        "ClusterPolicy",
-        "CustomResourceDefinition",
-        "GatewayClass",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PriorityClass",
-        "RuntimeClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeSnapshotClass",
-    }
-)
-
 #: ArtifactGenerator ``copy`` of a whole folder: ``@alias/dir/**`` → ``@artifact/dest/``.
 _COPY_FROM = re.compile(r"@([a-z0-9][a-z0-9_-]*)/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?\*\*")
 _COPY_TO = re.compile(r"@artifact/?((?:[^*?\[\]{}]*[^/*?\[\]{}])?)/?")
-
-#: Kinds kustomize's namePrefix/nameSuffix leave alone.
-NOT_AFFIXED = frozenset({"CustomResourceDefinition", "APIService", "Namespace"})
-
-_VAR = re.compile(r"(?<!\$)\$\{([^{}]*)\}")
-_VAR_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9]*")
-_VAR_DEFAULT = re.compile(r"([_a-zA-Z][_a-zA-Z0-9]*)(:?[=-])(.*)", re.DOTALL)
-
-EntryKey = tuple[str, int]
-
-
-def entry_key(entry: IndexEntry) -> EntryKey:
-    """Index entries are unhashable dataclasses; (path, document) identifies one."""
-    return (entry.path, entry.document)
-
-
-def substitute(text: str, variables: Mapping[str, str]) -> str | None:
-    """``text`` after Flux post-build substitution, or None when a variable has no value.
-
-    Supports ``${VAR}``, ``${VAR:=default}`` and ``${VAR:-default}`` (and the forms without the
-    colon); any other shell expansion is unknown, so the result is None.
-    """
-    if "${" not in text:
-        return text
-    unresolved = False
-
-    def one(match: re.Match[str]) -> str:
-        nonlocal unresolved
-        body = match.group(1)
-        if _VAR_NAME.fullmatch(body):
-            if body in variables:
-                return variables[body]
-            unresolved = True
-            return ""
-        m = _VAR_DEFAULT.fullmatch(body)
-        if m:
-            name, _, default = m.groups()
-            value = variables.get(name)
-            return value if value else default
-        unresolved = True
-        return ""
-
-    result = _VAR.sub(one, text)
-    return None if unresolved else result.replace("$${", "${")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,65 +124,6 @@ class Include:
     ref: str  # as written
     path: str  # resolved display path (a file or a folder)
     kustomization: str | None = None  # the kustomization file of a folder that has one
-
-
-@dataclass(eq=False, slots=True)
-class Instance:
-    """One object as one build emits it.
-
-    ``namespace`` is the namespace after kustomize and ``targetNamespace`` (before post-build
-    substitution; :meth:`resolve` applies it). ``applier`` is the Flux Kustomization whose build
-    this is, or None for a plain kustomize build or a file that no build includes. ``keys`` are
-    the data keys of a generated ConfigMap/Secret (None: not known).
-    """
-
-    entry: IndexEntry
-    namespace: str | None
-    applier: IndexEntry | None
-    root: str
-    chain: tuple[str, ...] = ()
-    generated: bool = False
-    keys: frozenset[str] | None = None
-    variables: Mapping[str, str] | None = None
-    renamed: str | None = None  # a Namespace object takes the name of the kustomize namespace
-
-    @property
-    def kind(self) -> str:
-        return self.entry.kind
-
-    @property
-    def name(self) -> str | None:
-        return self.renamed if self.renamed is not None else self.entry.name
-
-    def resolve(self, text: str | None) -> str | None:
-        """A name or namespace after the applier's post-build substitution (None: unknown)."""
-        if text is None:
-            return None
-        if "${" not in text:
-            return text
-        if self.variables is None or _substitution_disabled(self.entry):
-            return None
-        return substitute(text, self.variables)
-
-    @property
-    def resolved_name(self) -> str | None:
-        return self.resolve(self.name)
-
-    @property
-    def resolved_namespace(self) -> str | None:
-        return self.resolve(self.namespace)
-
-
-def _substitution_disabled(entry: IndexEntry) -> bool:
-    meta = entry.data.get("metadata")
-    if not isinstance(meta, dict):
-        return False
-    key = "kustomize.toolkit.fluxcd.io/substitute"
-    for field_name in ("annotations", "labels"):
-        values = meta.get(field_name)
-        if isinstance(values, dict) and values.get(key) == "disabled":
-            return True
-    return False
 
 
 def _str(value: Any) -> str | None:
@@ -357,7 +235,10 @@ class RepoGraph:
         self.local_names = frozenset(local_names)
         self._entries_by_path: dict[str, list[IndexEntry]] = defaultdict(list)
         for entry in index.entries:
-            self._entries_by_path[entry.path].append(entry)
+            # Objects a ResourceSet renders are applied by flux-operator as rendered: no
+            # kustomize build or post-build substitution of the ResourceSet's file touches them.
+            if entry.rendered is None:
+                self._entries_by_path[entry.path].append(entry)
         self.files: set[str] = {p for p in index.files if p != "-"}
         self.files |= set(self._entries_by_path) - {"-"}
         self.files |= set(index.kustomize_files)
@@ -379,6 +260,7 @@ class RepoGraph:
         self._flux_builds: dict[EntryKey, _Build] = {}
         self._instances: dict[EntryKey, list[Instance]] = defaultdict(list)
         self._appliers: dict[str, list[IndexEntry]] = defaultdict(list)
+        self._emissions: dict[str, list[Emission]] = defaultdict(list)
         self.kustomize_roots: list[str] = []
         self._plain_builds: dict[str, _Build] = {}
         self._variables: dict[EntryKey, dict[str, str]] = {}
@@ -490,6 +372,10 @@ class RepoGraph:
             return False
         return name in self.local_names or (kind, name) in self._local_sources
 
+    def is_local_source_name(self, kind: str, name: str) -> bool:
+        """Is the source ``kind``/``name`` this repository (see :meth:`is_local_source`)?"""
+        return name in self.local_names or (kind, name) in self._local_sources
+
     def applied_instances(self, ks: IndexEntry) -> list[Instance]:
         """Every object the Kustomization applies, with the namespace it lands in."""
         build = self._flux_builds.get(entry_key(ks))
@@ -514,6 +400,15 @@ class RepoGraph:
         kustomize reads it."""
         build = self._flux_builds.get(entry_key(ks))
         return list(dict.fromkeys(build.files)) if build else []
+
+    def entries_in(self, path: str) -> list[IndexEntry]:
+        """The objects (partial ones included) of one file."""
+        return list(self._entries_by_path.get(path, ()))
+
+    def emissions(self, path: str) -> list[Emission]:
+        """How each build (a Flux Kustomization's, or a plain kustomize build of a
+        kustomization nothing includes) emits the file (first arrival per build)."""
+        return list(self._emissions.get(path, ()))
 
     def appliers(self, path: str) -> list[IndexEntry]:
         """The Flux Kustomizations whose own build includes the file."""
@@ -697,28 +592,18 @@ class RepoGraph:
     def _emit_file(self, path: str, namespace: str | None, build: _Build) -> None:
         build.files.append(path)
         entries = self._entries_by_path.get(path)
-        if not entries:
-            return
-        variables = build.variables
-        chain = build.chain()
-        for entry in entries:
-            ns = entry.namespace if namespace is None or entry.kind in CLUSTER_SCOPED else namespace
-            renamed = None
-            if entry.kind == "Namespace" and entry.group == "":
-                renamed = namespace
-            elif (build.prefix or build.suffix) and entry.name and entry.kind not in NOT_AFFIXED:
-                renamed = build.prefix + entry.name + build.suffix
-            build.instances.append(
-                Instance(
-                    entry,
-                    ns,
-                    build.applier,
-                    build.root,
-                    chain,
-                    variables=variables,
-                    renamed=renamed,
-                )
-            )
+        emission = Emission(
+            namespace,
+            build.applier,
+            build.root,
+            build.chain(),
+            build.variables,
+            build.prefix,
+            build.suffix,
+        )
+        self._emissions[path].append(emission)
+        for entry in entries or ():
+            build.instances.append(emission.instance(entry))
 
     def _expand(
         self,

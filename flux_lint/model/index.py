@@ -9,7 +9,7 @@ in the entry's file afterwards, so no node tree has to be kept in memory meanwhi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,10 @@ class IndexEntry:
     name: str | None
     data: dict[str, Any]
     partial: bool = False
+    #: For an object a ResourceSet renders: its ``model.resourceset.RenderedObject`` (the
+    #: rendered text and the source map back to the template); ``path`` and ``document`` are
+    #: the ResourceSet's.
+    rendered: Any = None
 
     @property
     def group(self) -> str:
@@ -84,6 +88,17 @@ class RepoIndex:
             self.add(entry)
         self.kustomize_files.update(other.kustomize_files)
         self.files |= other.files
+
+    def filtered(self, keep: Callable[[str], bool]) -> RepoIndex:
+        """A new index with what lives in the files ``keep`` accepts (display paths)."""
+        other = RepoIndex(files={p for p in self.files if keep(p)})
+        for entry in self.entries:
+            if keep(entry.path):
+                other.add(entry)
+        for path, kfile in self.kustomize_files.items():
+            if keep(path):
+                other.kustomize_files[path] = kfile
+        return other
 
     def of_kind(self, kind: str, group: str | None = None) -> Iterator[IndexEntry]:
         for entry in self._by_kind.get(kind, ()):

@@ -16,6 +16,9 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 PATCH = "patch"
 DATA = "data"
+#: A resource of a kustomization that sets ``namespace:``: kustomize renames its Namespace
+#: objects to that namespace, so their own name is a placeholder.
+NAMESPACED = "namespaced"
 
 
 def is_kustomization_file(display_path: str) -> bool:
@@ -46,7 +49,8 @@ def _local(base: str, ref: Any) -> str | None:
 
 
 def file_roles(display_path: str, data: dict[str, Any]) -> dict[str, str]:
-    """Roles (``patch`` or ``data``) of the files one kustomization names, by display path."""
+    """Roles (``patch``, ``data`` or ``namespaced``) of the files one kustomization names,
+    by display path."""
     base = posixpath.dirname(display_path)
     roles: dict[str, str] = {}
 
@@ -83,6 +87,13 @@ def file_roles(display_path: str, data: dict[str, Any]) -> dict[str, str]:
     for entry in _list(data.get("helmCharts")):
         if isinstance(entry, dict):
             mark(entry.get("valuesFile"), DATA)
+    namespace = data.get("namespace")
+    if (isinstance(namespace, str) and namespace) or data.get("kind") == "Component":
+        # kustomize's namespace transformer also renames the Namespace objects of these files;
+        # a Component's resources get the namespace of the kustomization that includes it
+        for entry in _list(data.get("resources")):
+            if isinstance(entry, str) and entry.endswith((".yaml", ".yml")):
+                mark(entry, NAMESPACED)
     return roles
 
 

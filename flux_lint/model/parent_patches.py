@@ -38,10 +38,8 @@ only match on kind and name; and the parent chain is followed through the *first
 applies a Kustomization. A selector that cannot be decided counts as matching, so the lint
 errs towards withdrawing a finding and towards not calling a patch useless.
 
-The engine hook: per-file checks run before repository checks, so FL105 (missing required
-field) has already been reported when the graph is known. :func:`retract_parent_supplied`
-removes those findings whose field every deployed instance has; ``engine.run`` calls it once
-the repository findings are in (see its docstring for the exact change).
+Required fields (FL105) are judged on the objects as deployed: see model/effective.py, which
+uses :class:`PatchedObjects` before any object is checked.
 """
 
 from __future__ import annotations

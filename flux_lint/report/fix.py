@@ -156,15 +156,17 @@ class FixOutcome:
         return "".join(f.diff() for f in self.changed_files)
 
 
-def apply_fixes(result: RunResult, *, unsafe: bool = False, write: bool = False) -> FixOutcome:
+def apply_fixes(
+    result: RunResult, *, unsafe: bool = False, write: bool = False, stdin: str = STDIN
+) -> FixOutcome:
     """Apply the fixes of ``result``'s findings, file by file.
 
     Suppressed findings are not fixed. Unsafe fixes are applied only with ``unsafe``. With
     ``write`` the changed files are written back atomically (mode kept, symbolic links
     followed to the file they point to), in their original encoding and with their byte order
     mark; a file that changed on disk since it was read, or whose fixed text no longer loads
-    like the original, is left alone and reported in ``FileOutcome.error``. Standard input is
-    never written.
+    like the original, is left alone and reported in ``FileOutcome.error``. Standard input
+    (findings whose path is ``stdin``: ``-``, or the ``--stdin-filename``) is never written.
     """
     outcome = FixOutcome()
     by_path: dict[str, list[Finding]] = {}
@@ -200,7 +202,7 @@ def apply_fixes(result: RunResult, *, unsafe: bool = False, write: bool = False)
             file_outcome.error = "the fixed text does not load like the original; not changed"
             file_outcome.new = old
             continue
-        if write and path != STDIN and file_outcome.changed:
+        if write and path not in (STDIN, stdin) and file_outcome.changed:
             try:
                 write_fixed(Path(result.root) / path, old, new)
             except (OSError, FixError) as exc:

@@ -41,7 +41,9 @@ _SPECIFICITY = {"disable": 0, "disable-next-line": 0, "disable-document": 1, "di
 @dataclass(slots=True)
 class _Resolved:
     directive: Directive
-    codes: list[tuple[Code, frozenset[str]]]  # known codes and the rule ids they name
+    #: Known codes and the rule ids they name; a blanket directive (``# flux-lint: disable``)
+    #: has one entry, ``None`` with every rule of the registry.
+    codes: list[tuple[Code | None, frozenset[str]]]
     used: set[int] = field(default_factory=set)  # indexes into codes
 
 
@@ -66,7 +68,9 @@ def apply(
             if finding is not None:
                 extra.append(finding)
         for directive in found.directives:
-            codes: list[tuple[Code, frozenset[str]]] = []
+            codes: list[tuple[Code | None, frozenset[str]]] = []
+            if directive.blanket:
+                codes.append((None, frozenset(registry.rules)))
             for code in directive.codes:
                 ids = _expand(registry, code.text)
                 if ids is None:
@@ -119,12 +123,18 @@ def _suppress(finding: Finding, items: list[_Resolved], *, only_unused_rule: boo
         if not item.directive.covers(finding.span.line):
             continue
         for index, (code, ids) in enumerate(item.codes):
-            if only_unused_rule and code.text.lower() not in _UNUSED_NAMES:
+            if only_unused_rule and not _names_unused_rule(code):
                 continue
             if finding.rule_id in ids:
                 item.used.add(index)
                 if finding.suppression is None:
                     finding.suppression = Suppression("inline", item.directive.reason)
+
+
+def _names_unused_rule(code: Code | None) -> bool:
+    """Whether ``code`` names FL008 itself: only then may it suppress FL008 findings (a
+    blanket directive, ``all`` or a prefix may not)."""
+    return code is not None and code.text.lower() in _UNUSED_NAMES
 
 
 def _unused_finding(
@@ -135,13 +145,16 @@ def _unused_finding(
     unused = [
         code
         for index, (code, ids) in enumerate(item.codes)
-        if index not in item.used and ids <= enabled and code.text.lower() not in _UNUSED_NAMES
+        if index not in item.used and ids <= enabled and not _names_unused_rule(code)
     ]
     if not unused:
         return None
-    names = ", ".join(f"`{code.text}`" for code in unused)
-    verb = "suppresses" if len(unused) == 1 else "suppress"
-    message = f"{names} {verb} nothing"
+    if directive.blanket:
+        message = f"blanket `{directive.action}` suppresses nothing"
+    else:
+        names = ", ".join(f"`{code.text}`" for code in unused if code is not None)
+        verb = "suppresses" if len(unused) == 1 else "suppress"
+        message = f"{names} {verb} nothing"
     if directive.action == "disable" and directive.own_line:
         message += "; `disable` covers its own line only (use `disable-next-line`)"
     elif directive.first == 0:
@@ -150,7 +163,7 @@ def _unused_finding(
     return make(UNUSED_RULE, message, path, span, directive.document, _removal(item, unused))
 
 
-def _removal(item: _Resolved, unused: list[Code]) -> Fix:
+def _removal(item: _Resolved, unused: list[Code | None]) -> Fix:
     """The edit that drops the unused rules, or the whole directive when nothing else is left
     in it (the whole line when the directive was alone on its line). Unknown rules stay: they
     have their own finding, and deleting them would hide what the author meant."""

@@ -313,7 +313,7 @@ class ResultCache:
 
 #: Pack keys: the CRD digest, and the prefix of entries that do not depend on CRDs.
 _CRD_KEY = "crd"
-_CRD_FREE = "roles:"
+_CRD_FREE = ("roles:", "structure:")  # memos that do not depend on CRDs
 
 
 def prune(root: Path, *, keep: Path, now: float | None = None) -> None:
@@ -367,6 +367,8 @@ def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tupl
             for e in entries
         ],
         list(kustomize),
+        dict(report.schemas),
+        dict(report.unchecked),
     )
 
 
@@ -375,8 +377,9 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
     from flux_lint.check.engine import FileReport
     from flux_lint.model.index import IndexEntry
 
-    documents, objects, findings, directives, entries, kustomize = record
+    documents, objects, findings, directives, entries, kustomize, schemas, unchecked = record
     report = FileReport(path, [_decode_finding(path, f) for f in findings], documents, objects)
+    report.schemas, report.unchecked = dict(schemas), dict(unchecked)
     if directives is not None:
         report.directives = _decode_directives(directives)
     made = [

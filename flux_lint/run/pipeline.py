@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 from flux_lint.check.engine import (
     DISCOVERY_RULE,
     INTERNAL_RULE,
+    NOT_APPLIED_RULE,
     SOURCE_CODES,
     FileReport,
     Linter,
@@ -44,6 +46,7 @@ from flux_lint.model.kustomize import (
     is_kustomization_file,
     is_kustomize_config,
 )
+from flux_lint.run.workers import Task
 
 
 @dataclass
@@ -60,6 +63,18 @@ class RunResult:
     linted: int = 0
     #: Worker processes used for the per-file pass (1: this process only).
     workers: int = 1
+    #: Which files Flux applies (model/applied.py), and how many files were not checked
+    #: because nothing applies them.
+    applied: Any = None
+    unapplied: int = 0
+    #: Lines for the summary: what was and was not checked, and why.
+    notes: list[str] = field(default_factory=list)
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
+
+    #: Lines for the end of the run summary (e.g. ResourceSets rendered with placeholders).
+    notes: list[str] = field(default_factory=list)
 
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
@@ -76,8 +91,10 @@ FILES_PER_WORKER = 500
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
 #: Repository checks that read files the run does not lint (FL209 reads a chart's
 #: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not.
-READS_OTHER_FILES = frozenset({"FL209"})
+#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
+#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
+#: file without extension) on disk.
+READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
@@ -104,9 +121,13 @@ class _Collector:
         self.files = 0
         self.documents = 0
         self.objects = 0
-        #: (display path, role, content hash or source error code) of every file, in order:
-        #: what the repository index was built from (the key of the repository findings).
-        self.inputs: list[tuple[str, str | None, str]] = []
+        self.unapplied_files = 0  # files whose objects were not checked (not applied)
+        self.schemas: Counter[str] = Counter()
+        self.unchecked: Counter[str] = Counter()
+        #: (display path, role, content hash or source error code, checked) of every file, in
+        #: order: what the repository index and its checks were made from (the key of the
+        #: repository findings).
+        self.inputs: list[tuple[str, str | None, str, bool]] = []
 
     def error(self, rule_id: str, path: str, message: str) -> None:
         finding = self.linter.file_error(rule_id, path, message)
@@ -120,10 +141,14 @@ class _Collector:
         kustomize: list[dict[str, Any]],
         role: str | None,
         text: str | None,
+        checked: bool = True,
     ) -> None:
         self.findings.extend(report.findings)
+        self.unapplied_files += not checked
         self.documents += report.documents
         self.objects += report.objects
+        self.schemas.update(report.schemas)
+        self.unchecked.update(report.unchecked)
         if report.findings and text is not None:
             self.texts[report.path] = text
         if report.directives is not None:
@@ -175,6 +200,8 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
         sorted(linter.enabled),
         config.flux_version,
         config.from_version,
+        config.kubernetes_version,
+        schema_dirs_digest(config.schema_dirs),
         config.max_bytes,
         canonical(config.options),
         linter.index is not None,
@@ -189,6 +216,24 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
     cache = ResultCache(Path(config.cache_dir), pack)
     cache.run_key = base
     return cache
+
+
+def schema_dirs_digest(folders: list[Path]) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of every schema file of ``--schema-dir`` folders: a
+    cached result is reused only while those files stay the same."""
+    items: list[tuple[str, int, int]] = []
+    for folder in folders:
+        try:
+            entries = sorted(Path(folder).rglob("*.json"))
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            items.append((str(path), info.st_size, info.st_mtime_ns))
+    return items
 
 
 def _crd_key(linter: Linter) -> str:
@@ -209,10 +254,16 @@ def _crd_key(linter: Linter) -> str:
     )
 
 
-def _entry_key(cache: Any, display: str, role: str | None, sha256: str) -> str:
+def _entry_key(
+    linter: Linter, cache: Any, display: str, role: str | None, sha256: str, checked: bool
+) -> str:
+    """A file's record depends on its path, role and content, on whether it is checked, and
+    on what its effective objects depend on (its Kustomizations' patches)."""
     from flux_lint.run.cache import digest
 
-    return digest(cache.run_key, display, role, sha256)
+    effective = linter.ctx.effective
+    context = effective.context_key(display) if checked and effective is not None else ""
+    return digest(cache.run_key, display, role, sha256, checked, context)
 
 
 def _cacheable(report: FileReport) -> bool:
@@ -256,84 +307,84 @@ def _kustomization_roles(
 
 
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
-    """Lint what ``config.paths`` name and return every finding, sorted."""
+    """Lint what ``config.paths`` name and return every finding, sorted.
+
+    One path for every run, in the order of the stages: discover; read every file once
+    (taking the repository's CRDs and the structural objects on the way); build the model
+    (the applied set: which files Flux applies); lint each file (here, in worker processes,
+    or from the cache: the same ``Linter.lint_file`` either way); the repository checks; the
+    suppression pass; sort.
+    """
+    from flux_lint.check.cel import set_parser_cache_dir
     from flux_lint.load.discover import discover
-    from flux_lint.load.source import SourceError
+
+    # CEL keeps its parser tables with the run's cache, and nowhere under --no-cache.
+    set_parser_cache_dir(config.cache_dir)
 
     started = time.perf_counter()
     linter = Linter(config, registry)
     out = _Collector(linter)
 
     paths = [p for p in config.paths if p != "-"]
-    root = Path.cwd()
+    root = config.root or Path.cwd()
     sources: list[Any] = []
+    found = None
     if paths:
-        found = discover(paths, exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+        found = discover(
+            paths,
+            root=config.root,
+            exclude=config.exclude,
+            respect_gitignore=config.respect_gitignore,
+        )
         root = found.root
         for error in found.errors:
             out.error(DISCOVERY_RULE, error.display, error.message)
-        sources = found.files
+        sources = [src for src in found.files if src.display != config.stdin_path]
     linter.ctx.root = root
     cache = _open_cache(config, linter, root) if config.cache_dir is not None else None
 
     # Kustomization files first: they decide the role of the files they name.
     roles, read_ahead, parsed = _kustomization_roles(config, sources, cache)
-    workers = _worker_count(config.jobs)
-    total = len(sources) + int("-" in config.paths and config.stdin_text is not None)
-    linted = 0
-    used_workers = 1
+    plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache)
+    if found is not None and found.explicit:
+        # Files named one by one (pre-commit, an editor) are judged in their repository:
+        # what applies them is read from the whole tree, not just from the files named.
+        found = _add_context(config, found, plan, cache)
+    applied = _applied_set(config, found, plan, roles)
+    linter.ctx.applied = applied
+    if applied.graph is not None:
+        from flux_lint.model.effective import EffectiveObjects
 
-    def progress() -> None:
-        if config.progress is not None:
-            config.progress(out.files, total)
-
-    if cache is None:
-        # CustomResourceDefinitions in the repository next: custom resources of those kinds
-        # are validated too, wherever they come in the file order (see extra_crds.py).
-        if linter.crd_check is not None:
-            patches = {path for path, role in roles.items() if role == PATCH}
-            linter.crd_catalog.scan_repository(
-                sources, patches, config.max_bytes, config.stdin_text
-            )
-        if _workers_for(workers, len(sources)) < 2:
-            # One pass, one read per file: nothing to look up, nothing to farm out.
-            for src in sources:
-                progress()
-                out.files += 1
-                ahead = read_ahead.pop(src.display, None)
-                text = ahead[0] if ahead else read_file(src.path, src.display, config.max_bytes)
-                if isinstance(text, SourceError):
-                    out.error(SOURCE_CODES[text.code], src.display, text.message)
-                    continue
-                role = roles.get(src.display)
-                loaded = parsed.pop(src.display, None)
-                report, entries, kustomize = linter.lint_file(src.display, text.text, role, loaded)
-                out.add(report, entries, kustomize, role, text.text)
-                linted += 1
-        else:
-            linted, used_workers = _lint_planned(
-                linter, config, sources, roles, read_ahead, parsed, None, workers, out, progress
-            )
-    else:
-        linted, used_workers = _lint_planned(
-            linter, config, sources, roles, read_ahead, parsed, cache, workers, out, progress
-        )
+        linter.ctx.effective = EffectiveObjects(applied.graph)
+    checked = (lambda path: True) if config.check_unapplied else applied.applies
+    linter.is_checked = checked
+    if found is not None and applied.known and not config.check_unapplied:
+        for display in sorted(found.explicit):
+            if not applied.applies(display):
+                out.error(NOT_APPLIED_RULE, display, _not_applied_message(applied, display))
+    linted, used_workers = _lint_plan(linter, config, plan, checked, cache, out, parsed)
 
     if "-" in config.paths and config.stdin_text is not None:
         out.files += 1
-        report, entries, kustomize = linter.lint_file("-", config.stdin_text)
-        out.add(report, entries, kustomize, None, config.stdin_text)
+        stdin_role = roles.get(config.stdin_path)
+        report, entries, kustomize = linter.lint_file(
+            config.stdin_path, config.stdin_text, stdin_role
+        )
+        out.add(report, entries, kustomize, stdin_role, config.stdin_text)
         linted += 1
-    progress()
+    if config.progress is not None:
+        config.progress(out.files, out.files)
 
     findings, texts = out.findings, out.texts
-    if linter.repo_checks:
+    if linter.index is not None:  # repository checks, and ResourceSets rendered and checked
         by_display = {src.display: src for src in sources}
 
         def text_of(path: str) -> str | None:
+            from flux_lint.load.source import SourceError
+
             if path in texts:
                 return texts[path]
-            if path == "-":
+            if path == config.stdin_path:
                 return config.stdin_text
             src = by_display.get(path)
             text = read_file(src.path, path, config.max_bytes) if src else None
@@ -350,8 +401,9 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 if text is not None:
                     texts[finding.path] = text
 
-    if linter.index is not None and "FL105" in linter.enabled:
-        findings = _retract_parent_supplied(linter, findings, cache, out, config)
+    from flux_lint.check.rendered import placeholder_note
+
+    rendered_note = placeholder_note(linter.index)
     if cache is not None:
         cache.save()
     if out.directives:  # inline suppressions, once every finding (file and repository) exists
@@ -363,6 +415,7 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
             )
         )
     findings.sort(key=Finding.sort_key)
+    unapplied = 0 if config.check_unapplied or not applied.known else out.unapplied_files
     return RunResult(
         root=root,
         findings=findings,
@@ -374,6 +427,11 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         cache_hits=cache.hits if cache is not None else 0,
         linted=linted,
         workers=used_workers,
+        applied=applied,
+        unapplied=unapplied,
+        notes=_notes(applied, plan, unapplied, config) + ([rendered_note] if rendered_note else []),
+        schemas=dict(out.schemas),
+        unchecked=dict(out.unchecked),
     )
 
 
@@ -393,6 +451,7 @@ def _repository_key(cache: Any, linter: Linter, out: _Collector, config: RunConf
         None
         if stdin is None
         else hashlib.sha256(stdin.encode("utf-8", "surrogatepass")).hexdigest(),
+        config.stdin_path,
     )
 
 
@@ -424,37 +483,22 @@ def _repository_findings(
         if not any(f.rule_id == INTERNAL_RULE for f in found):
             cache.put_memo(key, encode_findings(found))
     if other:
-        found.extend(linter.check_repository(text_of, other))
+        found.extend(linter.check_repository(text_of, other, render=False))
     return found
 
 
-def _retract_parent_supplied(
-    linter: Linter, findings: list[Finding], cache: Any, out: _Collector, config: RunConfig
-) -> list[Finding]:
-    """parent_patches.retract_parent_supplied, remembered like the repository findings: which
-    FL105 findings it withdraws depends on the same inputs (the index and the FL105 findings,
-    themselves a function of the files)."""
-    from flux_lint.check.rules.parent_patches import retract_parent_supplied
+@dataclass
+class _Plan:
+    """What the reading pass found, in file order: per file ``("error", display, error)`` or
+    ``("file", display, path, role, text or None, sha256)``; and the structural objects and
+    kustomize files the applied set is computed from."""
 
-    if cache is None:
-        return retract_parent_supplied(findings, linter.index, linter.ctx)
-
-    def identity(f: Finding) -> list[Any]:
-        return [f.path, f.document, f.pointer, f.message, f.span.line, f.span.column]
-
-    key = "retract:" + _repository_key(cache, linter, out, config)
-    stored = cache.get_memo(key)
-    if stored is None:
-        kept = retract_parent_supplied(findings, linter.index, linter.ctx)
-        kept_ids = {id(f) for f in kept}
-        stored = [identity(f) for f in findings if id(f) not in kept_ids]
-        cache.put_memo(key, stored)
-        return kept
-    withdrawn = {tuple(item) for item in stored}
-    return [f for f in findings if f.rule_id != "FL105" or tuple(identity(f)) not in withdrawn]
+    items: list[tuple[Any, ...]] = field(default_factory=list)
+    structure: Any = None  # RepoIndex of every file path, structural objects, kustomize files
+    has_flux: bool = False  # whether a Flux Kustomization was seen (for the summary note)
 
 
-def _lint_planned(
+def _read_all(
     linter: Linter,
     config: RunConfig,
     sources: list[Any],
@@ -462,61 +506,218 @@ def _lint_planned(
     read_ahead: dict[str, tuple[Any, bytes | None]],
     parsed: dict[str, LoadResult],
     cache: Any,
-    workers: int,
-    out: _Collector,
-    progress: Callable[[], None],
-) -> tuple[int, int]:
-    """The per-file pass in two steps: read every file (taking what the cache has and, with
-    a cache, the repository's CRDs), then lint the rest here or in worker processes; results
-    are applied in file order either way. Returns (files linted, worker processes used)."""
+) -> _Plan:
+    """Read every file once: keep its text for the lint pass (within a memory budget), add
+    the repository's CRDs to the run's catalog, and collect the objects and kustomize files
+    the applied set is computed from (parsed only in files that can hold them, remembered
+    by the cache per file content)."""
     from flux_lint.load.source import SourceError
-    from flux_lint.run.cache import decode_record, encode_record
+    from flux_lint.model.index import RepoIndex
 
-    plan: list[tuple[Any, ...]] = []  # in file order
-    todo: list[tuple[str, Path, str | None, str | None, str | None]] = []
+    plan = _Plan()
+    structure = plan.structure = RepoIndex()
     kept = 0
-    scan = cache is not None and linter.crd_check is not None
+    scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
     if scan:
         from flux_lint.check.schema.crds import looks_like_crd
     for src in sources:
         role = roles.get(src.display)
         ahead = read_ahead.pop(src.display, None)
-        if cache is None:
-            text = ahead[0] if ahead else None
-            if text is not None and isinstance(text, SourceError):
-                plan.append(("error", src.display, text))
-                continue
-            keep = text.text if text is not None else None
-            todo.append((src.display, src.path, role, keep, text.sha256 if keep else None))
-            plan.append(("todo",))
-            continue
         text, raw = ahead or read_file_and_bytes(src.path, src.display, config.max_bytes)
         if scan and raw is not None and src.display not in patches and looks_like_crd(raw):
-            # What CrdCatalog.scan_repository does, on the bytes already read.
             linter.crd_catalog.add_text(raw.decode("utf-8-sig", errors="replace"), src.display)
         if isinstance(text, SourceError):
-            plan.append(("error", src.display, text))
+            plan.items.append(("error", src.display, text))
             continue
-        key = _entry_key(cache, src.display, role, text.sha256)
-        record = cache.get(key)
-        if record is not None:
-            keep = text.text if record[2] or record[3] is not None else None
-            plan.append(("record", src.display, role, record, keep, text.sha256, src.path))
-            continue
+        if role != DATA:
+            structure.files.add(src.display)
+            _add_structure(structure, src.display, text, role, parsed, cache)
         keep = None
         if kept + len(text.text) <= KEEP_TEXT_BUDGET or not _is_regular(src.path):
             keep = text.text
             kept += len(keep)
-        todo.append((src.display, src.path, role, keep, text.sha256 if keep else None))
-        plan.append(("todo",))
+        plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
     if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
-        linter.crd_catalog.add_text(config.stdin_text, "-")
-    if cache is not None and not cache.valid_for(_crd_key(linter)):
-        # The CRDs differ from the cached run's: no per-file result can be reused.
-        plan, todo = _unplan(plan, todo)
+        linter.crd_catalog.add_text(config.stdin_text, config.stdin_path)
+    plan.has_flux = _has_flux_kustomization(structure)
+    return plan
 
-    used = _workers_for(workers, len(todo))
+
+def _has_flux_kustomization(structure: Any) -> bool:
+    """A repository of Flux Kustomizations has entry points to find; a bare folder of
+    manifests has none, and is checked whole without a note."""
+    from flux_lint.model.graph import is_flux_kustomization
+
+    return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
+
+
+def _add_structure(
+    structure: Any,
+    display: str,
+    text: Any,
+    role: str | None,
+    parsed: dict[str, LoadResult],
+    cache: Any,
+) -> None:
+    """Add one file's structural objects (model/applied.py) and kustomize files."""
+    from flux_lint.model.applied import STRUCTURE_MARKERS, is_structural
+    from flux_lint.model.index import IndexEntry
+    from flux_lint.model.objects import classify
+
+    kfile = is_kustomization_file(display)
+    patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
+    if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
+        return
+    key = ""
+    if cache is not None:
+        from flux_lint.run.cache import digest
+
+        key = "structure:" + digest(cache.run_key, display, role, text.sha256)
+        stored = cache.get_memo(key)
+        if stored is not None:
+            entries, kustomize = stored
+            for item in entries:
+                structure.add(IndexEntry(*item))
+            for data in kustomize:
+                structure.add_kustomize_file(display, data)
+            return
+    loaded = parsed.get(display)
+    if loaded is None:
+        loaded = parsed[display] = load_text(text.text)
+    entries_out: list[list[Any]] = []
+    kustomize_out: list[Any] = []
+    for doc in loaded.documents:
+        obj = classify(display, doc, partial=role == PATCH)
+        if obj is not None:
+            entry = IndexEntry.of(obj)
+            if patch or (is_structural(entry) and not entry.partial):
+                structure.add(entry)
+                entries_out.append(
+                    [
+                        entry.path,
+                        entry.document,
+                        entry.api_version,
+                        entry.kind,
+                        entry.namespace,
+                        entry.name,
+                        entry.data,
+                        entry.partial,
+                    ]
+                )
+        elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
+            structure.add_kustomize_file(display, doc.data)
+            kustomize_out.append(doc.data)
+    if cache is not None:
+        cache.put_memo(key, [entries_out, kustomize_out])
+
+
+def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
+    """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
+    discovery result returned also lists the repository's ``.sourceignore`` files."""
+    from dataclasses import replace
+
+    from flux_lint.load.discover import discover
+    from flux_lint.load.source import SourceError
+
+    tree = discover(
+        [found.root], exclude=config.exclude, respect_gitignore=config.respect_gitignore
+    )
+    seen = set(plan.structure.files)
+    kustomization_roles: dict[str, str] = {}
+    for src in tree.files:
+        if src.display in seen:
+            continue
+        text = read_file(src.path, src.display, config.max_bytes)
+        if isinstance(text, SourceError):
+            continue
+        plan.structure.files.add(src.display)
+        _add_structure(
+            plan.structure, src.display, text, kustomization_roles.get(src.display), {}, cache
+        )
+    plan.has_flux = _has_flux_kustomization(plan.structure)
+    return replace(found, sourceignores=tree.sourceignores)
+
+
+def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, str]) -> Any:
+    """The model stage's applied set for this run (model/applied.py)."""
+    from flux_lint.model.applied import AppliedSet, compute
+
+    if found is None or not plan.structure.files:
+        return AppliedSet()
+    sourceignores: dict[str, str] = {}
+    for src in found.sourceignores:
+        try:
+            with open(src.path, "rb") as handle:
+                data = handle.read(1 << 20)
+        except OSError:
+            continue
+        sourceignores[src.display] = data.decode("utf-8", "replace")
+    return compute(plan.structure, sourceignores)
+
+
+def _not_applied_message(applied: Any, display: str) -> str:
+    why = (
+        " (left out of the artifact by the source's ignore rules)"
+        if display in (applied.excluded)
+        else ""
+    )
+    return (
+        f"not applied by any Flux Kustomization of this repository{why}: its objects are "
+        "not checked (`--check-unapplied` checks them)"
+    )
+
+
+def _notes(applied: Any, plan: _Plan, unapplied: int, config: RunConfig) -> list[str]:
+    """Lines for the run's summary about what was and was not checked."""
+    notes: list[str] = []
+    if applied.known:
+        if applied.note:
+            notes.append(applied.note)
+        if unapplied:
+            notes.append(
+                f"{unapplied} {'file is' if unapplied == 1 else 'files are'} not applied by any "
+                "Flux Kustomization: not checked (`--check-unapplied` checks them)"
+            )
+    elif plan.has_flux and applied.note and not config.check_unapplied:
+        notes.append(f"{applied.note}: every file is checked")
+    return notes
+
+
+def _lint_plan(
+    linter: Linter,
+    config: RunConfig,
+    plan: _Plan,
+    checked: Callable[[str], bool],
+    cache: Any,
+    out: _Collector,
+    parsed: dict[str, LoadResult],
+) -> tuple[int, int]:
+    """The per-file pass: take what the cache has, lint the rest here or in worker processes,
+    and apply the results in file order either way. Returns (files linted, workers used)."""
+    from flux_lint.run.cache import decode_record, encode_record
+
+    if cache is not None:
+        cache.valid_for(_crd_key(linter))  # other CRDs than the cached run's: records dropped
+    order: list[tuple[Any, ...]] = []
+    todo: list[Task] = []
+    for item in plan.items:
+        if item[0] == "error":
+            order.append(item)
+            continue
+        _, display, path, role, text, sha256 = item
+        check = checked(display)
+        record = None
+        if cache is not None:
+            record = cache.get(_entry_key(linter, cache, display, role, sha256, check))
+        if record is not None:
+            keep = text if record[2] or record[3] is not None else None
+            order.append(("record", display, role, record, keep, sha256, check))
+            continue
+        todo.append((display, path, role, text, sha256, check))
+        order.append(("todo",))
+
+    used = _workers_for(_worker_count(config.jobs), len(todo))
     if used > 1:
         from flux_lint.run.workers import lint_in_workers
 
@@ -527,28 +728,30 @@ def _lint_planned(
             for task in todo
         )
 
+    total = len(order) + int("-" in config.paths and config.stdin_text is not None)
     linted = 0
     position = 0
-    for item in plan:
-        progress()
+    for item in order:
+        if config.progress is not None:
+            config.progress(out.files, total)
         out.files += 1
         if item[0] == "error":
             _, display, error = item
             out.error(SOURCE_CODES[error.code], display, error.message)
-            out.inputs.append((display, roles.get(display), "!" + error.code))
+            out.inputs.append((display, None, "!" + error.code, True))
             continue
         if item[0] == "record":
-            _, display, role, record, text, sha256, _ = item
+            _, display, role, record, text, sha256, check = item
             report, entries, kustomize = decode_record(display, record)
-            out.add(report, entries, kustomize, role, text)
-            out.inputs.append((display, role, sha256))
+            out.add(report, entries, kustomize, role, text, check)
+            out.inputs.append((display, role, sha256, check))
             continue
-        display, _, role, _, _ = todo[position]
+        display, _, role, _, _, check = todo[position]
         position += 1
         result = next(results)
         if result[0] == "error":
             out.error(SOURCE_CODES[result[1]], display, result[2])
-            out.inputs.append((display, role, "!" + result[1]))
+            out.inputs.append((display, role, "!" + result[1], check))
             continue
         linted += 1
         if result[0] == "report":  # linted in this process
@@ -560,31 +763,11 @@ def _lint_planned(
             _, payload, text, sha256 = result
             record = marshal.loads(payload)
             report, entries, kustomize = decode_record(display, record)
-        out.add(report, entries, kustomize, role, text)
-        out.inputs.append((display, role, sha256))
+        out.add(report, entries, kustomize, role, text, check)
+        out.inputs.append((display, role, sha256, check))
         if cache is not None and _cacheable(report):
-            cache.put(_entry_key(cache, display, role, sha256), record)
+            cache.put(_entry_key(linter, cache, display, role, sha256, check), record)
     return linted, used
-
-
-def _unplan(
-    plan: list[tuple[Any, ...]], todo: list[tuple[str, Path, str | None, str | None, str | None]]
-) -> tuple[list[tuple[Any, ...]], list[tuple[str, Path, str | None, str | None, str | None]]]:
-    """The plan with every cached record turned back into a file to lint."""
-    pending = iter(todo)
-    new_plan: list[tuple[Any, ...]] = []
-    new_todo: list[tuple[str, Path, str | None, str | None, str | None]] = []
-    for item in plan:
-        if item[0] == "record":
-            _, display, role, _, _, _, path = item
-            new_todo.append((display, path, role, None, None))
-            new_plan.append(("todo",))
-        elif item[0] == "todo":
-            new_todo.append(next(pending))
-            new_plan.append(item)
-        else:
-            new_plan.append(item)
-    return new_plan, new_todo
 
 
 def _is_regular(path: Path) -> bool:
@@ -594,23 +777,19 @@ def _is_regular(path: Path) -> bool:
         return False
 
 
-def _lint_here(
-    linter: Linter,
-    task: tuple[str, Path, str | None, str | None, str | None],
-    loaded: LoadResult | None = None,
-) -> tuple[Any, ...]:
+def _lint_here(linter: Linter, task: Task, loaded: LoadResult | None = None) -> tuple[Any, ...]:
     """Lint one planned file in this process: ("report", report, entries, kustomize, text,
     sha256) or ("error", code, message). ``loaded``: the task's text, parsed already."""
     from flux_lint.load.source import SourceError
 
-    display, path, role, text, sha256 = task
+    display, path, role, text, sha256, check = task
     if text is None:
         source = read_file(path, display, linter.config.max_bytes)
         if isinstance(source, SourceError):
             return ("error", source.code, source.message)
         text, sha256 = source.text, source.sha256
         loaded = None
-    report, entries, kustomize = linter.lint_file(display, text, role, loaded)
+    report, entries, kustomize = linter.lint_file(display, text, role, loaded, check=check)
     keep = text if report.findings or report.directives is not None else None
     return ("report", report, entries, kustomize, keep, sha256)
 

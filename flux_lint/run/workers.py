@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flux_lint.check.engine import Linter
 
-#: A file to lint: (display path, path to read, role, text when already read, its sha256).
-Task = tuple[str, Path, "str | None", "str | None", "str | None"]
+#: A file to lint: (display path, path to read, role, text when already read, its sha256,
+#: whether its objects are checked).
+Task = tuple[str, Path, "str | None", "str | None", "str | None", bool]
 
 #: The linter a forked worker inherits; set only while a pool is being started.
 _LINTER: Linter | None = None
@@ -95,13 +96,13 @@ def _lint(linter: Linter, task: Task) -> tuple[Any, ...]:
     from flux_lint.load.source import SourceError, read_source
     from flux_lint.run.cache import encode_record
 
-    display, path, role, text, sha256 = task
+    display, path, role, text, sha256, check = task
     if text is None:
         source = read_source(path, display, max_bytes=linter.config.max_bytes)
         if isinstance(source, SourceError):
             return ("error", source.code, source.message)
         text, sha256 = source.text, source.sha256
-    report, entries, kustomize = linter.lint_file(display, text, role)
+    report, entries, kustomize = linter.lint_file(display, text, role, check=check)
     payload = marshal.dumps(encode_record(report, entries, kustomize))
     keep = text if report.findings or report.directives is not None else None
     return ("record", payload, keep, sha256)

@@ -40,6 +40,12 @@ from flux_lint.model.objects import K8sObject, split_api_version
 REMOVED = "FL301"
 DEPRECATED = "FL302"
 UNKNOWN = "FL303"
+#: A removed apiVersion in a Kustomization's ``spec.healthChecks[]``: kustomize-controller keeps
+#: only the group and kind of a health check (``ReferenceToObjMetadataSet`` in its
+#: ``internal/inventory/inventory.go`` builds ``object.ObjMetadata`` from
+#: ``schema.ParseGroupVersion(apiVersion).Group`` and the kind), so the check still works: a
+#: tidy-up warning with a safe fix instead of the FL301 error.
+HEALTH_CHECK = "FL552"
 
 #: Fields of Flux kinds that name another object's ``apiVersion`` (and usually its ``kind``),
 #: read from the Flux 2.6 to 2.9 CRDs. ``*`` walks every item of a list. Keyed by kind alone
@@ -96,7 +102,7 @@ class _Place:
         return f"{what} in `{self.field}`" if self.field else what
 
 
-@check(REMOVED, DEPRECATED, UNKNOWN)
+@check(REMOVED, DEPRECATED, UNKNOWN, HEALTH_CHECK)
 def api_lifecycle(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
     """Report removed, deprecated and unknown Flux API versions of ``obj`` and its references."""
     for issue in issues(obj, ctx):
@@ -110,7 +116,7 @@ def api_lifecycle(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
 
 def _fix(obj: K8sObject, ctx: CheckContext, issue: ApiVersionIssue) -> FixBuilder | None:
     """A builder that writes the replacement apiVersion, for removed and deprecated ones."""
-    if issue.rule_id not in (REMOVED, DEPRECATED) or not issue.replacement:
+    if issue.rule_id not in (REMOVED, DEPRECATED, HEALTH_CHECK) or not issue.replacement:
         return None
     title = f"Change apiVersion to `{issue.replacement}`"
     reason = None
@@ -207,10 +213,37 @@ def issues(obj: K8sObject, ctx: CheckContext) -> list[ApiVersionIssue]:
             continue  # core and third-party APIs are not Flux's to judge
         kind = ref.get("kind")
         if isinstance(kind, str) and kind:
-            found.extend(_judge(table, target, place, api_version.strip(), kind))
+            judged = _judge(table, target, place, api_version.strip(), kind)
+            if place.pointer.startswith(HEALTH_CHECKS) and obj.kind == "Kustomization":
+                judged = [_health_check(issue) for issue in judged]
+            found.extend(judged)
         else:
             found.extend(_judge_kindless(table, target, place, api_version.strip()))
     return found
+
+
+HEALTH_CHECKS = "/spec/healthChecks/"
+
+
+def _health_check(issue: ApiVersionIssue) -> ApiVersionIssue:
+    """FL552 instead of FL301 for a health check: its version is never read."""
+    if issue.rule_id != REMOVED:
+        return issue
+    message = issue.message.replace(
+        "; use ",
+        "; kustomize-controller reads only the group and kind of a health check, so it still "
+        "works: use ",
+        1,
+    )
+    return ApiVersionIssue(
+        HEALTH_CHECK,
+        message,
+        issue.pointer,
+        issue.api_version,
+        issue.kind,
+        issue.replacement,
+        issue.suggested_kind,
+    )
 
 
 def _references(obj: K8sObject) -> Iterator[tuple[_Place, Mapping[str, Any]]]:

@@ -30,19 +30,17 @@ from typing import Any
 
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import repo_check
-from flux_lint.check.rules.references import resolver, settings
-from flux_lint.core.findings import KEY, VALUE, Finding, Problem, Severity
-from flux_lint.model.graph import Instance, RepoGraph, repo_graph
+from flux_lint.check.rules.references import resolver
+from flux_lint.core.findings import KEY, VALUE, Problem, Severity
+from flux_lint.model.graph import Instance, RepoGraph
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.parent_patches import (
-    MISSING_REQUIRED,
     ParentPatch,
     apply_patch,
     build_is_complete,
     is_transformed,
     kustomization_instance,
     parse_patch,
-    patched_objects,
     selects,
     target_of,
 )
@@ -217,63 +215,3 @@ def _application_errors(
                         offset=(line, 1) if line else None,
                     ),
                 )
-
-
-# -- the FL105 hook ---------------------------------------------------------------------------
-
-
-def _reference_names(ctx: Any) -> tuple[str, ...]:
-    return settings(ctx).repository_sources
-
-
-def retract_parent_supplied(findings: list[Finding], index: RepoIndex, ctx: Any) -> list[Finding]:
-    """``findings`` without the FL105 (missing required field) findings that a parent
-    Kustomization's ``spec.patches`` settles.
-
-    A finding is withdrawn when *every* build that deploys the object applies patches after
-    which the validator no longer reports that field missing; an object that some build
-    deploys unpatched (or that no Flux Kustomization applies) keeps it. Intended to run in
-    ``engine.run`` after the repository findings are added::
-
-        if linter.index is not None and "FL105" in linter.enabled:
-            from .parent_patches import retract_parent_supplied
-            findings = retract_parent_supplied(findings, linter.index, linter.ctx)
-
-    together with ``Linter.__init__`` keeping the index when FL105 is enabled
-    (``RepoIndex() if self.repo_checks or "FL105" in self.enabled else None``), so that
-    ``--select FL105`` alone still sees the graph."""
-    candidates = [f for f in findings if f.rule_id == MISSING_REQUIRED]
-    if not candidates:
-        return findings
-    graph = repo_graph(index, local_names=_reference_names(ctx))
-    patched = patched_objects(graph)
-    entries = {(e.path, e.document): e for e in index.entries}
-    bundle = ctx.bundle
-    validated: dict[int, set[tuple[str, str]]] = {}
-    drop: set[int] = set()
-    for finding in candidates:
-        entry = entries.get((finding.path, finding.document))
-        if entry is None or entry.partial:
-            continue
-        group, _, version = entry.api_version.rpartition("/")
-        schema = bundle.lookup(group, version, entry.kind)
-        if schema is None:
-            continue
-        instances = graph.instances(entry)
-        settled = bool(instances)
-        for inst in instances:
-            data = patched.deployed(inst) if inst.applier is not None else None
-            if data is None or data is entry.data:
-                settled = False
-                break
-            missing = validated.get(id(data))
-            if missing is None:
-                errors = bundle.validator(schema).validate(data)
-                missing = {(e.pointer, e.message) for e in errors if e.code == "required"}
-                validated[id(data)] = missing
-            if (finding.pointer, finding.message) in missing:
-                settled = False
-                break
-        if settled:
-            drop.add(id(finding))
-    return [f for f in findings if id(f) not in drop]

@@ -245,6 +245,10 @@ class Resolver:
         if group is not None and entry.group != group and not inst.generated:
             return  # same kind name, other API (e.g. a Crossplane Bucket)
         name = inst.resolved_name
+        if name is None and inst.name and inst.variables is None:
+            # Never substituted (no Flux Kustomization with postBuild applies it): the
+            # placeholder is the name, which matches no other name.
+            name = inst.name
         namespace = inst.resolved_namespace
         if entry.kind == "Namespace" and name:
             self.namespaces.add(name)

@@ -23,7 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from flux_lint.check.context import CheckContext
+from flux_lint.check.deployed import required_as_deployed
 from flux_lint.check.registry import check
+from flux_lint.check.rules.kubernetes import builtin_problems, is_builtin
 from flux_lint.check.schema.validate import SchemaError
 from flux_lint.core.findings import Problem, pointer_tokens
 from flux_lint.model.objects import K8sObject
@@ -98,16 +100,22 @@ def problems_from_errors(errors: list[SchemaError]) -> Iterator[Problem]:
         )
 
 
-@check(*sorted(RULE_BY_CODE.values()))
+@check(*sorted(RULE_BY_CODE.values()), "FL110")
 def check_schema(obj: K8sObject, ctx: CheckContext) -> Iterator[Problem]:
-    """Validate a Flux object against its CRD version in the target Flux release."""
+    """Validate a Flux object against its CRD version in the target Flux release, and a
+    built-in Kubernetes object against the target Kubernetes release (FL110 when that release
+    does not serve its apiVersion and kind)."""
     if not obj.is_flux:
+        if is_builtin(obj):
+            yield from builtin_problems(obj, ctx, RULE_BY_CODE)
         return
     bundle = ctx.bundle
     entry = bundle.lookup(obj.group, obj.version, obj.kind)
     if entry is None:
         return
-    errors = bundle.validator(entry).validate(obj.data, partial=obj.partial)
+    validator = bundle.validator(entry)
+    errors = validator.validate(obj.data, partial=obj.partial)
+    errors = required_as_deployed(obj, ctx, validator, errors)
     if (obj.group, obj.kind) in EXTENSIBLE_KIND_ENUMS:
         errors = [e for e in errors if not _third_party_kind(obj, entry.schema, e)]
     yield from problems_from_errors(errors)

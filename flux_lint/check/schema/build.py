@@ -151,22 +151,33 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
     extensions that the draft 4 meta-schema allows.
     """
     from jsonschema import Draft4Validator
-    from jsonschema.exceptions import SchemaError
+    from jsonschema.exceptions import best_match
 
-    try:
-        Draft4Validator.check_schema(schema)
-    except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        raise BundleBuildError(f"{source}: invalid schema at `{where}`: {exc.message}") from None
+    # No format checker: ``pattern`` values are RE2 (Go) expressions, which Python's ``re``
+    # cannot always compile (``(?i)`` in the middle of a pattern), and ``validate.py`` compiles
+    # them with RE2 anyway.
+    error = best_match(Draft4Validator(Draft4Validator.META_SCHEMA).iter_errors(schema))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise BundleBuildError(f"{source}: invalid schema at `{where}`: {error.message}")
 
 
 def _load_documents(path: Path) -> Iterator[Any]:
     """Documents of one YAML file, read as the API server reads them (YAML 1.1 scalars)."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import SafeConstructor
     from ruamel.yaml.error import YAMLError
 
+    class _Constructor(SafeConstructor):
+        """YAML 1.1's "value" tag: a plain ``=`` (an enum value of Prometheus matchers) is the
+        string "=" for Go's parser, which is what the API server reads."""
+
+    _Constructor.add_constructor(
+        "tag:yaml.org,2002:value", lambda constructor, node: constructor.construct_scalar(node)
+    )
     yaml = YAML(typ="safe", pure=False)
     yaml.version = (1, 1)
+    yaml.Constructor = _Constructor
     try:
         yield from list(yaml.load_all(path.read_text(encoding="utf-8")))
     except YAMLError as exc:
@@ -264,13 +275,92 @@ def write_bundle(bundle: dict[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def build_command(crds: Path, out: Path, flux_version: str | None = None) -> Path:
+#: A catalog project's name: the folder under ``schemas/catalog/``.
+_PROJECT = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+CATALOG_INDEX = "index.json"
+
+
+def kind_file_name(resource: dict[str, Any]) -> str:
+    """The file of one kind in a catalog project: the CRD's own name, ``<plural>.<group>``."""
+    plural = resource.get("plural") or str(resource["kind"]).lower()
+    return f"{plural}.{resource['group']}.json"
+
+
+def build_project(crd_dir: Path, project: str, release: str) -> dict[str, str]:
+    """A catalog project (format in :mod:`flux_lint.check.schema.catalog`) as file name →
+    text: ``index.json`` and one file per kind, each reduced exactly as a Flux bundle is."""
+    bundle = build_bundle(crd_dir, release)
+    files: dict[str, str] = {}
+    kinds = []
+    for res in bundle["resources"]:
+        name = kind_file_name(res)
+        files[name] = dumps_bundle(res)
+        versions = [
+            {k: v for k, v in version.items() if k != "schema"} for version in res["versions"]
+        ]
+        kinds.append(
+            {
+                "group": res["group"],
+                "kind": res["kind"],
+                "plural": res["plural"],
+                "scope": res["scope"],
+                "file": name,
+                "versions": versions,
+            }
+        )
+    index = {
+        "format": BUNDLE_FORMAT,
+        "project": project,
+        "release": release,
+        "crds": bundle["crds"],
+        "kinds": kinds,
+    }
+    files[CATALOG_INDEX] = dumps_bundle(index)
+    return files
+
+
+def write_project(files: dict[str, str], out_dir: Path, project: str) -> Path:
+    """Write a catalog project into ``out_dir/<project>/``, replacing what was there (a kind
+    the new release dropped must not stay behind); returns the folder."""
+    folder = Path(out_dir) / project
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.json"):
+        if stale.name not in files:
+            stale.unlink()
+    for name, text in sorted(files.items()):
+        (folder / name).write_bytes(text.encode("ascii"))
+    return folder
+
+
+def build_command(
+    crds: Path,
+    out: Path,
+    flux_version: str | None = None,
+    *,
+    project: str | None = None,
+    release: str | None = None,
+) -> Path:
     """What ``flux-lint schemas build --crds DIR --out DIR`` runs.
 
     The Flux version defaults to the CRD folder's name without its ``v`` (``v2.9.4`` →
     ``2.9.4``), the layout of the shared CRD folders; it must be a full ``X.Y.Z`` release.
+    With ``project``, the CRDs are another project's (``--project cert-manager``): the catalog
+    project ``out/<project>/`` is written, its release taken the same way (``release``, else
+    the folder name).
     """
     crds = Path(crds)
+    if project is not None:
+        if not _PROJECT.match(project):
+            raise BundleBuildError(
+                f"`{project}` is not a project name (lower-case letters, digits and `-`)"
+            )
+        version = (release or crds.resolve().name).strip().removeprefix("v")
+        if not _VERSION.match(version):
+            raise BundleBuildError(
+                f"cannot tell the release of {project} from `{crds.name}`; "
+                "pass one like --release 1.21.1"
+            )
+        return write_project(build_project(crds, project, version), out, project)
     version = (flux_version or crds.resolve().name).strip().removeprefix("v")
     if not _VERSION.match(version):
         raise BundleBuildError(

@@ -71,7 +71,13 @@ class Bundle:
         self.flux: str = data.get("flux", "")
         self.source = source
         self.entries: dict[tuple[str, str, str], VersionEntry] = {}
+        #: Every CRD of the bundle by ``<plural>.<group>`` name, with its version names in the
+        #: order of the CRD's ``spec.versions`` (served or not): the order JSON patches that
+        #: address ``/spec/versions/<index>`` depend on.
+        self.crd_versions: dict[str, tuple[str, ...]] = {}
         for res in data.get("resources", []):
+            name = f"{res.get('plural', '')}.{res['group']}"
+            self.crd_versions[name] = tuple(v["name"] for v in res.get("versions", []))
             for ver in res.get("versions", []):
                 entry = VersionEntry(
                     group=res["group"],

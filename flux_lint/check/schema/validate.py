@@ -23,7 +23,9 @@ HelmRelease:
     never numbers;
   - ``pattern`` is an RE2 search (:mod:`flux_lint.core.regex`); lengths count code points;
   - of the formats only ``int64`` (range) and ``date-time`` (kube-openapi's ``IsDateTime``) are
-    checked, as the API server ignores the rest;
+    checked, as the API server ignores the rest; for built-in kinds (``builtin=True``) also
+    ``byte`` (base64) and ``quantity`` (``resource.Quantity``), which decoding into the Go
+    types checks;
   - ``x-kubernetes-list-type: set|map`` items must be unique (by value, or by the list-map keys);
   - values that are unresolved placeholders (``${VAR}``, SOPS ``ENC[...]``) skip every value
     check: they are only known after substitution or decryption;
@@ -216,6 +218,30 @@ def is_rfc3339(text: str) -> bool:
 # The compiled schema
 
 
+#: Formats the API server checks in a custom resource.
+CRD_FORMATS = frozenset({"int64", "date-time"})
+#: Formats that decoding a built-in object into its Go type checks as well: ``byte`` fields
+#: (Secret ``data``, ``caBundle``) are base64 and ``quantity`` is ``resource.Quantity``
+#: (``500m``, ``1Gi``, or a plain number). Only the built-in schemas use ``quantity``.
+BUILTIN_FORMATS = CRD_FORMATS | {"byte", "quantity"}
+
+_QUANTITY = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?"
+)
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def is_quantity(text: str) -> bool:
+    """``resource.ParseQuantity``: a decimal number with an optional binary (``Ki``...``Ei``)
+    or decimal (``n u m k M G T P E``) suffix or a decimal exponent."""
+    return _QUANTITY.fullmatch(text) is not None
+
+
+def is_base64(text: str) -> bool:
+    """Standard base64 with padding, as Go decodes a ``[]byte`` field (line breaks ignored)."""
+    return _BASE64.fullmatch(text.replace("\r", "").replace("\n", "")) is not None
+
+
 class _Node:
     """One schema node with everything precomputed that the walk needs."""
 
@@ -249,7 +275,7 @@ class _Node:
         "type",
     )
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], formats: frozenset[str] = CRD_FORMATS) -> None:
         self.type: str | None = schema.get("type")
         self.int_or_string = bool(schema.get("x-kubernetes-int-or-string"))
         self.preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
@@ -258,18 +284,18 @@ class _Node:
 
         props = schema.get("properties")
         self.properties: dict[str, _Node] | None = (
-            {k: _Node(v) for k, v in props.items()} if isinstance(props, dict) else None
+            {k: _Node(v, formats) for k, v in props.items()} if isinstance(props, dict) else None
         )
         self.property_names = sorted(self.properties) if self.properties else []
         additional = schema.get("additionalProperties")
         # True: anything; a node: every extra value; None: extra keys are unknown fields.
         self.additional: _Node | bool | None = (
-            _Node(additional) if isinstance(additional, dict) else additional
+            _Node(additional, formats) if isinstance(additional, dict) else additional
         )
         if self.additional is False:
             self.additional = None
         items = schema.get("items")
-        self.items: _Node | None = _Node(items) if isinstance(items, dict) else None
+        self.items: _Node | None = _Node(items, formats) if isinstance(items, dict) else None
 
         # A required field whose schema has a default is filled in before validation.
         required = schema.get("required") or []
@@ -287,7 +313,7 @@ class _Node:
         pattern = schema.get("pattern")
         self.pattern: Pattern | None = compile_pattern(pattern) if pattern else None
         fmt = schema.get("format")
-        self.fmt: str | None = fmt if fmt in ("int64", "date-time") else None
+        self.fmt: str | None = fmt if fmt in formats else None
 
         self.minimum = _number(schema.get("minimum"))
         self.maximum = _number(schema.get("maximum"))
@@ -326,10 +352,11 @@ class StructuralValidator:
 
     __slots__ = ("root",)
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], *, builtin: bool = False) -> None:
         # An empty schema (a CRD version without one) accepts anything, as the API server does.
         self.root = _Node(
-            schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+            schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            BUILTIN_FORMATS if builtin else CRD_FORMATS,
         )
         special: dict[str, _Special] = {
             "metadata": _check_metadata,
@@ -415,6 +442,17 @@ def _check(node: _Node, value: Any, path: _Path, errors: _Errors, partial: bool)
                 path,
                 _container_target(value, path),
                 f"`{format_path(path)}` must be of type `{kind}`, {_got(value)}",
+            )
+            return
+    elif node.fmt == "quantity":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            _error(
+                errors,
+                TYPE,
+                path,
+                _container_target(value, path),
+                f"`{format_path(path)}` must be a quantity (a number or a string such as "
+                f"`500m` or `1Gi`), {_got(value)}",
             )
             return
     elif node.int_or_string and (
@@ -654,6 +692,23 @@ def _check_scalar(node: _Node, value: Any, path: _Path, errors: _Errors) -> None
                 VALUE,
                 f"`{format_path(path)}` must be at most {node.max_length} character(s) "
                 f"long, got {length}",
+            )
+        if node.fmt == "quantity" and not is_quantity(value):
+            _error(
+                errors,
+                FORMAT,
+                path,
+                VALUE,
+                f"`{format_path(path)}` must be a quantity such as `500m`, `128Mi` or `1.5`, "
+                f"got `{_show(value)}`",
+            )
+        elif node.fmt == "byte" and not is_base64(value):
+            _error(
+                errors,
+                FORMAT,
+                path,
+                VALUE,
+                f"`{format_path(path)}` must be base64-encoded, got `{_show(value)}`",
             )
         if node.fmt == "date-time" and not is_date_time(value):
             _error(

@@ -16,7 +16,7 @@ import bisect
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +62,13 @@ class RunSummary:
     objects: int = 0
     duration: float = 0.0
     flux_version: str = ""
+    #: Files not checked because no Flux Kustomization applies them (model/applied.py).
+    unapplied: int = 0
+    #: What the user should know about what was checked (entry points, files not applied).
+    notes: tuple[str, ...] = ()
+    #: Objects per schema source that validated them, and objects without a schema per kind.
+    schemas: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,39 @@ class OutputOptions:
     srcroot: str | Path | None = None
     help_uri_base: str = DEFAULT_HELP_URI_BASE
     include_suppressed: bool = False
+    #: How text, JSON and GitHub output show a finding's path (see :func:`cwd_relative`);
+    #: None shows it as it is, relative to the repository root. SARIF never uses it.
+    shown_path: Callable[[str], str] | None = None
+
+    def path(self, path: str) -> str:
+        return path if self.shown_path is None else self.shown_path(path)
+
+
+def cwd_relative(root: str | Path, cwd: str) -> Callable[[str], str] | None:
+    """Turns a finding's path (relative to the repository ``root``) into the path a user in
+    ``cwd`` types: relative to ``cwd`` when the file is below it, else absolute, as ruff
+    prints paths. None when the two folders are the same (nothing to change). Standard input
+    (``-``) stays as it is."""
+    import os
+    import posixpath
+
+    base = os.path.abspath(root)
+    here = os.path.abspath(cwd)
+    if base == here:
+        return None
+    prefix = here if here.endswith(os.sep) else here + os.sep
+
+    def shown(path: str) -> str:
+        if path == "-":
+            return path
+        full = os.path.normpath(os.path.join(base, path))
+        if full == here:
+            return "."
+        if full.startswith(prefix):
+            return Path(full[len(prefix) :]).as_posix()
+        return posixpath.normpath(Path(full).as_posix())
+
+    return shown
 
 
 def render(

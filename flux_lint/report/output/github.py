@@ -41,13 +41,15 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_finding(finding: Finding) -> str:
-    """One workflow command, without a line break."""
+def format_finding(finding: Finding, path: str | None = None) -> str:
+    """One workflow command, without a line break; ``path`` is the path to show (default:
+    the finding's own)."""
     span = finding.span
     props: list[tuple[str, str]] = []
     if finding.path != STDIN:
         one_line = span.end_line == span.line
-        props += [("file", finding.path), ("line", str(span.line))]
+        shown = finding.path if path is None else path
+        props += [("file", shown), ("line", str(span.line))]
         if one_line:
             props.append(("col", str(span.column)))
         props.append(("endLine", str(span.end_line)))
@@ -65,4 +67,6 @@ def render(
     report: RunSummary,
     options: OutputOptions,
 ) -> str:
-    return "".join(format_finding(f) + "\n" for f in findings if f.suppression is None)
+    return "".join(
+        format_finding(f, options.path(f.path)) + "\n" for f in findings if f.suppression is None
+    )

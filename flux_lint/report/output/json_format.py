@@ -41,15 +41,16 @@ def _fix(fix: Fix | None) -> dict[str, Any] | None:
     }
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
-    """One finding as a JSON object, keys in a fixed order."""
+def finding_dict(finding: Finding, path: str | None = None) -> dict[str, Any]:
+    """One finding as a JSON object, keys in a fixed order; ``path`` is the path to show
+    (default: the finding's own)."""
     span, obj, sup = finding.span, finding.obj, finding.suppression
     return {
         "ruleId": finding.rule_id,
         "ruleName": finding.rule_name,
         "severity": str(finding.severity),
         "message": finding.message,
-        "path": finding.path,
+        "path": finding.path if path is None else path,
         "line": span.line,
         "column": span.column,
         "endLine": span.end_line,
@@ -86,16 +87,21 @@ def summary_dict(findings: list[Finding], report: RunSummary) -> dict[str, Any]:
             str(sev): by_sev[sev] for sev in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
         },
         "byRule": {rid: by_rule[rid] for rid in sorted(by_rule)},
+        "unappliedFiles": report.unapplied,
+        "notes": list(report.notes),
     }
 
 
-def document(findings: list[Finding], report: RunSummary) -> dict[str, Any]:
+def document(
+    findings: list[Finding], report: RunSummary, options: OutputOptions | None = None
+) -> dict[str, Any]:
     """The whole envelope as plain data."""
+    options = options or OutputOptions()
     return {
         "version": SCHEMA_VERSION,
         "tool": {"name": "flux-lint", "version": __version__},
         "fluxVersion": report.flux_version or None,
-        "findings": [finding_dict(f) for f in findings],
+        "findings": [finding_dict(f, options.path(f.path)) for f in findings],
         "summary": summary_dict(findings, report),
     }
 
@@ -107,4 +113,25 @@ def render(
     report: RunSummary,
     options: OutputOptions,
 ) -> str:
-    return json.dumps(document(findings, report), indent=2) + "\n"
+    return json.dumps(document(findings, report, options), indent=2) + "\n"
+
+
+def statistics(findings: list[Finding], rules: Registry) -> str:
+    """``--statistics --format json``: one row per rule with findings, most frequent first
+    (the rows of the text table), each with how many of them a fix could resolve."""
+    counted = [f for f in findings if f.suppression is None]
+    counts = Counter(f.rule_id for f in counted)
+    fixable = Counter(f.rule_id for f in counted if f.fix is not None and f.fix.safe)
+    names = {f.rule_id: f.rule_name for f in counted}
+    rows = []
+    for rid, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = rules.get(rid)
+        rows.append(
+            {
+                "ruleId": rid,
+                "ruleName": rule.name if rule is not None else names[rid],
+                "count": count,
+                "fixable": fixable[rid],
+            }
+        )
+    return json.dumps(rows, indent=2) + "\n"

@@ -69,11 +69,13 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{RESET}" if color else text
 
 
-def format_finding(finding: Finding, *, color: bool = False) -> str:
-    """The one-line form of a finding, without a line break."""
+def format_finding(finding: Finding, *, color: bool = False, path: str | None = None) -> str:
+    """The one-line form of a finding, without a line break; ``path`` is the path to show
+    (default: the finding's own)."""
     sev = finding.severity
+    shown = finding.path if path is None else path
     line = (
-        f"{_paint(clean(finding.path), BOLD, color)}:{finding.span.line}:{finding.span.column}: "
+        f"{_paint(clean(shown), BOLD, color)}:{finding.span.line}:{finding.span.column}: "
         f"{_paint(finding.rule_id, SEVERITY_BOLD[sev], color)} "
         f"[{_paint(str(sev), SEVERITY_COLOR[sev], color)}] "
         f"{clean(finding.message)} "
@@ -133,7 +135,9 @@ def render(
     """All findings, one per line; with ``show_source``, each followed by its source line."""
     shown = [f for f in findings if options.include_suppressed or f.suppression is None]
     if not options.show_source or options.source is None:
-        return "".join(format_finding(f, color=options.color) + "\n" for f in shown)
+        return "".join(
+            format_finding(f, color=options.color, path=options.path(f.path)) + "\n" for f in shown
+        )
     cache: dict[str, list[str] | None] = {}
     out: list[str] = []
     for finding in shown:
@@ -141,7 +145,7 @@ def render(
             text = options.source(finding.path)
             cache[finding.path] = None if text is None else source_lines(text)
         lines = cache[finding.path]
-        out.append(format_finding(finding, color=options.color))
+        out.append(format_finding(finding, color=options.color, path=options.path(finding.path)))
         if lines is not None:
             out.extend(_snippet(finding, lines, options.color))
         out.append("")
@@ -162,13 +166,17 @@ def text_summary(
     *,
     color: bool = False,
     timing: bool = False,
+    fixed: bool = False,
+    fixed_unsafe: bool = False,
 ) -> str:
     """The closing lines for stderr, e.g. ``Found 3 problems (2 errors, 1 warning) in 12 files``
     or ``All checks passed: 12 files, 40 objects``.
 
     Suppressed findings are not problems but are mentioned, so that a clean run that only
     passes thanks to suppressions says so. ``timing`` is off by default to keep the output
-    reproducible.
+    reproducible. After a ``--fix`` run (``fixed``) the safe fixes left were tried and could
+    not be applied, so they are not offered again; unsafe ones still are, unless the run was
+    ``--unsafe-fixes`` (``fixed_unsafe``).
     """
     counted = _counted(findings)
     suppressed = len(findings) - len(counted)
@@ -198,8 +206,13 @@ def text_summary(
     lines = [line]
     if counted:
         lines.append(f"By rule: {rule_line}")
+    lines.extend(f"Note: {note}" for note in report.notes)
     safe = sum(1 for f in counted if f.fix is not None and f.fix.safe)
     unsafe = sum(1 for f in counted if f.fix is not None and not f.fix.safe)
+    if fixed or fixed_unsafe:
+        safe = 0
+    if fixed_unsafe:
+        unsafe = 0
     if safe or unsafe:
         if not safe:
             lines.append(f"{unsafe} fixable with `--unsafe-fixes`")
@@ -207,7 +220,38 @@ def text_summary(
             lines.append(f"{safe} fixable with `--fix`")
         else:
             lines.append(f"{safe} fixable with `--fix` ({unsafe} more with `--unsafe-fixes`)")
+    coverage = schema_coverage(report)
+    if coverage:
+        lines.append(coverage)
     return "".join(line + "\n" for line in lines)
+
+
+#: Kinds named in the "without a schema" part of the summary.
+UNCHECKED_SHOWN = 5
+
+
+def schema_coverage(report: RunSummary) -> str:
+    """``Schemas: 12 objects by Flux, 5 by catalog cert-manager; 3 without a schema
+    (Deployment ×2, Service)``: what validated the objects, and what was not validated. Left
+    out when every object is a Flux object its bundle validated."""
+    if not report.unchecked and set(report.schemas) <= {"Flux"}:
+        return ""  # only Flux objects, all validated: nothing worth a line
+    parts = []
+    for i, (source, count) in enumerate(
+        sorted(report.schemas.items(), key=lambda item: (-item[1], item[0]))
+    ):
+        parts.append(
+            f"{_plural(count, 'object')} by {source}" if i == 0 else f"{count} by {source}"
+        )
+    text = "Schemas: " + (", ".join(parts) if parts else "none")
+    missing = sum(report.unchecked.values())
+    if missing:
+        kinds = sorted(report.unchecked.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds[:UNCHECKED_SHOWN])
+        rest = len(kinds) - UNCHECKED_SHOWN
+        more = f", {_plural(rest, 'more kind')}" if rest > 0 else ""
+        text += f"; {missing} without a schema ({shown}{more})"
+    return text
 
 
 def statistics(findings: list[Finding], rules: Registry) -> str:

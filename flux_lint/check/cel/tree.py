@@ -1,0 +1,66 @@
+"""Helpers for cel-python's parse trees (Lark trees), shared by the compiler, the interpreter
+and the fast path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lark
+
+
+def unwrap(tree: Any) -> Any:
+    """Descend through the single-child wrappers (expr → conditionalor → ... → member)."""
+    node = tree
+    while (
+        isinstance(node, lark.Tree)
+        and len(node.children) == 1
+        and isinstance(node.children[0], lark.Tree)
+    ):
+        node = node.children[0]
+    return node
+
+
+def args(node: lark.Tree, index: int) -> list[Any]:
+    """The argument trees of a call node whose ``exprlist`` is child ``index``."""
+    return list(node.children[index].children) if len(node.children) > index else []
+
+
+def position(node: Any) -> tuple[int, int] | None:
+    """The 1-based (line, column) where a token or tree starts, when cel-python kept it."""
+    line = getattr(node, "line", None)
+    if line is not None:
+        return int(line), int(getattr(node, "column", 1) or 1)
+    if isinstance(node, lark.Tree) and not node.meta.empty:
+        return node.meta.line, node.meta.column
+    return None
+
+
+#: cel-go's parser limit (``parser.MaxRecursionDepth``, 250 by default, which the API server
+#: keeps): deeper expressions do not compile.
+MAX_DEPTH = 250
+
+#: The nodes cel-go's parser counts towards the limit when it builds the expression (binary
+#: operators, selections, calls on a target, indexes); nested expressions (parentheses, list
+#: items, arguments) count once more each in its grammar's own recursion guard.
+_COUNTED = frozenset({"member_dot", "member_dot_arg", "member_index"})
+_BINARY = frozenset({"relation", "addition", "multiplication"})
+
+
+def depth(tree: Any) -> int:
+    """How deeply ``tree`` nests by cel-go's two measures (the larger), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, nested, built = stack.pop()
+        if not isinstance(node, lark.Tree):
+            continue
+        kind, children = node.data, node.children
+        if kind == "expr":
+            nested += 1
+            if len(children) == 3:
+                built += 1
+        elif kind in _COUNTED or (kind in _BINARY and len(children) == 2):
+            built += 1
+        deepest = max(deepest, nested, built)
+        stack.extend((child, nested, built) for child in children)
+    return deepest

@@ -1,0 +1,419 @@
+"""The applied set: which files of the repository Flux actually applies, and through what.
+
+Flux applies objects, not files. A repository holds much that no controller ever reads: an
+``.archive/`` folder, an app whose ``ks.yaml`` is commented out of the kustomization that
+would include it, templates nothing references. Findings there are noise a maintainer rejects,
+so the checks run on what Flux applies (README, "How flux-lint reads a repository").
+
+How it is worked out, following the controllers:
+
+1. **Entry points**, where Flux enters the repository:
+
+   * a Flux Kustomization whose ``spec.path`` build contains its own manifest (the
+     ``flux bootstrap`` shape: ``clusters/<name>/flux-system/gotk-sync.yaml`` applying
+     ``./clusters/<name>``), when its source is this repository;
+   * a FluxInstance's ``spec.sync`` (flux-operator creates a source and a Kustomization named
+     after the instance's namespace from it), and the same block in the values of a HelmRelease
+     of the ``flux-instance`` chart, which renders that FluxInstance;
+   * for an OCI sync whose ``path`` does not exist at the top of the repository but under one
+     folder (CI pushes ``./kubernetes`` as the artifact), that folder is taken as the
+     artifact's root and the summary says so.
+
+   Several clusters give several entry points; the applied set is their union.
+
+2. **Reachability.** From each entry point the build is followed as kustomize-controller does
+   it (:mod:`flux_lint.model.graph`: ``spec.path`` with its kustomization files, or the
+   kustomization the controller generates for a folder without one), and every Flux
+   Kustomization found in an applied file whose source is this repository is followed in
+   turn. A Flux Kustomization that no applied file holds (an orphan) applies nothing.
+
+3. **What the artifact holds.** source-controller leaves files out of a GitRepository artifact
+   by ``.sourceignore`` files (each scoped to its folder) and ``spec.ignore``; without any such
+   pattern its default exclusions apply (CI folders, ``.sops.yaml``, ...), and with one they
+   are replaced except for the VCS entries (fluxcd/pkg ``sourceignore``, ``SourceIgnoreFilter``
+   in fluxcd/pkg ``artifact/storage``; ``../shared`` kustomize-controller facts §4). A file
+   left out of the artifact is applied by nothing.
+
+Where no entry point resolves (a bare folder of manifests, a fleet repository whose sources
+live elsewhere), :attr:`AppliedSet.known` is False and every file is checked, with the reason
+in :attr:`AppliedSet.note`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flux_lint.model.artifact import ArtifactFilter
+from flux_lint.model.graph import (
+    BOOTSTRAP_SOURCE,
+    FLUX_KUSTOMIZE_GROUP,
+    LOCAL_SOURCE_KINDS,
+    SOURCE_GROUP,
+    RepoGraph,
+)
+from flux_lint.model.index import IndexEntry, RepoIndex
+
+OPERATOR_GROUP = "fluxcd.controlplane.io"
+#: The folder ``flux bootstrap --path=clusters/<name>`` writes into (at any depth).
+CLUSTERS_FOLDER = "clusters"
+#: The files ``flux bootstrap`` writes into ``<path>/flux-system/``.
+BOOTSTRAP_FILES = frozenset({"gotk-sync.yaml", "gotk-components.yaml"})
+FLUX_INSTANCE_CHART = "flux-instance"
+
+#: Substrings of a file that may hold an object the applied set is computed from: Flux
+#: Kustomizations, sources, ArtifactGenerators, FluxInstances and flux-instance HelmReleases.
+#: Every other file is left to the main pass unparsed.
+STRUCTURE_MARKERS = (
+    FLUX_KUSTOMIZE_GROUP,
+    "FluxInstance",
+    FLUX_INSTANCE_CHART,
+    "GitRepository",
+    "OCIRepository",
+    "ArtifactGenerator",
+)
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """Where Flux enters the repository: the object that says so, and the folder it applies."""
+
+    kind: str  # Kustomization, FluxInstance, HelmRelease (flux-instance chart) or folder
+    name: str
+    path: str  # the file of the object
+    folder: str  # the folder its build starts from (display path; "" is the root)
+
+    def describe(self) -> str:
+        folder = self.folder or "."
+        if self.kind == "folder":
+            return f"cluster folder {folder}/"
+        return f"{self.kind} {self.name} ({self.path}) → {folder}/"
+
+
+@dataclass
+class AppliedSet:
+    """The files Flux applies, each with the Flux Kustomizations (``namespace/name``) whose
+    build reads it."""
+
+    entry_points: list[EntryPoint] = field(default_factory=list)
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Files left out of the artifact by ``.sourceignore``/``spec.ignore`` or the defaults.
+    excluded: frozenset[str] = frozenset()
+    #: Why no entry point resolved, or which artifact root was assumed; None otherwise.
+    note: str | None = None
+    #: The graph the set was computed on (entry points included), for effective objects.
+    graph: RepoGraph | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def known(self) -> bool:
+        """True when at least one entry point resolved: then only applied files are checked."""
+        return bool(self.entry_points)
+
+    def applies(self, path: str) -> bool:
+        """Is the file applied (always True when the applied set is not known)?"""
+        return not self.known or path in self.files
+
+
+def is_structural(entry: IndexEntry) -> bool:
+    """Objects the applied set is computed from (everything else only rides along)."""
+    group = entry.group
+    if entry.kind == "Kustomization":
+        return group == FLUX_KUSTOMIZE_GROUP
+    if entry.kind in ("GitRepository", "OCIRepository"):
+        return group == SOURCE_GROUP
+    if entry.kind == "ArtifactGenerator":
+        return group.startswith("source.")
+    if entry.kind == "FluxInstance":
+        return group == OPERATOR_GROUP
+    return entry.kind == "HelmRelease" and group.startswith("helm.toolkit.")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _folder(path: str) -> str | None:
+    """A ``spec.path``/``sync.path`` as a folder relative to the artifact root; None when it
+    cannot be read (a placeholder, not a string)."""
+    if "${" in path:
+        return None
+    rel = posixpath.normpath("/" + path.strip()).lstrip("/")
+    return "" if rel == "." else rel
+
+
+def _is_flux_instance_chart(entry: IndexEntry, index: RepoIndex) -> bool:
+    spec = _dict(entry.data.get("spec"))
+    chart = _str(_dict(_dict(spec.get("chart")).get("spec")).get("chart"))
+    if chart and chart.rstrip("/").rpartition("/")[2] == FLUX_INSTANCE_CHART:
+        return True
+    ref = _dict(spec.get("chartRef"))
+    name = _str(ref.get("name"))
+    if ref.get("kind") != "OCIRepository" or name is None:
+        return False
+    if name == FLUX_INSTANCE_CHART:
+        return True
+    for repo in index.find("OCIRepository", name, _str(ref.get("namespace")) or entry.namespace):
+        url = _str(_dict(repo.data.get("spec")).get("url"))
+        if url and url.rstrip("/").rpartition("/")[2] == FLUX_INSTANCE_CHART:
+            return True
+    return False
+
+
+def _syncs(index: RepoIndex) -> list[tuple[IndexEntry, str, dict[str, Any]]]:
+    """(object, kind shown, sync block) of every FluxInstance and flux-instance HelmRelease."""
+    found = []
+    for entry in index.of_kind("FluxInstance", OPERATOR_GROUP):
+        sync = _dict(_dict(entry.data.get("spec")).get("sync"))
+        if sync:
+            found.append((entry, "FluxInstance", sync))
+    for entry in index.of_kind("HelmRelease"):
+        if not entry.group.startswith("helm.toolkit.") or not _is_flux_instance_chart(entry, index):
+            continue
+        values = _dict(_dict(entry.data.get("spec")).get("values"))
+        sync = _dict(_dict(values.get("instance")).get("sync"))
+        if sync:
+            found.append((entry, "HelmRelease", sync))
+    return found
+
+
+def _synthetic_kustomization(entry: IndexEntry, sync: dict[str, Any], spec_path: str) -> IndexEntry:
+    """The Kustomization flux-operator creates for a sync block (named after the instance's
+    namespace, ``flux-system`` in practice), standing in for it in the graph."""
+    namespace = entry.namespace or BOOTSTRAP_SOURCE
+    name = _str(sync.get("name")) or namespace
+    kind = _str(sync.get("kind")) or "GitRepository"
+    data = {
+        "apiVersion": f"{FLUX_KUSTOMIZE_GROUP}/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"path": spec_path, "sourceRef": {"kind": kind, "name": BOOTSTRAP_SOURCE}},
+    }
+    api_version = data["apiVersion"]
+    return IndexEntry(
+        entry.path, entry.document, api_version, "Kustomization", namespace, name, data
+    )
+
+
+def _folder_kustomization(folder: str, spec_path: str) -> IndexEntry:
+    """A bootstrap Kustomization applying ``folder``, for a cluster folder without one."""
+    data = {
+        "apiVersion": f"{FLUX_KUSTOMIZE_GROUP}/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": BOOTSTRAP_SOURCE, "namespace": BOOTSTRAP_SOURCE},
+        "spec": {
+            "path": spec_path,
+            "sourceRef": {"kind": "GitRepository", "name": BOOTSTRAP_SOURCE},
+        },
+    }
+    api_version = data["apiVersion"]
+    return IndexEntry(
+        folder, 0, api_version, "Kustomization", BOOTSTRAP_SOURCE, BOOTSTRAP_SOURCE, data
+    )
+
+
+def _bootstrap_folders(graph: RepoGraph) -> list[str]:
+    """Where ``flux bootstrap --path=<folder>`` put Flux, when its sync manifest is not there
+    to say so (not committed, or committed empty): folders holding ``flux-system/`` with the
+    bootstrap files; failing that, the ``clusters/<name>/`` folders of the usual layout."""
+    found = sorted(
+        {
+            posixpath.dirname(posixpath.dirname(path))
+            for path in graph.files
+            if posixpath.basename(path) in BOOTSTRAP_FILES
+            and posixpath.basename(posixpath.dirname(path)) == BOOTSTRAP_SOURCE
+        }
+    )
+    if found:
+        return found
+    return [
+        folder
+        for folder in sorted(graph.folders)
+        if folder.rpartition("/")[2]
+        and folder.rpartition("/")[0].rpartition("/")[2] == CLUSTERS_FOLDER
+    ]
+
+
+def _self_applying(graph: RepoGraph) -> bool:
+    return any(
+        graph.is_local_source(ks) and ks.path in graph.applied_files(ks)
+        for ks in graph.flux_kustomizations
+    )
+
+
+def _resolve_sync_folder(path: str, kind: str, graph: RepoGraph) -> tuple[str | None, str | None]:
+    """The repository folder (display path) a sync ``path`` names, and a note when an
+    artifact root other than the repository's top had to be assumed (gitless: CI pushes a
+    sub-folder as the artifact)."""
+    folder = _folder(path)
+    if folder is None:
+        return None, None
+    shown = posixpath.join(graph.root, folder) if graph.root else folder
+    shown = shown.rstrip("/") if folder else graph.root
+    if shown in graph.folders:
+        return shown, None
+    if kind != "OCIRepository" or not folder:
+        return None, None
+    hits = sorted(f for f in graph.folders if f.endswith("/" + folder) and _below(f, graph.root))
+    if len(hits) != 1:
+        return None, None
+    root = hits[0][: -len(folder) - 1]
+    return hits[0], f"OCI artifact root assumed at `{root}/` (its sync path `{path}` is there)"
+
+
+def _below(path: str, root: str) -> bool:
+    return not root or path.startswith(root + "/")
+
+
+def _relative(folder: str, root: str) -> str:
+    """A display folder as a ``spec.path`` against the graph's root."""
+    if root and (folder == root or folder.startswith(root + "/")):
+        return folder[len(root) + 1 :] or "./"
+    return folder or "./"
+
+
+def _walk(display: str) -> tuple[str, ...]:
+    """source-controller's walk order: a folder's ``.sourceignore`` before its subfolders'."""
+    folder = posixpath.dirname(display)
+    return tuple(folder.split("/")) if folder else ()
+
+
+def _local_git_ignores(graph: RepoGraph, index: RepoIndex) -> list[str]:
+    """``spec.ignore`` of the GitRepositories that are this repository."""
+    found = []
+    for repo in index.of_kind("GitRepository", SOURCE_GROUP):
+        if repo.name and graph.is_local_source_name("GitRepository", repo.name):
+            ignore = _str(_dict(repo.data.get("spec")).get("ignore"))
+            if ignore:
+                found.append(ignore)
+    return found
+
+
+def compute(
+    index: RepoIndex,
+    sourceignores: Mapping[str, str] | None = None,
+    *,
+    local_names: Iterable[str] = (BOOTSTRAP_SOURCE,),
+) -> AppliedSet:
+    """The applied set of a repository from its structural index (every file path, the
+    structural objects and the kustomize files; see :data:`STRUCTURE_MARKERS`) and the texts
+    of its ``.sourceignore`` files by display path."""
+    local_names = tuple(local_names)
+    graph = RepoGraph(index, local_names=local_names)
+    user = [
+        (posixpath.dirname(display), text.split("\n"))
+        for display, text in sorted((sourceignores or {}).items(), key=lambda i: _walk(i[0]))
+    ]
+    user += [("", ignore.splitlines()) for ignore in _local_git_ignores(graph, index)]
+    artifact = ArtifactFilter.from_patterns(user)
+    excluded = frozenset(p for p in graph.files if artifact(p))
+    work = index
+    if excluded:
+        work = index.filtered(lambda path: path not in excluded)
+    notes: list[str] = []
+    synthetic: list[tuple[IndexEntry, EntryPoint]] = []
+    plain_graph = RepoGraph(work, local_names=local_names) if excluded else graph
+    for entry, shown, sync in _syncs(work):
+        path = _str(sync.get("path"))
+        kind = _str(sync.get("kind")) or "GitRepository"
+        if path is None or kind not in LOCAL_SOURCE_KINDS:
+            continue
+        folder, note = _resolve_sync_folder(path, kind, plain_graph)
+        if folder is None:
+            continue
+        if note:
+            notes.append(note)
+        ks = _synthetic_kustomization(entry, sync, _relative(folder, plain_graph.root))
+        name = entry.name or "?"
+        synthetic.append((ks, EntryPoint(shown, name, entry.path, folder)))
+    if not synthetic and not _self_applying(plain_graph):
+        for folder in _bootstrap_folders(plain_graph):
+            ks = _folder_kustomization(folder, _relative(folder, plain_graph.root))
+            synthetic.append((ks, EntryPoint("folder", folder, folder, folder)))
+    if synthetic:
+        extended = work.filtered(lambda path: True)
+        for ks, _ in synthetic:
+            extended.add(ks)
+        graph = RepoGraph(extended, local_names=local_names)
+    else:
+        graph = plain_graph
+
+    roots: list[tuple[IndexEntry, EntryPoint]] = list(synthetic)
+    for ks in graph.flux_kustomizations:
+        if any(ks is s for s, _ in synthetic) or not graph.is_local_source(ks):
+            continue
+        files = graph.applied_files(ks)
+        if ks.path in files:
+            folder = graph.path_folder(ks) or ""
+            roots.append((ks, EntryPoint("Kustomization", ks.name or "?", ks.path, folder)))
+    if not roots:
+        reason = "no Flux entry point found in the repository"
+        return AppliedSet(note=reason, excluded=excluded, graph=graph)
+
+    by_path: dict[str, list[IndexEntry]] = {}
+    for ks in graph.flux_kustomizations:
+        by_path.setdefault(ks.path, []).append(ks)
+    applied: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    queue = [ks for ks, _ in roots]
+    while queue:
+        ks = queue.pop()
+        if id(ks) in seen:
+            continue
+        seen.add(id(ks))
+        label = f"{ks.namespace or BOOTSTRAP_SOURCE}/{ks.name or '?'}"
+        for path in _build_files(graph, ks):
+            names = applied.setdefault(path, [])
+            if label not in names:
+                names.append(label)
+            for child in by_path.get(path, ()):
+                if id(child) not in seen and graph.is_local_source(child):
+                    queue.append(child)
+    return AppliedSet(
+        entry_points=[point for _, point in roots],
+        files={path: tuple(sorted(names)) for path, names in applied.items()},
+        excluded=excluded,
+        note="; ".join(notes) or None,
+        graph=graph,
+    )
+
+
+def _build_files(graph: RepoGraph, ks: IndexEntry) -> list[str]:
+    """Every file a Flux Kustomization's build reads: the files whose objects it applies, and
+    the kustomization files, patches, components and generator inputs on the way."""
+    files = list(graph.applied_files(ks))
+    folder = graph.path_folder(ks)
+    if folder is None:
+        return files
+    pending = []
+    top = graph.kustomization_in(folder)
+    if top:
+        pending.append(top)
+    for component in _dict(ks.data.get("spec")).get("components") or ():
+        if isinstance(component, str):
+            joined = posixpath.normpath(posixpath.join(folder, component))
+            kfile = graph.kustomization_in(joined)
+            if kfile:
+                pending.append(kfile)
+    for path in files:  # kustomization files of folders a generated build took whole
+        kfile = graph.kustomization_in(posixpath.dirname(path))
+        if kfile:
+            pending.append(kfile)
+    done: set[str] = set()
+    while pending:
+        kfile = pending.pop()
+        if kfile in done:
+            continue
+        done.add(kfile)
+        files.append(kfile)
+        for include in graph.includes(kfile):
+            if include.kustomization:
+                pending.append(include.kustomization)
+            elif include.path:
+                files.append(include.path)
+    return list(dict.fromkeys(files))
