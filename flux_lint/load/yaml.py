@@ -200,7 +200,10 @@ def _second_reading_may_help(error: Exception, message: str) -> bool:
     Not for the characters it refuses (reader errors) nor for bad escapes such as ``"\\ud800"``
     (Go rejects those too, and the Python parser would accept them).
     """
-    return type(error).__name__ != "ReaderError" and "escape" not in message
+    if type(error).__name__ == "ReaderError" or "escape" in message:
+        return False
+    # libyaml's own depth limit: the Python parser takes quadratic time on such nesting.
+    return "nesting depth" not in message
 
 
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
