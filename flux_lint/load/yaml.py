@@ -145,6 +145,10 @@ def load_text(
             message = "the text has a character that is not valid Unicode (a lone surrogate)"
         else:
             line, col, message = _error_position(error, text)
+            if "maximum nesting depth" in message:
+                # libyaml 0.2's own guard against absurd nesting: the same limit as ours.
+                code = "limit"
+                message = f"nesting deeper than {MAX_DEPTH} levels; the document is not checked"
         if line < 0:  # reader error: turn the character index into a position
             pos = col
             line = text.count("\n", 0, pos)
