@@ -27,6 +27,10 @@ _UNSUITED = re.compile(
     r"[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
     r"|\r(?!\n)"
 )
+# A line this long is data (an embedded certificate, minified JSON), not the layout problem a
+# second reading can settle, and the Python scanner reads such lines slowly: libyaml's error
+# stands (a run over thousands of damaged files must stay fast).
+_LONG_LINE = re.compile(r"[^\n]{2049}")
 # Indentation and block indicators (`- `, `? `, `: `) at the start of a line.
 _LEAD = re.compile(r"[ \t]*(?:[-?:](?:[ \t]+|$))*")
 # The rest of a line starts a block mapping entry (`key: value`, `"key": value`, `key:`).
@@ -54,7 +58,12 @@ def recover(
     segment = text[start:end] if start is not None else ""
     if _only_markers(segment) and not _after_directive(text, start or 0):
         return index, True  # `...` with no document before it: nothing to read, nothing wrong
-    if segment and len(segment) <= budget.recover_chars and not _UNSUITED.search(segment):
+    if (
+        segment
+        and len(segment) <= budget.recover_chars
+        and not _UNSUITED.search(segment)
+        and not _LONG_LINE.search(segment)
+    ):
         budget.recover_chars -= len(segment)
         prefix = "\n" * segment_line  # keeps every line number as in the file
         detabbed, replaced = detab(segment)
