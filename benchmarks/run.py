@@ -248,7 +248,12 @@ class Runner:
         return "GNU time" if self.timer else "os.wait4"
 
     def sample(
-        self, argv: Sequence[str], *, stdout: Path | None = None, tree: bool = False
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: Path | None = None,
+        tree: bool = False,
+        cwd: Path | None = None,
     ) -> Sample:
         """Run ``argv`` once and measure exactly that child.
 
@@ -271,6 +276,7 @@ class Runner:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 env=child_env(),
+                cwd=cwd,
             )
             deadline = started + self.timeout
             peak, next_poll = 0, started
@@ -303,9 +309,17 @@ class Runner:
         return Sample(elapsed, cpu, rss, code, max(peak, rss) if poll else 0)
 
     def measure(
-        self, argv: Sequence[str], repeat: int, *, stdout: Path | None = None, tree: bool = False
+        self,
+        argv: Sequence[str],
+        repeat: int,
+        *,
+        stdout: Path | None = None,
+        tree: bool = False,
+        cwd: Path | None = None,
     ) -> Measure:
-        return Measure.of([self.sample(argv, stdout=stdout, tree=tree) for _ in range(repeat)])
+        return Measure.of(
+            [self.sample(argv, stdout=stdout, tree=tree, cwd=cwd) for _ in range(repeat)]
+        )
 
 
 def child_env() -> dict[str, str]:
@@ -526,10 +540,13 @@ def bench_repository(
         warm_cache = ["--cache-dir", str(work / f"{slug}.cache-0")]
         warm = runner.measure([*base, *warm_cache], repeat, stdout=report)
         edit, small = _pick_files(root, files)
-        if small is not None:  # pre-commit: one file named, the repository's context cached
-            hook = [*command, str(small), "--format", "json", *extra_args, *warm_cache]
-            runner.sample(hook)  # the first run of this path set fills its cache entries
-            precommit = runner.measure(hook, repeat, stdout=work / f"{slug}.hook.json")
+        if small is not None:
+            # pre-commit runs in the repository's top folder and names the file relative to
+            # it: that folder is the root whose files give the file its context
+            named = str(small.relative_to(root))
+            hook = [*command, named, "--format", "json", *extra_args, *warm_cache]
+            runner.sample(hook, cwd=root)  # the first run of this path set fills its entries
+            precommit = runner.measure(hook, repeat, stdout=work / f"{slug}.hook.json", cwd=root)
         if edit is not None:  # one file changed: a new comment line before each run
             original = edit.read_bytes()
             try:
@@ -948,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser) -> int:
     work.mkdir(parents=True, exist_ok=True)
+    work = work.resolve()  # some runs start in the repository's folder
     if args.snapshot:
         command = snapshot_command(work)
         shown = f"a copy in {work / 'snapshot'}"
