@@ -114,12 +114,14 @@ json.dump({"documents": documents, "failed": failed, "files": len(paths),
 
 @dataclass
 class Sample:
-    """One child process: wall seconds, CPU seconds, peak RSS in bytes, exit code."""
+    """One child process: wall seconds, CPU seconds, peak RSS in bytes, exit code, and the
+    peak of the RSS summed over the child and every process it started (0 when not sampled)."""
 
     seconds: float
     cpu: float
     rss: int
     code: int
+    tree_rss: int = 0
 
 
 @dataclass
@@ -131,6 +133,7 @@ class Measure:
     rss: int
     code: int
     samples: list[Sample] = field(default_factory=list)
+    tree_rss: int = 0
 
     @classmethod
     def of(cls, samples: list[Sample]) -> Measure:
@@ -140,6 +143,7 @@ class Measure:
             rss=int(statistics.median(s.rss for s in samples)),
             code=max(s.code for s in samples),
             samples=samples,
+            tree_rss=int(statistics.median(s.tree_rss for s in samples)),
         )
 
 
@@ -185,6 +189,53 @@ def _parse_time(text: str) -> tuple[float, int]:
     return float(user) + float(system), int(maxrss) * 1024
 
 
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (every thread's ``children`` list, Linux)."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as handle:
+                found.extend(int(x) for x in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def tree_rss(root: int, *, skip_root: bool) -> int:
+    """The resident memory, in bytes, summed over ``root`` and all its descendants right now.
+
+    GNU time reports the largest single process only; a run with worker processes holds
+    memory in all of them at once, and that sum is what the machine must have. Read from
+    ``/proc/PID/statm`` (resident pages; shared pages counted in each process, as ``ps``
+    does). ``skip_root`` leaves out the measuring wrapper (GNU time) itself.
+    """
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        stack.extend(_children(pid))
+        if skip_root and pid == root:
+            continue
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE_SIZE
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+TREE_INTERVAL = 0.02  # seconds between samples of the process tree's memory
+
+
 @dataclass
 class Runner:
     """Runs and measures child processes (``timer``: GNU time, or None for ``os.wait4``)."""
@@ -196,7 +247,14 @@ class Runner:
     def method(self) -> str:
         return "GNU time" if self.timer else "os.wait4"
 
-    def sample(self, argv: Sequence[str], *, stdout: Path | None = None) -> Sample:
+    def sample(
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: Path | None = None,
+        tree: bool = False,
+        cwd: Path | None = None,
+    ) -> Sample:
         """Run ``argv`` once and measure exactly that child.
 
         ``Popen`` + ``os.wait4`` instead of ``subprocess.run``: only ``wait4`` hands back the
@@ -213,10 +271,20 @@ class Runner:
         try:
             started = time.perf_counter()
             proc = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.DEVNULL, start_new_session=True
+                command,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env=child_env(),
+                cwd=cwd,
             )
             deadline = started + self.timeout
+            peak, next_poll = 0, started
+            poll = tree and os.path.isdir(f"/proc/{proc.pid}")
             while True:
+                if poll and time.perf_counter() >= next_poll:
+                    peak = max(peak, tree_rss(proc.pid, skip_root=self.timer is not None))
+                    next_poll = time.perf_counter() + TREE_INTERVAL
                 pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
                     break
@@ -238,10 +306,32 @@ class Runner:
                 out.close()
             if stats is not None:
                 os.unlink(stats)
-        return Sample(elapsed, cpu, rss, code)
+        return Sample(elapsed, cpu, rss, code, max(peak, rss) if poll else 0)
 
-    def measure(self, argv: Sequence[str], repeat: int, *, stdout: Path | None = None) -> Measure:
-        return Measure.of([self.sample(argv, stdout=stdout) for _ in range(repeat)])
+    def measure(
+        self,
+        argv: Sequence[str],
+        repeat: int,
+        *,
+        stdout: Path | None = None,
+        tree: bool = False,
+        cwd: Path | None = None,
+    ) -> Measure:
+        return Measure.of(
+            [self.sample(argv, stdout=stdout, tree=tree, cwd=cwd) for _ in range(repeat)]
+        )
+
+
+def child_env() -> dict[str, str]:
+    """The environment of measured processes: this one's, but with bytecode caching on.
+
+    An installed flux-lint has its ``.pyc`` files; with ``PYTHONDONTWRITEBYTECODE`` set (as
+    some shells and containers do) every run would compile the package from source again,
+    about a second of CPU that no user pays.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def flux_lint_command(spec: str | None) -> list[str]:
@@ -272,6 +362,12 @@ def snapshot_command(work: Path) -> list[str]:
     for name in ("rules", "schemas"):
         if (package.parent / name).is_dir():
             shutil.copytree(package.parent / name, target / name, ignore=ignore)
+    subprocess.run(  # compiled once, as an installed package is
+        [sys.executable, "-m", "compileall", "-q", str(target / "flux_lint")],
+        check=True,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+    )
     code = (
         f"import sys; sys.path.insert(0, {str(target)!r}); from flux_lint.cli import main; main()"
     )
@@ -367,6 +463,11 @@ class Result:
     floor_failed_files: int
     floor_parse_seconds: float
     events: Measure
+    size: int | None = None  # the documents asked of generate.py (None: --path)
+    changed: Measure | None = None  # warm cache, one file edited before each run
+    changed_file: str | None = None
+    precommit: Measure | None = None  # one small file of the repository named, warm cache
+    precommit_file: str | None = None
 
     @property
     def ratio(self) -> float:
@@ -375,6 +476,23 @@ class Result:
     @property
     def cpu_ratio(self) -> float:
         return self.cold.cpu / self.floor.cpu if self.floor.cpu else float("nan")
+
+
+def _pick_files(root: Path, files: list[Path]) -> tuple[Path | None, Path | None]:
+    """The file edited for the one-file-changed runs (the largest HelmRelease, the file a user
+    edits most) and the file a pre-commit hook is given (the smallest Flux object), both
+    chosen by content so that any repository has them."""
+    edit: tuple[int, Path] | None = None
+    small: tuple[int, Path] | None = None
+    for path in files:
+        data = path.read_bytes()
+        if b"kind: HelmRelease" in data and (edit is None or len(data) > edit[0]):
+            edit = (len(data), path)
+        if b"toolkit.fluxcd.io/" in data and (small is None or len(data) < small[0]):
+            small = (len(data), path)
+    if edit is None and files:
+        edit = (0, files[0])
+    return (edit[1] if edit else None), (small[1] if small else None)
 
 
 def bench_repository(
@@ -387,6 +505,7 @@ def bench_repository(
     repeat: int,
     cache: bool,
     extra_args: Sequence[str] = (),
+    size: int | None = None,
 ) -> Result:
     files = yaml_files(root)
     total = 0
@@ -406,20 +525,43 @@ def bench_repository(
     report = work / f"{slug}.report.json"
     base = [*command, str(root), "--format", "json", *extra_args]
     warm: Measure | None = None
+    changed: Measure | None = None
+    precommit: Measure | None = None
+    edit = small = None
     if cache:
         cold_samples = []
         for i in range(repeat):
             cache_dir = work / f"{slug}.cache-{i}"
             shutil.rmtree(cache_dir, ignore_errors=True)
             cold_samples.append(
-                runner.sample([*base, "--cache-dir", str(cache_dir)], stdout=report)
+                runner.sample([*base, "--cache-dir", str(cache_dir)], stdout=report, tree=True)
             )
         cold = Measure.of(cold_samples)
-        warm = runner.measure(
-            [*base, "--cache-dir", str(work / f"{slug}.cache-0")], repeat, stdout=report
-        )
+        warm_cache = ["--cache-dir", str(work / f"{slug}.cache-0")]
+        warm = runner.measure([*base, *warm_cache], repeat, stdout=report)
+        edit, small = _pick_files(root, files)
+        if small is not None:
+            # pre-commit runs in the repository's top folder and names the file relative to
+            # it: that folder is the root whose files give the file its context
+            named = str(small.relative_to(root))
+            hook = [*command, named, "--format", "json", *extra_args, *warm_cache]
+            runner.sample(hook, cwd=root)  # the first run of this path set fills its entries
+            precommit = runner.measure(hook, repeat, stdout=work / f"{slug}.hook.json", cwd=root)
+        if edit is not None:  # one file changed: a new comment line before each run
+            original = edit.read_bytes()
+            try:
+                samples = []
+                for i in range(repeat):
+                    edit.write_bytes(original + f"# edited {i}\n".encode())
+                    samples.append(
+                        runner.sample([*base, *warm_cache], stdout=work / f"{slug}.edit.json")
+                    )
+                changed = Measure.of(samples)
+            finally:
+                edit.write_bytes(original)
+            runner.sample([*base, *warm_cache])  # leave the cache as the tree is
     else:
-        cold = runner.measure(base, repeat, stdout=report)
+        cold = runner.measure(base, repeat, stdout=report, tree=True)
     documents, findings = floor_report["documents"], None
     try:
         summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
@@ -441,6 +583,11 @@ def bench_repository(
         floor_failed_files=floor_report["failed"],
         floor_parse_seconds=floor_report["seconds"],
         events=events,
+        size=size,
+        changed=changed,
+        changed_file=str(edit.relative_to(root)) if edit else None,
+        precommit=precommit,
+        precommit_file=str(small.relative_to(root)) if small else None,
     )
 
 
@@ -566,6 +713,155 @@ def as_json(info: dict[str, Any], startup: dict[str, Measure], results: list[Res
 
 
 # --------------------------------------------------------------------------------------------
+# Goals: each scenario of the performance goals, today's figure and its ratio.
+
+MB = 2**20
+
+
+def _repo(data: dict[str, Any], size: int) -> dict[str, Any] | None:
+    for repo in data["repositories"]:
+        if repo.get("size") == size:
+            return repo
+    return None
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def goals(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The goal rows, computed from a results document (:func:`as_json`), so that a committed
+    results file renders the same table as the run that wrote it. ``met`` is None for a row
+    that this run did not measure."""
+    rows: list[dict[str, Any]] = []
+
+    def row(scenario: str, goal: str, figure: str | None, ratio: str | None, met: bool | None):
+        rows.append(
+            {"scenario": scenario, "goal": goal, "figure": figure or "not measured",
+             "ratio": ratio or "-", "met": met}
+        )  # fmt: skip
+
+    one_k, ten_k = _repo(data, 1_000), _repo(data, 10_000)
+    if one_k and one_k.get("warm"):
+        warm, floor = one_k["warm"], one_k["floor"]
+        r = _ratio(warm["seconds"], floor["seconds"])
+        row(
+            "warm run, nothing changed, 1k documents",
+            "≤ 0.10 × floor",
+            f"{_s(warm['seconds'])} ({_s(warm['cpu'])} CPU); floor {_s(floor['seconds'])} "
+            f"({_s(floor['cpu'])} CPU)",
+            f"{r:.2f}× (CPU {_ratio(warm['cpu'], floor['cpu']):.2f}×)",
+            r <= 0.10,
+        )
+    else:
+        row("warm run, nothing changed, 1k documents", "≤ 0.10 × floor", None, None, None)
+    if one_k and one_k.get("changed"):
+        changed, floor = one_k["changed"], one_k["floor"]
+        r = _ratio(changed["seconds"], floor["seconds"])
+        row(
+            "one file changed, 1k documents, repository context",
+            "≤ 0.15 × floor and ≤ 0.30 s",
+            f"{_s(changed['seconds'])} ({_s(changed['cpu'])} CPU)",
+            f"{r:.2f}×",
+            r <= 0.15 and changed["seconds"] <= 0.30,
+        )
+    else:
+        row("one file changed, 1k documents, repository context", "≤ 0.15 × floor and ≤ 0.30 s",
+            None, None, None)  # fmt: skip
+    python = data["startup"].get("python -c pass (interpreter alone)")
+    if one_k and one_k.get("precommit") and python:
+        hook = one_k["precommit"]
+        r = _ratio(hook["seconds"], python["seconds"])
+        row(
+            "pre-commit: one small file named, context from the cache (1k repository)",
+            "≤ 5 × `python -c pass`",
+            f"{_s(hook['seconds'])} ({_s(hook['cpu'])} CPU); `python -c pass` "
+            f"{_s(python['seconds'])}",
+            f"{r:.1f}×",
+            r <= 5,
+        )
+    else:
+        row("pre-commit: one small file named, context from the cache", "≤ 5 × `python -c pass`",
+            None, None, None)  # fmt: skip
+    if ten_k:
+        cold, floor = ten_k["cold"], ten_k["floor"]
+        wall, cpu = _ratio(cold["seconds"], floor["seconds"]), _ratio(cold["cpu"], floor["cpu"])
+        row(
+            "cold, 10k documents, all checks",
+            "wall ≤ 0.5 × floor; CPU ≤ 1.0 × floor",
+            f"{_s(cold['seconds'])} wall, {_s(cold['cpu'])} CPU; floor {_s(floor['seconds'])} "
+            f"wall, {_s(floor['cpu'])} CPU",
+            f"wall {wall:.2f}×, CPU {cpu:.2f}×",
+            wall <= 0.5 and cpu <= 1.0,
+        )
+        tree = cold.get("tree_rss") or 0
+        row(
+            "memory, 10k documents (all processes at the peak)",
+            "≤ 250 MB",
+            f"{_mb(tree)} (largest process {_mb(cold['rss'])})" if tree else None,
+            None,
+            tree <= 250 * MB if tree else None,
+        )
+    else:
+        row("cold, 10k documents, all checks", "wall ≤ 0.5 × floor; CPU ≤ 1.0 × floor", None,
+            None, None)  # fmt: skip
+        row("memory, 10k documents (all processes at the peak)", "≤ 250 MB", None, None, None)
+    fifty = _repo(data, 50_000)
+    tree50 = (fifty["cold"].get("tree_rss") or 0) if fifty else 0
+    row(
+        "memory, 50k documents (all processes at the peak)",
+        "≤ 400 MB",
+        f"{_mb(tree50)} (largest process {_mb(fifty['cold']['rss'])})"
+        if fifty and tree50
+        else None,
+        None,
+        tree50 <= 400 * MB if tree50 else None,
+    )
+    hundred = _repo(data, 100_000)
+    if hundred and ten_k:
+        per_100k = hundred["cold"]["cpu"] / hundred["documents"]
+        per_10k = ten_k["cold"]["cpu"] / ten_k["documents"]
+        r = per_100k / per_10k
+        row(
+            "scale: CPU per document at 100k vs 10k",
+            "≤ 1.1 ×",
+            f"{per_100k * 1000:.2f} ms vs {per_10k * 1000:.2f} ms",
+            f"{r:.2f}×",
+            r <= 1.1,
+        )
+    else:
+        row("scale: CPU per document at 100k vs 10k", "≤ 1.1 ×", None, None, None)
+    return rows
+
+
+def goals_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| scenario | goal | today | ratio | met |", "|---|---|---|---:|---|"]
+    for r in rows:
+        met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
+        lines.append(f"| {r['scenario']} | {r['goal']} | {r['figure']} | {r['ratio']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+README_BEGIN = "<!-- benchmark goals: begin (benchmarks/run.py --readme) -->"
+README_END = "<!-- benchmark goals: end -->"
+
+
+def update_readme(readme: Path, data: dict[str, Any]) -> None:
+    """Replace the goal table between the markers in ``readme`` with the one ``data`` gives."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    info = data["machine"]
+    load = _load(info.get("loadavg_before")), _load(info.get("loadavg_after"))
+    body = (
+        f"\n\nflux-lint at {info.get('revision', '?')}, {info['cores']} cores "
+        f"({info['cpu']}), Python {info['python']}; medians of {data['repeat']} runs; the "
+        f"machine was shared (load average {load[0]} before, {load[1]} after), so wall "
+        "times include waiting for a CPU.\n\n" + goals_table(goals(data)) + "\n"
+    )
+    readme.write_text(text[:start] + body + text[end:], encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def revision() -> str | None:
@@ -649,7 +945,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, help="keep generated trees and reports here")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per process")
+    parser.add_argument(
+        "--readme",
+        nargs=2,
+        metavar=("RESULTS_JSON", "README"),
+        help="measure nothing: rewrite the goal table in README from a results file",
+    )
     args = parser.parse_args(argv)
+    if args.readme:
+        results_file, readme = args.readme
+        update_readme(Path(readme), json.loads(Path(results_file).read_text(encoding="utf-8")))
+        return 0
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
@@ -659,6 +965,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser) -> int:
     work.mkdir(parents=True, exist_ok=True)
+    work = work.resolve()  # some runs start in the repository's folder
     if args.snapshot:
         command = snapshot_command(work)
         shown = f"a copy in {work / 'snapshot'}"
@@ -681,9 +988,9 @@ def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser
     human = sys.stderr if args.json == "-" else sys.stdout
 
     startup = bench_startup(command, work, runner, args.repeat, cache=cache)
-    targets: list[tuple[str, Path]] = []
+    targets: list[tuple[str, Path, int | None]] = []
     if args.path:
-        targets = [(p.name or str(p), p.resolve()) for p in args.path]
+        targets = [(p.name or str(p), p.resolve(), None) for p in args.path]
     else:
         for n in args.docs:
             root = work / f"repo-{n}-seed{args.seed}"
@@ -693,9 +1000,9 @@ def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser
                 f"generated {n:,} documents in {time.perf_counter() - started:.1f} s",
                 file=sys.stderr,
             )
-            targets.append((_label(n), root))
+            targets.append((_label(n), root, n))
     results = []
-    for label, root in targets:
+    for label, root, size in targets:
         print(f"measuring {label} ({root}) ...", file=sys.stderr)
         results.append(
             bench_repository(
@@ -707,14 +1014,19 @@ def _bench(args: argparse.Namespace, work: Path, parser: argparse.ArgumentParser
                 repeat=args.repeat,
                 cache=cache,
                 extra_args=args.extra,
+                size=size,
             )
         )
     info["loadavg_after"] = _loadavg()
     where = f", source: {info['revision']}" if info.get("revision") else ""
     print(f"flux-lint: {info.get('flux_lint')} ({shown}{where})", file=human)
     print(table(info, startup, results, args.repeat, cache), file=human, end="")
+    document = as_json(info, startup, results, args.repeat, cache)
+    document["goals"] = goals(document)
+    print("\nGoals (the machine is shared: wall times include waiting for a CPU)\n", file=human)
+    print(goals_table(goals(document)), file=human, end="")
     if args.json:
-        data = json.dumps(as_json(info, startup, results, args.repeat, cache), indent=2)
+        data = json.dumps(document, indent=2)
         if args.json == "-":
             print(data)
         else:

@@ -138,6 +138,58 @@ def test_run_script_on_a_tiny_repository(tmp_path: Path) -> None:
     assert repo["floor_failed_files"] == 0
     assert repo["cold"]["seconds"] > 0 and repo["cold"]["rss"] > 0
     assert data["machine"]["cores"] >= 1 and data["machine"]["python"]
+    # the warm, one-file-changed and pre-commit runs, and the whole tree's memory
+    assert repo["warm"]["seconds"] > 0 and repo["changed"]["seconds"] > 0
+    assert repo["precommit"]["seconds"] > 0 and repo["precommit_file"].endswith(".yaml")
+    assert repo["cold"]["tree_rss"] >= repo["cold"]["rss"]
+    assert "| scenario | goal | today | ratio | met |" in done.stdout
+    assert [g["met"] for g in data["goals"]] == [None] * 7  # no 1k or 10k repository here
+
+
+def test_tree_memory_sums_the_children() -> None:
+    """A parent of 20 MB that starts a child of 60 MB: the tree's peak holds both."""
+    child = "b = bytearray(60 << 20); import time; time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys; a = bytearray(20 << 20); "
+        f"subprocess.run([sys.executable, '-c', {child!r}])"
+    )
+    done = bench.Runner(None, timeout=30).sample([sys.executable, "-c", parent], tree=True)
+    assert done.code == 0
+    assert done.tree_rss >= 80 << 20 and done.rss < done.tree_rss
+
+
+def test_goal_rows_from_a_results_document() -> None:
+    def measure(seconds: float, cpu: float, rss: int = 0, tree: int = 0) -> dict:
+        return {"seconds": seconds, "cpu": cpu, "rss": rss, "code": 0, "tree_rss": tree}
+
+    one_k = {
+        "size": 1000, "documents": 1000, "floor": measure(1.0, 0.8),
+        "cold": measure(2.0, 1.9), "warm": measure(0.08, 0.07),
+        "changed": measure(0.2, 0.18), "precommit": measure(0.5, 0.4),
+    }  # fmt: skip
+    ten_k = {
+        "size": 10000, "documents": 10000, "floor": measure(10.0, 8.0),
+        "cold": measure(6.0, 9.0, 100 << 20, 300 << 20), "warm": None,
+        "changed": None, "precommit": None,
+    }  # fmt: skip
+    data = {
+        "startup": {"python -c pass (interpreter alone)": measure(0.05, 0.02)},
+        "repositories": [one_k, ten_k],
+    }
+    rows = bench.goals(data)
+    assert [(r["ratio"], r["met"]) for r in rows] == [
+        ("0.08× (CPU 0.09×)", True),
+        ("0.20×", False),  # 0.2 s, but more than 0.15 × the floor
+        ("10.0×", False),
+        ("wall 0.60×, CPU 1.12×", False),
+        ("-", False),
+        ("-", None),
+        ("-", None),
+    ]
+    assert rows[4]["figure"] == "300 MB (largest process 100 MB)"
+    assert rows[5]["figure"] == "not measured"
+    table = bench.goals_table(rows)
+    assert table.count("\n") == 9 and "| **no** |" in table
 
 
 @pytest.mark.parametrize("timer", ["wait4", "gnu-time"])

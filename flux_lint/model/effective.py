@@ -29,6 +29,7 @@ from typing import Any
 
 from flux_lint.model.graph import RepoGraph
 from flux_lint.model.index import IndexEntry
+from flux_lint.model.instances import entry_key
 from flux_lint.model.objects import K8sObject
 from flux_lint.model.parent_patches import (
     ParentPatch,
@@ -53,6 +54,9 @@ class EffectiveObjects:
         self.graph = graph
         self.patched = patched_objects(graph)
         self._keys: dict[str, str] = {}
+        self._chain_keys: dict[tuple[str, ...], str] = {}
+        self._kfile_keys: dict[str, str] = {}
+        self._spec_keys: dict[Any, str] = {}
         self._overlay_patches: dict[str, list[ParentPatch | None]] = {}
 
     def variants(self, obj: K8sObject) -> list[dict[str, Any] | None] | None:
@@ -138,25 +142,66 @@ class EffectiveObjects:
 
     def context_key(self, path: str) -> str:
         """What the effective objects of a file depend on besides the file itself (the patches
-        on the way, as deployed): part of its cache key."""
+        on the way, as deployed): part of its cache key.
+
+        Most files of a repository share their chains and their applier, so the digest of
+        each chain (its patches and patch files) and of each applier's spec is made once.
+        """
         key = self._keys.get(path)
         if key is None:
             parts: list[Any] = []
             for emission in self.graph.emissions(path):
-                chain = [
-                    (kfile, repr(self.graph.index.kustomize_files[kfile].data.get("patches")))
-                    for kfile in emission.chain
-                    if kfile in self.graph.index.kustomize_files
-                ]
-                patch_files = [
-                    repr([e.data for e in self.graph.entries_in(p)])
-                    for p in sorted(self._patch_files(emission.chain))
-                ]
                 applier = emission.applier
-                spec = repr(self.patched.kustomization(applier).get("spec")) if applier else ""
-                parts.append((chain, patch_files, spec, emission.namespace, emission.prefix))
+                parts.append(
+                    (
+                        self._chain_key(emission.chain),
+                        self._spec_key(applier) if applier is not None else "",
+                        emission.namespace,
+                        emission.prefix,
+                    )
+                )
             key = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
             self._keys[path] = key
+        return key
+
+    def _chain_key(self, chain: tuple[str, ...]) -> str:
+        """The digest of the patches a chain of kustomization files applies, and of the
+        documents of the patch files they name: made of one digest per kustomization file,
+        which the chains of a repository share."""
+        key = self._chain_keys.get(chain)
+        if key is None:
+            parts = [self._kfile_key(kfile) for kfile in chain]
+            key = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+            self._chain_keys[chain] = key
+        return key
+
+    def _kfile_key(self, kfile: str) -> str:
+        key = self._kfile_keys.get(kfile)
+        if key is None:
+            kustomization = self.graph.index.kustomize_files.get(kfile)
+            if kustomization is None:
+                key = ""
+            else:
+                parts = (
+                    kfile,
+                    repr(kustomization.data.get("patches")),
+                    [
+                        repr([e.data for e in self.graph.entries_in(p)])
+                        for p in sorted(self._patch_files((kfile,)))
+                    ],
+                )
+                key = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+            self._kfile_keys[kfile] = key
+        return key
+
+    def _spec_key(self, applier: IndexEntry) -> str:
+        """The digest of an applying Flux Kustomization's spec, as deployed."""
+        ident = entry_key(applier)
+        key = self._spec_keys.get(ident)
+        if key is None:
+            spec = repr(self.patched.kustomization(applier).get("spec"))
+            key = hashlib.blake2b(spec.encode(), digest_size=16).hexdigest()
+            self._spec_keys[ident] = key
         return key
 
     def _patch_files(self, chain: tuple[str, ...]) -> set[str]:

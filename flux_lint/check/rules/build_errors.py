@@ -87,6 +87,7 @@ class Disk:
 
     def __init__(self, root: Path | None):
         self.root = root
+        self._ignores: dict[str, list[str] | None] = {}
 
     def _path(self, display: str) -> str | None:
         if self.root is None:
@@ -115,8 +116,12 @@ class Disk:
         return data.decode("utf-8", errors="replace")
 
     def ignore_lines(self, folder: str) -> list[str] | None:
+        """A folder's ``.sourceignore`` lines (read once: every build under it asks)."""
+        if folder in self._ignores:
+            return self._ignores[folder]
         text = self.read(posixpath.join(folder, ".sourceignore") if folder else ".sourceignore")
-        return text.splitlines() if text is not None else None
+        lines = self._ignores[folder] = text.splitlines() if text is not None else None
+        return lines
 
 
 def _builds(index: RepoIndex, ctx: CheckContext) -> tuple[RepoGraph, RepositoryBuilds, Disk]:

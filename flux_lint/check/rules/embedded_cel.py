@@ -50,7 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flux_lint.check.cel import CelCompileError, compile_expression
+from flux_lint.check.cel.errors import CelCompileError
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import check
 from flux_lint.check.schema.validate import format_path
@@ -248,6 +248,10 @@ def check_site(site: Site) -> Problem | None:
     variable (FL203), else None."""
     if "${" in site.source:
         return None
+    # Loaded here, not with the module: cel-python takes a noticeable part of a second to
+    # import, and most runs (one small file from a hook) hold no CEL expression at all.
+    from flux_lint.check.cel import compile_expression
+
     text = mask_optional_syntax(site.source)
     try:
         program = compile_expression(text)
