@@ -24,27 +24,103 @@ then not judged, since the field may well be supplied.
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flux_lint.core.findings import pointer_join, pointer_tokens
 from flux_lint.model.graph import RepoGraph
 from flux_lint.model.index import IndexEntry
 from flux_lint.model.instances import entry_key
 from flux_lint.model.objects import K8sObject
 from flux_lint.model.parent_patches import (
+    ASSOCIATIVE_KEYS,
     ParentPatch,
     PatchError,
     Selector,
     SelectorError,
+    apply_json6902,
     apply_patch,
+    kustomization_instance,
     parse_patch,
     patched_objects,
     selects,
     target_of,
 )
+from flux_lint.model.substitution import (
+    SubstitutionSyntaxError,
+    clean_value,
+    is_substitution_disabled,
+    manifest_values,
+    parse,
+    references,
+    retype,
+    string_sites,
+    substitute_text,
+)
 
 #: :meth:`EffectiveObjects.variants` when a patch that may apply is not modelled.
 UNKNOWN: list[dict[str, Any] | None] = []
+#: :meth:`EffectiveObjects.builds_of` when a patch that may apply is not modelled.
+UNKNOWN_BUILDS: list[Build] = []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+@dataclass
+class Variables:
+    """A Flux Kustomization's post-build variables: name → (value, where it is defined).
+    A value None is a name whose value is not known (SOPS ciphertext, several manifests that
+    disagree, a later source outside the repository that may override it). ``runs``: whether
+    the controller substitutes at all (None: cannot be known)."""
+
+    values: dict[str, tuple[str | None, Origin | None]] = field(default_factory=dict)
+    runs: bool | None = True
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a value of an effective object was written, when not in the object's manifest:
+    ``pointer`` inside document ``document`` of ``path``; ``offset`` a 1-based (line, column)
+    inside the string at ``pointer`` (an inline patch text). ``path`` None: the value comes
+    from a text the repository does not hold as written (a patch a parent injects)."""
+
+    what: str  # "patch" or "substitution"
+    path: str | None
+    document: int = 0
+    pointer: str = ""  # "" for a patch file: the patch document itself
+    inner: str = ""  # the pointer inside the patch (document ``part`` of an inline text)
+    part: int = 0
+    documents: tuple[int, ...] = ()  # a patch file's documents, in order
+    variable: str = ""  # for a substitution: the variable and its value
+    value: str = ""
+
+
+@dataclass(slots=True)
+class Build:
+    """One build's copy of an object: its data as deployed, the Flux Kustomization (or the
+    plain kustomize build's root) that deploys it, and where the values that differ from the
+    manifest were set (pointer → origin; the nearest pointer above a value holds it)."""
+
+    data: dict[str, Any] | None
+    label: str
+    origins: dict[str, Origin] = field(default_factory=dict)
+    applier: IndexEntry | None = None
+
+    def origin(self, pointer: str) -> Origin | None:
+        probe = pointer
+        while True:
+            found = self.origins.get(probe)
+            if found is not None or not probe:
+                return found
+            probe = probe.rsplit("/", 1)[0]
 
 
 class EffectiveObjects:
@@ -58,52 +134,374 @@ class EffectiveObjects:
         self._kfile_keys: dict[str, str] = {}
         self._spec_keys: dict[Any, str] = {}
         self._overlay_patches: dict[str, list[ParentPatch | None]] = {}
+        self._variables: dict[Any, Variables] = {}
+        self._labels: dict[Any, str] = {}
+        self._builds: dict[Any, list[Build] | None] = {}
+        self._patch_sources: dict[int, tuple[str, tuple[int, ...]]] = {}
+        self._full_index: Any = None
 
     def variants(self, obj: K8sObject) -> list[dict[str, Any] | None] | None:
         """The object as each build deploys it (None where a patch deletes it), or None when
-        no patch on the way selects it (it is deployed as written), or :data:`UNKNOWN`."""
+        nothing on the way changes it (it is deployed as written), or :data:`UNKNOWN`."""
+        builds = self._patched(IndexEntry.of(obj)) if not obj.partial else None
+        if builds is None or builds is UNKNOWN_BUILDS:
+            return None if builds is None else UNKNOWN
+        return [b.data for b in builds]
+
+    def changes(self, obj: K8sObject) -> bool:
+        """Whether some build may deploy ``obj`` other than as written: a patch on the way
+        changes it, or a Flux Kustomization that substitutes applies it and it holds a
+        placeholder. Such objects are judged per build (check/effective.py), by the pass
+        that sees the whole repository (the ConfigMaps and Secrets that variables come from);
+        this decision needs only the builds and the object."""
         if obj.partial:
+            return False
+        entry = IndexEntry.of(obj)
+        return self._changes(entry)
+
+    def _changes(self, entry: IndexEntry) -> bool:
+        builds = self._patched(entry)
+        if builds is UNKNOWN_BUILDS:
+            return False
+        if builds is not None:
+            return True
+        return self._may_substitute(entry)
+
+    def _may_substitute(self, entry: IndexEntry) -> bool:
+        if "${" not in json.dumps(entry.data, default=str) or is_substitution_disabled(entry.data):
+            return False
+        for emission in self._emissions(entry):
+            applier = emission.applier
+            if applier is not None:
+                spec = _dict(self.patched.kustomization(applier).get("spec"))
+                if isinstance(spec.get("postBuild"), dict):
+                    return True
+        return False
+
+    def use_index(self, index: Any) -> None:
+        """The whole repository's index: where post-build variables are read from (the
+        applied set's graph holds only the objects that decide what is applied)."""
+        self._full_index = index
+
+    def builds_of(self, entry: IndexEntry) -> list[Build] | None:
+        """The object as each build deploys it, with where its changed values come from
+        (post-build substitution with what :meth:`use_index` supplies); None when no build may
+        change it, :data:`UNKNOWN_BUILDS` when a change is not modelled."""
+        if entry.partial or entry.rendered is not None or not self._changes(entry):
             return None
-        emissions = self.graph.emissions(obj.path)
+        builds = self._patched(entry)
+        if builds is UNKNOWN_BUILDS:
+            return builds
+        builds = [Build(b.data, b.label, dict(b.origins), b.applier) for b in builds or ()]
+        for build in builds:
+            if build.applier is not None and build.data is not None:
+                self._substitute(build, build.applier)
+        return builds
+
+    def _emissions(self, entry: IndexEntry) -> list[Any]:
+        emissions = self.graph.emissions(entry.path)
+        if any(e.applier is not None for e in emissions):
+            # Flux builds are what is deployed; a plain kustomize build of the same folder
+            # (a kustomization that only a Flux Kustomization's path names) is not another.
+            emissions = [e for e in emissions if e.applier is not None]
+        return emissions
+
+    def _patched(self, entry: IndexEntry) -> list[Build] | None:
+        """The builds after patches and transformers (None: nothing changes the object)."""
+        key = entry_key(entry)
+        if key in self._builds:
+            return self._builds[key]
+        found = self._make_builds(entry)
+        self._builds[key] = found
+        return found
+
+    def _make_builds(self, entry: IndexEntry) -> list[Build] | None:
+        if entry.partial or entry.rendered is not None:
+            return None
+        emissions = self._emissions(entry)
         if not emissions:
             return None
-        entry = IndexEntry.of(obj)
-        out: list[dict[str, Any] | None] = []
+        out: list[Build] = []
         changed = False
         for emission in emissions:
             inst = emission.instance(entry)
+            build = Build(entry.data, self._label(inst), applier=inst.applier)
             target = target_of(inst, self.graph)
-            data: dict[str, Any] | None = entry.data
-            for kfile in inst.chain:
+            # Kustomize builds inside out: the innermost kustomization's patches first. Flux's
+            # own ``spec.patches`` are appended to the root kustomization's.
+            chain = list(reversed(inst.chain))
+            for kfile in chain:
                 for patch in self._patches_of(kfile):
-                    if data is None:
+                    if build.data is None:
                         break
                     if patch is None or patch.error is not None:
                         if patch is None or patch.target is None:
                             continue
                         if patch.target.matches(target) is not False:
-                            return UNKNOWN
+                            return UNKNOWN_BUILDS
                         continue
                     if selects(patch, target) is False:
                         continue
                     try:
-                        data = apply_patch(data, patch)
+                        changed |= self._apply(build, patch, self._kfile_origin(kfile, patch))
                     except ValueError:
-                        return UNKNOWN
-                    changed = True
-            if inst.applier is not None:
-                for patch in self.patched.patches(inst.applier):
-                    if data is None:
+                        return UNKNOWN_BUILDS
+            applier = inst.applier
+            if applier is not None and build.data is not None:
+                raw = _dict(applier.data.get("spec")).get("patches")
+                written = raw if isinstance(raw, list) else []
+                for patch in self.patched.patches(applier):
+                    if build.data is None:
                         break
                     if selects(patch, target) is False:
                         continue
+                    origin = _spec_patch_origin(applier, patch, written)
                     try:
-                        data = apply_patch(data, patch)
+                        changed |= self._apply(build, patch, origin)
                     except ValueError:
                         continue
-                    changed = True
-            out.append(data)
-        return out if changed else None
+            _transform(build, inst, chain, self.graph)
+            out.append(build)
+        return out if changed or self._may_substitute(entry) else None
+
+    def _label(self, inst: Any) -> str:
+        """The Flux Kustomization of a build as ``namespace/name`` (a plain build: its root)."""
+        applier = inst.applier
+        if applier is None:
+            return inst.root
+        key = entry_key(applier)
+        label = self._labels.get(key)
+        if label is None:
+            owner = kustomization_instance(self.graph, applier)
+            name = owner.resolved_name or applier.name or "?"
+            namespace = owner.resolved_namespace
+            label = self._labels[key] = f"{namespace}/{name}" if namespace else name
+        return label
+
+    def _apply(self, build: Build, patch: ParentPatch, origin: Origin | None) -> bool:
+        """Apply one patch to ``build``, recording where the values it changes come from."""
+        before = build.data
+        assert before is not None
+        if patch.operations:
+            data: dict[str, Any] | None = before
+            for i, op in enumerate(patch.operations):
+                assert data is not None
+                after = apply_json6902(data, [op])
+                inner = f"/{i}/value" if isinstance(op, dict) and "value" in op else f"/{i}"
+                self._record(build, data, after, origin, inner, str(op.get("path", "")))
+                data = after
+            build.data = data
+            return data is not before
+        after = apply_patch(before, patch)
+        build.data = after
+        if after is None:
+            return True
+        self._record(build, before, after, origin, "", "", patch.strategic)
+        return after is not before
+
+    def _record(
+        self,
+        build: Build,
+        before: Any,
+        after: Any,
+        origin: Origin | None,
+        inner: str,
+        op_path: str,
+        documents: list[dict[str, Any]] | None = None,
+    ) -> None:
+        changed: list[str] = []
+        _diff(before, after, "", changed)
+        for pointer in changed:
+            for known in [p for p in build.origins if p == pointer or p.startswith(pointer + "/")]:
+                del build.origins[known]
+            if origin is None:
+                continue
+            if documents is not None:  # strategic merge: the same place in the patch document
+                index, where = _in_patch(after, documents, pointer)
+                document = origin.documents[index] if index < len(origin.documents) else 0
+                if origin.documents:
+                    located = replace(origin, document=document, inner=where)
+                else:
+                    located = replace(origin, part=index, inner=where)
+            else:  # JSON 6902: the operation's value
+                rest = pointer[len(op_path) :] if pointer.startswith(op_path) else ""
+                located = replace(origin, inner=inner + rest)
+            build.origins[pointer] = located
+
+    def _substitute(self, build: Build, applier: IndexEntry) -> bool:
+        """Post-build substitution of the build's values with what the repository supplies;
+        True when a value changed. A placeholder whose value is not known stays as written
+        (the schema checks do not judge placeholders). The result is typed as Flux re-parses
+        the YAML (``replicas: ${N}`` with ``N=3`` is the integer 3)."""
+        data = build.data
+        if data is None or "${" not in json.dumps(data, default=str):
+            return False
+        variables = self.variables(applier)
+        if variables.runs is not True or is_substitution_disabled(data):
+            return False
+        values = {name: value for name, (value, _) in variables.values.items()}
+        changed = False
+        for site in list(string_sites(data)):
+            if site.key or "${" not in site.text or site.pointer.startswith("/sops"):
+                continue
+            result = substitute_text(site.text, values)
+            if result is None or result == site.text:
+                continue
+            updated = _set(build.data, site.pointer, retype(site.text, result))
+            if updated is build.data:
+                continue
+            build.data = updated
+            changed = True
+            for known in [
+                p for p in build.origins if p == site.pointer or p.startswith(site.pointer + "/")
+            ]:
+                del build.origins[known]
+            origin = self._substitution_origin(variables, site.text)
+            if origin is not None:
+                build.origins[site.pointer] = origin
+        return changed
+
+    @staticmethod
+    def _substitution_origin(variables: Variables, text: str) -> Origin | None:
+        try:
+            refs = references(parse(text))
+        except SubstitutionSyntaxError:
+            return None
+        for ref in refs:
+            found = variables.values.get(ref.name)
+            if found is not None and found[1] is not None:
+                return found[1]
+        for ref in refs:
+            if ref.name in variables.values:
+                value = variables.values[ref.name][0] or ""
+                return Origin("substitution", None, variable=ref.name, value=value)
+        return None
+
+    def variables(self, applier: IndexEntry) -> Variables:
+        """The post-build variables of a Flux Kustomization (as deployed) whose values the
+        repository shows, each with where it is defined; see :class:`Variables`."""
+        key = entry_key(applier)
+        found = self._variables.get(key)
+        if found is None:
+            found = self._variables[key] = self._read_variables(applier)
+        return found
+
+    def _read_variables(self, applier: IndexEntry) -> Variables:
+        data = self.patched.kustomization(applier)
+        post = _dict(data.get("spec")).get("postBuild")
+        result = Variables()
+        if not isinstance(post, dict):
+            result.runs = False
+            return result
+        owner = kustomization_instance(self.graph, applier)
+        namespace = owner.resolved_namespace
+        complete = True
+        for ref in _list(post.get("substituteFrom")):
+            ref = _dict(ref)
+            kind, name = ref.get("kind"), ref.get("name")
+            name = owner.resolve(name) if isinstance(name, str) else None
+            sources = (
+                self._sources(kind, name, namespace, applier)
+                if kind in ("ConfigMap", "Secret") and name
+                else []
+            )
+            if not sources:
+                # Not in the repository (made by hand, by bootstrap, by an ExternalSecret): it
+                # may define any name and override what earlier sources set.
+                complete = False
+                result.values = {k: (None, None) for k in result.values}
+                continue
+            merged: dict[str, tuple[str | None, Origin | None]] = {}
+            for source in sources:
+                values = manifest_values(source.kind, source.data)
+                if values is None:
+                    complete = False
+                    result.values = {k: (None, None) for k in result.values}
+                    continue
+                for k, v in values.items():
+                    field_name = "data" if k in _dict(source.data.get("data")) else "stringData"
+                    origin = Origin(
+                        "substitution",
+                        source.path,
+                        source.document,
+                        pointer_join(f"/{field_name}", k),
+                        variable=k,
+                        value=v or "",
+                    )
+                    if k in merged and merged[k][0] != v:
+                        merged[k] = (None, None)  # several manifests disagree: not known
+                    else:
+                        merged[k] = (v if v is not None and "${" not in v else None, origin)
+            result.values.update(merged)
+        written = _dict(_dict(_dict(applier.data.get("spec")).get("postBuild")).get("substitute"))
+        for k, v in _dict(post.get("substitute")).items():
+            k = str(k)
+            text = v if isinstance(v, str) else json.dumps(v)
+            value = clean_value(text) if "${" not in text else None
+            origin = (
+                Origin(
+                    "substitution",
+                    applier.path,
+                    applier.document,
+                    pointer_join("/spec/postBuild/substitute", k),
+                    variable=k,
+                    value=value or "",
+                )
+                if written.get(k) == v
+                else Origin("substitution", None, variable=k, value=value or "")
+            )
+            result.values[k] = (value, origin)
+        if post.get("substituteStrategy") == "Always" or result.values:
+            result.runs = True
+        else:
+            result.runs = False if complete else None
+        return result
+
+    def _sources(
+        self, kind: str, name: str, namespace: str | None, applier: IndexEntry
+    ) -> list[IndexEntry]:
+        """ConfigMaps or Secrets of the repository that may be ``namespace/name``: those that
+        the same cluster deploys (the same root Kustomization) when there are such, since
+        clusters that share a base each define their own."""
+        out = []
+        index = self._full_index if self._full_index is not None else self.graph.index
+        for entry in index.find(kind, name):
+            if entry.group != "" or entry.partial or entry.rendered is not None:
+                continue
+            emissions = self._emissions(entry)
+            spaces = {e.instance(entry).namespace for e in emissions} or {entry.namespace}
+            if namespace is None or namespace in spaces or None in spaces:
+                out.append(entry)
+        if len(out) > 1:
+            roots = self._roots(applier)
+            same = [e for e in out if self._roots(e) & roots]
+            out = same or out
+        return out
+
+    def _roots(self, entry: IndexEntry) -> set[Any]:
+        """The root Flux Kustomizations (those nothing applies) whose builds lead to ``entry``."""
+        roots: set[Any] = set()
+        seen: set[Any] = set()
+        todo = [entry]
+        while todo:
+            current = todo.pop()
+            key = entry_key(current)
+            if key in seen:
+                continue
+            seen.add(key)
+            appliers = [a for a in self.graph.appliers(current.path) if entry_key(a) != key]
+            if not appliers and current is not entry:
+                roots.add(key)
+            todo.extend(appliers)
+        return roots
+
+    def _kfile_origin(self, kfile: str, patch: ParentPatch) -> Origin | None:
+        if patch.text:  # inline in the kustomization file
+            return Origin("patch", kfile, 0, f"{patch.pointer.removeprefix('/spec')}/patch")
+        file = self._patch_sources.get(id(patch))
+        if file is None:
+            return None
+        return Origin("patch", file[0], file[1][0] if file[1] else 0, documents=file[1])
 
     def _patches_of(self, kfile: str) -> list[ParentPatch | None]:
         """The ``patches`` of one kustomization file, parsed once: inline patches, and
@@ -126,8 +524,10 @@ class EffectiveObjects:
         if not isinstance(path, str):
             return None
         file = posixpath.normpath(posixpath.join(posixpath.dirname(kfile), path))
-        documents = [e.data for e in self.graph.entries_in(file)]
+        entries = self.graph.entries_in(file)
+        documents = [e.data for e in entries]
         patch = ParentPatch(index, f"/patches/{index}", "")
+        self._patch_sources[id(patch)] = (file, tuple(e.document for e in entries))
         target = item.get("target")
         if isinstance(target, dict):
             try:
@@ -184,7 +584,7 @@ class EffectiveObjects:
             else:
                 parts = (
                     kfile,
-                    repr(kustomization.data.get("patches")),
+                    repr([kustomization.data.get(f) for f in _KEYED_FIELDS]),
                     [
                         repr([e.data for e in self.graph.entries_in(p)])
                         for p in sorted(self._patch_files((kfile,)))
@@ -195,7 +595,8 @@ class EffectiveObjects:
         return key
 
     def _spec_key(self, applier: IndexEntry) -> str:
-        """The digest of an applying Flux Kustomization's spec, as deployed."""
+        """The digest of an applying Flux Kustomization's spec, as deployed (whether it
+        substitutes: the values themselves are read by the repository pass)."""
         ident = entry_key(applier)
         key = self._spec_keys.get(ident)
         if key is None:
@@ -214,3 +615,219 @@ class EffectiveObjects:
                     base = posixpath.dirname(kfile)
                     files.add(posixpath.normpath(posixpath.join(base, item["path"])))
         return files
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+#: The fields of a kustomization file that effective objects read (part of the cache key).
+_KEYED_FIELDS = ("patches", "commonLabels", "labels", "commonAnnotations", "replicas", "images")
+
+
+def _spec_patch_origin(
+    applier: IndexEntry, patch: ParentPatch, written: list[Any]
+) -> Origin | None:
+    """Where a Flux Kustomization's ``spec.patches`` entry is written: in its manifest when
+    the deployed patch is the one written there (not one a parent injects)."""
+    if patch.index < len(written):
+        item = written[patch.index]
+        if isinstance(item, dict) and item.get("patch") == patch.text:
+            return Origin(
+                "patch", applier.path, applier.document, f"/spec/patches/{patch.index}/patch"
+            )
+    return None
+
+
+def _diff(before: Any, after: Any, pointer: str, out: list[str]) -> None:
+    """The pointers below which ``after`` differs from ``before`` (added or changed values;
+    a list whose length changed counts as one change)."""
+    if before is after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key, value in after.items():
+            if key not in before:
+                out.append(pointer_join(pointer, str(key)))
+            elif before[key] is not value and before[key] != value:
+                _diff(before[key], value, pointer_join(pointer, str(key)), out)
+        return
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (old, new) in enumerate(zip(before, after, strict=True)):
+            if old is not new and old != new:
+                _diff(old, new, f"{pointer}/{i}", out)
+        return
+    if before != after or type(before) is not type(after):
+        out.append(pointer)
+
+
+def _in_patch(data: Any, documents: list[dict[str, Any]], pointer: str) -> tuple[int, str]:
+    """(document, pointer) of the place in a strategic-merge patch that wrote ``pointer`` of
+    the patched object: the same keys; list items by their merge key (or position)."""
+    tokens = pointer_tokens(pointer)
+    best = (0, "")
+    for index, document in enumerate(documents):
+        node: Any = document
+        value: Any = data
+        where = ""
+        for token in tokens:
+            if isinstance(node, dict) and isinstance(value, dict) and token in node:
+                node, value = node[token], value.get(token)
+            elif isinstance(node, list) and isinstance(value, list) and token.isdigit():
+                item = value[int(token)] if int(token) < len(value) else None
+                at = _list_item(node, item, int(token))
+                if at is None:
+                    break
+                token = str(at)
+                node, value = node[at], item
+            else:
+                break
+            where = pointer_join(where, token)
+        if len(where) > len(best[1]):
+            best = (index, where)
+    return best
+
+
+def _list_item(patch_list: list[Any], item: Any, position: int) -> int | None:
+    if isinstance(item, dict):
+        for key in ASSOCIATIVE_KEYS:
+            if key in item:
+                for i, candidate in enumerate(patch_list):
+                    if isinstance(candidate, dict) and candidate.get(key) == item[key]:
+                        return i
+                return None
+    return position if position < len(patch_list) else None
+
+
+def _set(data: Any, pointer: str, value: Any) -> Any:
+    """``data`` with the value at ``pointer`` replaced, copying only the containers on the way
+    (manifests are shared with every other check); unchanged when the pointer does not exist."""
+    tokens = pointer_tokens(pointer)
+    if not tokens:
+        return data
+    token = tokens[0]
+    rest = pointer[len(token.replace("~", "~0").replace("/", "~1")) + 1 :]
+    if isinstance(data, dict) and token in data:
+        child = value if not rest else _set(data[token], rest, value)
+        return data if child is data[token] else {**data, token: child}
+    if isinstance(data, list) and token.isdigit() and int(token) < len(data):
+        child = value if not rest else _set(data[int(token)], rest, value)
+        if child is data[int(token)]:
+            return data
+        copied = list(data)
+        copied[int(token)] = child
+        return copied
+    return data
+
+
+#: Where kustomize's image transformer looks for containers (the pod specs of workloads).
+_POD_SPECS = ("/spec", "/spec/template/spec", "/spec/jobTemplate/spec/template/spec")
+_REPLICATED = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
+
+
+def _transform(build: Build, inst: Any, chain: list[str], graph: RepoGraph) -> None:
+    """The kustomize transformers besides patches that change what the checks read, per
+    kustomization inside out (kustomize's order within one: labels, annotations, replicas,
+    images), then the Flux Kustomization's ``spec.images``, then the name and namespace the
+    build gives the object. They complete a build that something else changes; on their own
+    they do not make one (they set metadata, image references and replica counts, which a
+    valid kustomization cannot make invalid)."""
+    if build.data is None:
+        return
+    data = build.data
+    layers = []
+    for kfile in chain:
+        kustomization = graph.index.kustomize_files.get(kfile)
+        if kustomization is not None:
+            layers.append(kustomization.data)
+    applier = inst.applier
+    for layer in layers:
+        labels = {str(k): v for k, v in _dict(layer.get("commonLabels")).items()}
+        for item in _list(layer.get("labels")):
+            labels.update({str(k): v for k, v in _dict(_dict(item).get("pairs")).items()})
+        if labels:
+            data = _merge_meta(data, "labels", labels)
+        annotations = _dict(layer.get("commonAnnotations"))
+        if annotations:
+            data = _merge_meta(data, "annotations", annotations)
+        data = _replicas(data, inst.entry, _list(layer.get("replicas")))
+        data = _images(data, _list(layer.get("images")))
+    if applier is not None:
+        data = _images(data, _list(_dict(applier.data.get("spec")).get("images")))
+    meta = _dict(data.get("metadata"))
+    name, namespace = inst.name, inst.namespace
+    if (name and meta.get("name") != name) or (namespace and meta.get("namespace") != namespace):
+        meta = dict(meta)
+        if name:
+            meta["name"] = name
+        if namespace and meta.get("namespace") != namespace:
+            meta["namespace"] = namespace
+        data = {**data, "metadata": meta}
+    build.data = data
+
+
+def _merge_meta(data: dict[str, Any], field_name: str, values: dict[str, Any]) -> dict[str, Any]:
+    meta = _dict(data.get("metadata"))
+    current = _dict(meta.get(field_name))
+    merged = {**current, **{k: v if isinstance(v, str) else str(v) for k, v in values.items()}}
+    if merged == current:
+        return data
+    return {**data, "metadata": {**meta, field_name: merged}}
+
+
+def _replicas(data: dict[str, Any], entry: IndexEntry, items: list[Any]) -> dict[str, Any]:
+    if entry.kind not in _REPLICATED or not items:
+        return data
+    name = _dict(data.get("metadata")).get("name")
+    for item in items:
+        item = _dict(item)
+        count = item.get("count")
+        if item.get("name") in (name, entry.name) and isinstance(count, int):
+            spec = _dict(data.get("spec"))
+            if spec.get("replicas") != count:
+                data = {**data, "spec": {**spec, "replicas": count}}
+    return data
+
+
+def _split_image(image: str) -> tuple[str, str, str]:
+    """(name, tag, digest) of an image reference."""
+    name, _, digest = image.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = ""
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag, digest
+
+
+def _images(data: dict[str, Any], items: list[Any]) -> dict[str, Any]:
+    """kustomize's image transformer on the containers of a pod spec."""
+    rules = [_dict(item) for item in items if isinstance(_dict(item).get("name"), str)]
+    if not rules:
+        return data
+    for spec_pointer in _POD_SPECS:
+        spec: Any = data
+        for token in pointer_tokens(spec_pointer):
+            spec = spec.get(token) if isinstance(spec, dict) else None
+        if not isinstance(spec, dict):
+            continue
+        for field_name in ("initContainers", "containers"):
+            containers = spec.get(field_name)
+            for i, container in enumerate(containers if isinstance(containers, list) else []):
+                image = _dict(container).get("image")
+                if not isinstance(image, str) or "${" in image:
+                    continue
+                name, tag, digest = _split_image(image)
+                for rule in rules:
+                    if rule["name"] != name:
+                        continue
+                    new_name = rule.get("newName") if isinstance(rule.get("newName"), str) else name
+                    new_tag = rule.get("newTag")
+                    new_digest = rule.get("digest")
+                    if isinstance(new_digest, str) and new_digest:
+                        tag, digest = "", new_digest
+                    elif new_tag is not None:
+                        tag, digest = str(new_tag), ""
+                    updated = new_name + (f":{tag}" if tag else "")
+                    updated += f"@{digest}" if digest else ""
+                    if updated != image:
+                        data = _set(data, f"{spec_pointer}/{field_name}/{i}/image", updated)
+                    break
+    return data

@@ -1,0 +1,218 @@
+"""Effective objects (model/effective.py, check/effective.py): schema checks judge each object
+as its builds deploy it, and each finding points at the line that produced the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flux_lint.check.engine import RunConfig
+from flux_lint.core.findings import Finding
+from flux_lint.run.pipeline import run
+
+SYNC = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/{cluster}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ${REPLICAS:=1}
+  revisionHistoryLimit: "5"
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+
+APPS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps/{overlay}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+{extra}"""
+
+PATCHED = {
+    "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+    "clusters/prod/apps.yaml": APPS.format(
+        overlay="prod",
+        extra="""\
+  patches:
+    - target:
+        kind: Deployment
+      patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: any
+        spec:
+          template:
+            spec:
+              terminationGracePeriodSeconds: soon
+""",
+    ),
+    "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+    "apps/base/deployment.yaml": DEPLOYMENT,
+    "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+patches:
+  - path: deployment-patch.yaml
+""",
+    # The overlay fixes the manifest's revisionHistoryLimit and breaks its replicas.
+    "apps/prod/deployment-patch.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: three
+  revisionHistoryLimit: 5
+""",
+}
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def lint(root: Path, files: dict[str, str]) -> list[Finding]:
+    write(root, files)
+    return run(RunConfig(paths=[str(root)], enabled={"FL102", "FL105"})).findings
+
+
+def brief(findings: list[Finding]) -> list[tuple[str, str, int, int, str]]:
+    return [(f.rule_id, f.path, f.span.line, f.span.column, f.message) for f in findings]
+
+
+def test_finding_whose_value_comes_from_a_patch(tmp_path: Path):
+    # The manifest's own `revisionHistoryLimit: "5"` is fixed by the overlay: not reported.
+    # The overlay's patch file breaks `replicas`: the patch file's own check says so, once.
+    # The Flux Kustomization's inline patch breaks the grace period: reported at its line.
+    assert brief(lint(tmp_path, PATCHED)) == [
+        (
+            "FL102",
+            "apps/prod/deployment-patch.yaml",
+            6,
+            13,
+            '`spec.replicas` must be of type `integer`, got string `"three"`',
+        ),
+        (
+            "FL102",
+            "clusters/prod/apps.yaml",
+            24,
+            46,
+            "`spec.template.spec.terminationGracePeriodSeconds` must be of type `integer`, "
+            'got string `"soon"` (set by the patch in clusters/prod/apps.yaml:24)',
+        ),
+    ]
+
+
+def test_manifest_checked_alone_keeps_its_own_findings(tmp_path: Path):
+    # The base alone (no Flux Kustomization) is deployed as written.
+    files = {"apps/base/kustomization.yaml": PATCHED["apps/base/kustomization.yaml"]}
+    files["apps/base/deployment.yaml"] = DEPLOYMENT
+    assert brief(lint(tmp_path, files)) == [
+        (
+            "FL102",
+            "apps/base/deployment.yaml",
+            7,
+            25,
+            '`spec.revisionHistoryLimit` must be of type `integer`, got string `"5"`',
+        ),
+    ]
+
+
+def cluster(name: str, replicas: str) -> dict[str, str]:
+    return {
+        f"clusters/{name}/flux-system/gotk-sync.yaml": SYNC.format(cluster=name),
+        f"clusters/{name}/apps.yaml": APPS.format(
+            overlay="base",
+            extra=f"""\
+  postBuild:
+    substituteFrom:
+      - kind: ConfigMap
+        name: cluster-vars
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cluster-vars
+  namespace: flux-system
+data:
+  REPLICAS: "{replicas}"
+""",
+        ).replace("name: apps\n", f"name: apps-{name}\n"),
+    }
+
+
+def two_clusters(staging: str) -> dict[str, str]:
+    base = DEPLOYMENT.replace('revisionHistoryLimit: "5"', "revisionHistoryLimit: 5")
+    return {
+        **cluster("prod", "3"),
+        **cluster("staging", staging),
+        "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+        "apps/base/deployment.yaml": base,
+    }
+
+
+def test_two_clusters_with_different_substitutions(tmp_path: Path):
+    # Each cluster's ConfigMap has the same name in its own folder: the values of both are
+    # known, and only staging's breaks the integer field.
+    assert brief(lint(tmp_path, two_clusters("two"))) == [
+        (
+            "FL102",
+            "clusters/staging/apps.yaml",
+            24,
+            13,
+            '`spec.replicas` must be of type `integer`, got string `"two"`'
+            " (substituted from clusters/staging/apps.yaml:24: `REPLICAS` = `two`)"
+            " (only in the build of Kustomization `flux-system/apps-staging`)",
+        ),
+    ]
+
+
+def test_two_clusters_with_valid_substitutions(tmp_path: Path):
+    assert brief(lint(tmp_path, two_clusters("2"))) == []
