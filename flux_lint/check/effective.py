@@ -112,17 +112,35 @@ def effective_findings(linter: Linter, text_of: Callable[[str], str | None]) -> 
         if entry.rendered is not None or entry.partial or not linter.is_checked(entry.path):
             continue
         builds = effective.builds_of(entry)
-        if not builds or builds is UNKNOWN_BUILDS:
+        if builds is UNKNOWN_BUILDS:
             continue
-        findings.extend(_judge(linter, entry, builds, checks, texts))
+        if builds:
+            findings.extend(_judge(linter, entry, builds, checks, texts))
+            continue
+        # No patch changes it: the per-file pass judged the manifest, where placeholders are
+        # not judged; the values substitution gives them are judged here.
+        substituted = effective.substituted(entry)
+        if substituted:
+            findings.extend(_judge(linter, entry, substituted, checks, texts, substitution=True))
     return findings
 
 
 def _judge(
-    linter: Linter, entry: Any, builds: list[Build], checks: list[Any], texts: _Texts
+    linter: Linter,
+    entry: Any,
+    builds: list[Build],
+    checks: list[Any],
+    texts: _Texts,
+    *,
+    substitution: bool = False,
 ) -> list[Finding]:
+    """Findings on the builds of one object. With ``substitution``, the builds are those
+    where substitution changes a value (the manifest is judged elsewhere), and only the
+    problems of substituted values count."""
     deployed = [b for b in builds if b.data is not None]
     labels = list(dict.fromkeys(b.label for b in deployed))
+    if substitution:
+        labels = linter.ctx.effective.labels(entry)
     groups: dict[tuple[Any, ...], tuple[Problem, Origin | None, list[str]]] = {}
     out: list[Finding] = []
     for build in deployed:
@@ -154,6 +172,10 @@ def _judge(
             for problem in problems:
                 problem.rule_id = problem.rule_id or fn.rule_ids[0]
                 origin = build.origin(problem.pointer)
+                if substitution and (origin is None or origin.what != "substitution"):
+                    continue
+                if origin is not None and origin.what == "substitution" and obj.is_flux:
+                    continue  # FL408 reports substituted values of Flux objects
                 if origin is not None and texts.reported_in_patch_file(
                     linter, fn, origin, problem.rule_id
                 ):

@@ -33,7 +33,7 @@ from flux_lint.core.findings import pointer_join, pointer_tokens
 from flux_lint.model.graph import RepoGraph
 from flux_lint.model.index import IndexEntry
 from flux_lint.model.instances import entry_key
-from flux_lint.model.objects import K8sObject
+from flux_lint.model.objects import K8sObject, is_flux_group
 from flux_lint.model.parent_patches import (
     ASSOCIATIVE_KEYS,
     ParentPatch,
@@ -50,6 +50,7 @@ from flux_lint.model.parent_patches import (
 )
 from flux_lint.model.substitution import (
     SubstitutionSyntaxError,
+    Template,
     clean_value,
     is_substitution_disabled,
     manifest_values,
@@ -139,6 +140,8 @@ class EffectiveObjects:
         self._builds: dict[Any, list[Build] | None] = {}
         self._patch_sources: dict[int, tuple[str, tuple[int, ...]]] = {}
         self._full_index: Any = None
+        self._kind_candidates: dict[Any, Any] = {}
+        self._templates: dict[str, Template | None] = {}
 
     def variants(self, obj: K8sObject) -> list[dict[str, Any] | None] | None:
         """The object as each build deploys it (None where a patch deletes it), or None when
@@ -149,23 +152,32 @@ class EffectiveObjects:
         return [b.data for b in builds]
 
     def changes(self, obj: K8sObject) -> bool:
-        """Whether some build may deploy ``obj`` other than as written: a patch on the way
-        changes it, or a Flux Kustomization that substitutes applies it and it holds a
-        placeholder. Such objects are judged per build (check/effective.py), by the pass
-        that sees the whole repository (the ConfigMaps and Secrets that variables come from);
-        this decision needs only the builds and the object."""
+        """Whether a patch or a transformer on the way changes ``obj`` in some build: then it
+        is judged per build (check/effective.py), by the pass that sees the whole repository.
+        Substitution alone does not count: it only replaces placeholders, which the checks of
+        the manifest do not judge, so the values it brings are judged on their own
+        (:meth:`substituted`); this decision needs only the builds and the object."""
         if obj.partial:
             return False
-        entry = IndexEntry.of(obj)
-        return self._changes(entry)
+        builds = self._patched(IndexEntry.of(obj))
+        return builds is not None and builds is not UNKNOWN_BUILDS
 
-    def _changes(self, entry: IndexEntry) -> bool:
-        builds = self._patched(entry)
-        if builds is UNKNOWN_BUILDS:
-            return False
-        if builds is not None:
-            return True
-        return self._may_substitute(entry)
+    def substituted(self, entry: IndexEntry) -> list[Build] | None:
+        """The builds of an object that no patch changes, where post-build substitution
+        gives one of its placeholders a known value (None: none does)."""
+        if entry.partial or entry.rendered is not None or is_flux_group(entry.group):
+            return None  # substituted values of Flux objects are FL408's (check/rules)
+        if not self._may_substitute(entry) or self._patched(entry) is not None:
+            return None
+        out = []
+        for emission in self._emissions(entry):
+            if emission.applier is None:
+                continue
+            inst = emission.instance(entry)
+            build = Build(entry.data, self._label(inst), applier=inst.applier)
+            if self._substitute(build, emission.applier):
+                out.append(build)
+        return out or None
 
     def _may_substitute(self, entry: IndexEntry) -> bool:
         if "${" not in json.dumps(entry.data, default=str) or is_substitution_disabled(entry.data):
@@ -187,12 +199,14 @@ class EffectiveObjects:
         """The object as each build deploys it, with where its changed values come from
         (post-build substitution with what :meth:`use_index` supplies); None when no build may
         change it, :data:`UNKNOWN_BUILDS` when a change is not modelled."""
-        if entry.partial or entry.rendered is not None or not self._changes(entry):
+        if entry.partial or entry.rendered is not None:
             return None
         builds = self._patched(entry)
-        if builds is UNKNOWN_BUILDS:
+        if builds is None or builds is UNKNOWN_BUILDS:
             return builds
         builds = [Build(b.data, b.label, dict(b.origins), b.applier) for b in builds or ()]
+        if is_flux_group(entry.group):
+            return builds  # substituted values of Flux objects are FL408's (check/rules)
         for build in builds:
             if build.applier is not None and build.data is not None:
                 self._substitute(build, build.applier)
@@ -231,7 +245,7 @@ class EffectiveObjects:
             # own ``spec.patches`` are appended to the root kustomization's.
             chain = list(reversed(inst.chain))
             for kfile in chain:
-                for patch in self._patches_of(kfile):
+                for patch in self._candidates(self._patches_of(kfile), target):
                     if build.data is None:
                         break
                     if patch is None or patch.error is not None:
@@ -250,7 +264,7 @@ class EffectiveObjects:
             if applier is not None and build.data is not None:
                 raw = _dict(applier.data.get("spec")).get("patches")
                 written = raw if isinstance(raw, list) else []
-                for patch in self.patched.patches(applier):
+                for patch in self._candidates(self.patched.patches(applier), target):
                     if build.data is None:
                         break
                     if selects(patch, target) is False:
@@ -262,7 +276,43 @@ class EffectiveObjects:
                         continue
             _transform(build, inst, chain, self.graph)
             out.append(build)
-        return out if changed or self._may_substitute(entry) else None
+        return out if changed else None
+
+    def labels(self, entry: IndexEntry) -> list[str]:
+        """The Flux Kustomizations that deploy ``entry`` (``namespace/name``), in build order."""
+        found = [
+            self._label(e.instance(entry)) for e in self._emissions(entry) if e.applier is not None
+        ]
+        return list(dict.fromkeys(found))
+
+    def _candidates(self, patches: list[Any], target: Any) -> list[Any]:
+        """The patches of a list whose group, version and kind may select ``target`` (most
+        patches of a Kustomization target one kind): decided once per list and kind."""
+        key = (id(patches), target.api_version, target.kind)
+        cached = self._kind_candidates.get(key)
+        if cached is not None:
+            return cached[1]
+        group, _, version = target.api_version.rpartition("/")
+        found = []
+        for patch in patches:
+            selector = getattr(patch, "target", None)
+            if selector is not None and not (
+                selector._match("group", group)
+                and selector._match("version", version)
+                and selector._match("kind", target.kind)
+            ):
+                continue
+            if (
+                selector is None
+                and patch is not None
+                and patch.error is None
+                and not any(d.get("kind") == target.kind for d in patch.strategic)
+            ):
+                continue
+            found.append(patch)
+        # The list is kept with the result, so that its id is not reused while cached.
+        self._kind_candidates[key] = (patches, found)
+        return found
 
     def _label(self, inst: Any) -> str:
         """The Flux Kustomization of a build as ``namespace/name`` (a plain build: its root)."""
@@ -344,7 +394,10 @@ class EffectiveObjects:
         for site in list(string_sites(data)):
             if site.key or "${" not in site.text or site.pointer.startswith("/sops"):
                 continue
-            result = substitute_text(site.text, values)
+            template = self._template(site.text)
+            if template is None:
+                continue
+            result = substitute_text(template, values)
             if result is None or result == site.text:
                 continue
             updated = _set(build.data, site.pointer, retype(site.text, result))
@@ -356,26 +409,21 @@ class EffectiveObjects:
                 p for p in build.origins if p == site.pointer or p.startswith(site.pointer + "/")
             ]:
                 del build.origins[known]
-            origin = self._substitution_origin(variables, site.text)
+            origin = _substitution_origin(variables, references(template))
             if origin is not None:
                 build.origins[site.pointer] = origin
         return changed
 
-    @staticmethod
-    def _substitution_origin(variables: Variables, text: str) -> Origin | None:
+    def _template(self, text: str) -> Template | None:
+        """A placeholder text parsed once (None: the controller cannot parse it)."""
+        if text in self._templates:
+            return self._templates[text]
         try:
-            refs = references(parse(text))
-        except SubstitutionSyntaxError:
-            return None
-        for ref in refs:
-            found = variables.values.get(ref.name)
-            if found is not None and found[1] is not None:
-                return found[1]
-        for ref in refs:
-            if ref.name in variables.values:
-                value = variables.values[ref.name][0] or ""
-                return Origin("substitution", None, variable=ref.name, value=value)
-        return None
+            found: Template | None = parse(text)
+        except (SubstitutionSyntaxError, RecursionError):
+            found = None
+        self._templates[text] = found
+        return found
 
     def variables(self, applier: IndexEntry) -> Variables:
         """The post-build variables of a Flux Kustomization (as deployed) whose values the
@@ -618,6 +666,21 @@ class EffectiveObjects:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None:
+    """Where the value of a substituted text comes from: the first variable it reads whose
+    definition is known, else the first it reads."""
+    for ref in refs:
+        found = variables.values.get(ref.name)
+        if found is not None and found[1] is not None:
+            return found[1]
+    for ref in refs:
+        if ref.name in variables.values:
+            value = variables.values[ref.name][0] or ""
+            return Origin("substitution", None, variable=ref.name, value=value)
+    return None
+
 
 #: The fields of a kustomization file that effective objects read (part of the cache key).
 _KEYED_FIELDS = ("patches", "commonLabels", "labels", "commonAnnotations", "replicas", "images")
