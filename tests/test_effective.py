@@ -216,3 +216,105 @@ def test_two_clusters_with_different_substitutions(tmp_path: Path):
 
 def test_two_clusters_with_valid_substitutions(tmp_path: Path):
     assert brief(lint(tmp_path, two_clusters("2"))) == []
+
+
+def test_inline_overlay_patch_and_json6902_point_at_their_lines(tmp_path: Path):
+    files = {
+        **PATCHED,
+        "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
+        "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+patches:
+  - patch: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        revisionHistoryLimit: 5
+        minReadySeconds: later
+  - target:
+      kind: Deployment
+      name: web
+    patch: |
+      - op: replace
+        path: /spec/replicas
+        value: many
+""",
+    }
+    del files["apps/prod/deployment-patch.yaml"]
+    assert brief(lint(tmp_path, files)) == [
+        (
+            "FL102",
+            "apps/prod/kustomization.yaml",
+            11,
+            26,
+            '`spec.minReadySeconds` must be of type `integer`, got string `"later"`'
+            " (set by the patch in apps/prod/kustomization.yaml:11)",
+        ),
+        (
+            "FL102",
+            "apps/prod/kustomization.yaml",
+            18,
+            16,
+            '`spec.replicas` must be of type `integer`, got string `"many"`'
+            " (set by the patch in apps/prod/kustomization.yaml:18)",
+        ),
+    ]
+
+
+def test_values_not_known_are_not_judged(tmp_path: Path):
+    # SOPS ciphertext, and a ConfigMap the repository does not hold: no value, no finding.
+    files = two_clusters("2")
+    files["clusters/staging/apps.yaml"] = (
+        files["clusters/staging/apps.yaml"]
+        .replace('REPLICAS: "2"', "REPLICAS: ENC[AES256_GCM,data:abc=,iv:x=,tag:y=,type:str]")
+        .replace("kind: ConfigMap\n", "kind: Secret\n")
+        .replace("      - kind: ConfigMap", "      - kind: Secret")
+    )
+    files["clusters/prod/apps.yaml"] = files["clusters/prod/apps.yaml"].replace(
+        "name: cluster-vars\n", "name: elsewhere\n", 1
+    )
+    assert brief(lint(tmp_path, files)) == []
+
+
+def test_a_changed_configmap_relints_the_child(tmp_path: Path):
+    cache = tmp_path / "cache"
+    repo = tmp_path / "repo"
+    write(repo, two_clusters("2"))
+    config = RunConfig(paths=[str(repo)], enabled={"FL102"}, cache_dir=cache)
+    assert run(config).findings == []
+    write(
+        repo,
+        {"clusters/staging/apps.yaml": cluster("staging", "two")["clusters/staging/apps.yaml"]},
+    )
+    second = run(config)
+    assert [(f.path, f.span.line) for f in second.findings] == [("clusters/staging/apps.yaml", 24)]
+    write(
+        repo, {"clusters/staging/apps.yaml": cluster("staging", "4")["clusters/staging/apps.yaml"]}
+    )
+    assert run(config).findings == []
+
+
+def test_a_default_applies_only_when_every_source_is_known(tmp_path: Path):
+    files = two_clusters("2")
+    files["apps/base/deployment.yaml"] = files["apps/base/deployment.yaml"].replace(
+        "${REPLICAS:=1}", "${SCALE:=lots}"
+    )
+    # prod reads a ConfigMap the repository does not hold: it may define SCALE.
+    files["clusters/prod/apps.yaml"] = files["clusters/prod/apps.yaml"].replace(
+        "name: cluster-vars\n", "name: elsewhere\n", 1
+    )
+    # staging's sources are all known and none defines SCALE: the default applies.
+    assert brief(lint(tmp_path, files)) == [
+        (
+            "FL102",
+            "apps/base/deployment.yaml",
+            6,
+            13,
+            '`spec.replicas` must be of type `integer`, got string `"lots"`'
+            " (the placeholder's default: no variable `SCALE` is defined)"
+            " (only in the build of Kustomization `flux-system/apps-staging`)",
+        ),
+    ]

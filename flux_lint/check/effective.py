@@ -172,9 +172,10 @@ def _judge(
             for problem in problems:
                 problem.rule_id = problem.rule_id or fn.rule_ids[0]
                 origin = build.origin(problem.pointer)
-                if substitution and (origin is None or origin.what != "substitution"):
+                substituted = origin is not None and origin.what in ("substitution", "default")
+                if substitution and not substituted:
                     continue
-                if origin is not None and origin.what == "substitution" and obj.is_flux:
+                if substituted and obj.is_flux:
                     continue  # FL408 reports substituted values of Flux objects
                 if origin is not None and texts.reported_in_patch_file(
                     linter, fn, origin, problem.rule_id
@@ -214,6 +215,8 @@ def _finding(
                     f" (substituted from {origin.path}:{span.line}: "
                     f"`{origin.variable}` = `{_show(origin.value)}`)"
                 )
+    elif origin is not None and origin.what == "default":
+        message += f" (the placeholder's default: no variable `{origin.variable}` is defined)"
     elif origin is not None and origin.what == "substitution":
         message += f" (after substitution of `{origin.variable}` = `{_show(origin.value)}`)"
     elif origin is not None:

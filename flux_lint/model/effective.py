@@ -84,6 +84,9 @@ class Variables:
 
     values: dict[str, tuple[str | None, Origin | None]] = field(default_factory=dict)
     runs: bool | None = True
+    #: False when a source is outside the repository: a name missing from ``values`` may
+    #: still be defined, so a placeholder's default is not known to apply.
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class Origin:
     inside the string at ``pointer`` (an inline patch text). ``path`` None: the value comes
     from a text the repository does not hold as written (a patch a parent injects)."""
 
-    what: str  # "patch" or "substitution"
+    what: str  # "patch", "substitution", or "default" (a placeholder's own default)
     path: str | None
     document: int = 0
     pointer: str = ""  # "" for a patch file: the patch document itself
@@ -397,6 +400,9 @@ class EffectiveObjects:
             template = self._template(site.text)
             if template is None:
                 continue
+            refs = references(template)
+            if not variables.complete and any(r.name not in values for r in refs):
+                continue  # a source outside the repository may define it
             result = substitute_text(template, values)
             if result is None or result == site.text:
                 continue
@@ -409,7 +415,7 @@ class EffectiveObjects:
                 p for p in build.origins if p == site.pointer or p.startswith(site.pointer + "/")
             ]:
                 del build.origins[known]
-            origin = _substitution_origin(variables, references(template))
+            origin = _substitution_origin(variables, refs)
             if origin is not None:
                 build.origins[site.pointer] = origin
         return changed
@@ -499,6 +505,7 @@ class EffectiveObjects:
                 else Origin("substitution", None, variable=k, value=value or "")
             )
             result.values[k] = (value, origin)
+        result.complete = complete
         if post.get("substituteStrategy") == "Always" or result.values:
             result.runs = True
         else:
@@ -679,6 +686,8 @@ def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None
         if ref.name in variables.values:
             value = variables.values[ref.name][0] or ""
             return Origin("substitution", None, variable=ref.name, value=value)
+    for ref in refs:  # a default the placeholder itself supplies: the manifest's own line
+        return Origin("default", None, variable=ref.name)
     return None
 
 
