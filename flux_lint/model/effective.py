@@ -1,24 +1,26 @@
 """Effective objects: an object as the builds that apply it deploy it.
 
-A repository often leaves fields out of a manifest because something on the way to the cluster
-supplies them: an overlay's ``kustomization.yaml`` patches its base (an ACME server per
-environment), a parent Flux Kustomization's ``spec.patches`` give every child its ``interval``
-and ``prune`` or every HelmRelease the same remediation. The object Flux applies is the
-manifest after those patches, and that is what required fields are judged on: a field supplied
-in every build that applies the object is never reported missing, while one that some build
-deploys unpatched still is.
+A repository often leaves fields out of a manifest, or sets them differently per cluster,
+because something on the way to the cluster changes them: an overlay's ``kustomization.yaml``
+patches its base, a parent Flux Kustomization's ``spec.patches`` give every child its
+``interval``, a cluster's ConfigMap supplies ``${REPLICAS}``. The object Flux applies is the
+manifest after all of that, and that is what the schema, CEL and lifecycle checks judge
+(check/effective.py), while each finding still points at the line a person must edit.
 
 In Flux's order (kustomize-controller merges its fields into the root kustomization, so
-kustomize's transformer order applies): the patches of the kustomization files from the object
-up to the build's root, then the Flux Kustomization's ``spec.patches`` (appended after the
-user's). A Kustomization's own patches are taken as *its* parent deploys it, so patches a
-parent injects into its children take effect too (model/parent_patches.py). Built from the
-applied set's graph (model/applied.py) before any object is checked, so the decision is made
-once, when the object is checked.
+kustomize's transformer order applies; docs/graph.md has the table with sources): the patches
+of each kustomization file from the object's own up to the build's root, inside out, the Flux
+Kustomization's ``spec.patches`` appended to the root's; then labels, annotations, replicas and
+images per kustomization and the Kustomization's ``spec.images``; the build's name and
+namespace; then post-build substitution with the values the repository supplies. Every value
+a patch or a substitution changes keeps its :class:`Origin` (the patch line, the variable's
+definition). A Kustomization's own patches are taken as *its* parent deploys it
+(model/parent_patches.py).
 
 What is not modelled (a JSON 6902 patch file, a patch that cannot be parsed, selecting the
-object or maybe selecting it) makes the object's effective form *unknown*; required fields are
-then not judged, since the field may well be supplied.
+object or maybe selecting it) makes the object's builds *unknown*; required fields are then not
+judged, since the field may well be supplied. A variable whose value is not known leaves its
+placeholder as written, which no check judges.
 """
 
 from __future__ import annotations
