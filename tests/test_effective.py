@@ -318,3 +318,32 @@ def test_a_default_applies_only_when_every_source_is_known(tmp_path: Path):
             " (only in the build of Kustomization `flux-system/apps-staging`)",
         ),
     ]
+
+
+def test_a_patch_adding_list_items_leaves_the_others_at_the_manifest(tmp_path: Path):
+    files = {
+        **PATCHED,
+        "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
+        "apps/base/deployment.yaml": DEPLOYMENT.replace('revisionHistoryLimit: "5"', "paused: true")
+        + "          ports:\n            - containerPort: http\n",
+        # The overlay adds a sidecar (merged by name) with a bad port of its own.
+        "apps/prod/deployment-patch.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: sidecar
+          image: busybox
+          ports:
+            - containerPort: metrics
+""",
+    }
+    found = brief(lint(tmp_path, files))
+    assert [(rule, path, line) for rule, path, line, _, _ in found] == [
+        ("FL102", "apps/base/deployment.yaml", 20),
+        ("FL102", "apps/prod/deployment-patch.yaml", 12),
+    ]

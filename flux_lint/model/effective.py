@@ -121,11 +121,17 @@ class Build:
     applier: IndexEntry | None = None
 
     def origin(self, pointer: str) -> Origin | None:
+        """Where the value at ``pointer`` was set (None: the manifest): the origin recorded at
+        it or above it, pointing as deep into a patch as the patch goes."""
         probe = pointer
         while True:
             found = self.origins.get(probe)
-            if found is not None or not probe:
+            if found is not None:
+                if found.what == "patch" and probe != pointer:
+                    return replace(found, inner=found.inner + pointer[len(probe) :])
                 return found
+            if not probe:
+                return None
             probe = probe.rsplit("/", 1)[0]
 
 
@@ -723,13 +729,35 @@ def _diff(before: Any, after: Any, pointer: str, out: list[str]) -> None:
             elif before[key] is not value and before[key] != value:
                 _diff(before[key], value, pointer_join(pointer, str(key)), out)
         return
-    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for i, (old, new) in enumerate(zip(before, after, strict=True)):
-            if old is not new and old != new:
-                _diff(old, new, f"{pointer}/{i}", out)
-        return
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) == len(after):
+            for i, (old, new) in enumerate(zip(before, after, strict=True)):
+                if old is not new and old != new:
+                    _diff(old, new, f"{pointer}/{i}", out)
+            return
+        key = _common_key(before, after)
+        if key is not None:  # merged by key: items keep their identity, new ones are added
+            by_key = {item[key]: item for item in before if isinstance(item.get(key), str)}
+            for i, new in enumerate(after):
+                old = by_key.get(new.get(key))
+                if old is None:
+                    out.append(f"{pointer}/{i}")
+                elif old is not new and old != new:
+                    _diff(old, new, f"{pointer}/{i}", out)
+            return
+        if after[: len(before)] == before:  # items appended
+            out.extend(f"{pointer}/{i}" for i in range(len(before), len(after)))
+            return
     if before != after or type(before) is not type(after):
         out.append(pointer)
+
+
+def _common_key(before: list[Any], after: list[Any]) -> str | None:
+    """The associative key every item of two lists of mappings has (kyaml's merge keys)."""
+    items = [*before, *after]
+    if not items or not all(isinstance(i, dict) for i in items):
+        return None
+    return next((k for k in ASSOCIATIVE_KEYS if all(k in i for i in items)), None)
 
 
 def _in_patch(data: Any, documents: list[dict[str, Any]], pointer: str) -> tuple[int, str]:
