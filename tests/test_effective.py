@@ -347,3 +347,58 @@ spec:
         ("FL102", "apps/base/deployment.yaml", 20),
         ("FL102", "apps/prod/deployment-patch.yaml", 12),
     ]
+
+
+def test_builds_apply_transformers_in_order(tmp_path: Path):
+    from flux_lint.check.engine import Linter
+    from flux_lint.model.effective import EffectiveObjects
+    from flux_lint.model.graph import repo_graph
+
+    files = {
+        **PATCHED,
+        "clusters/prod/apps.yaml": APPS.format(
+            overlay="prod",
+            extra="""\
+  targetNamespace: web
+  namePrefix: prod-
+  images:
+    - name: nginx
+      newTag: "1.28"
+  postBuild:
+    substitute:
+      REPLICAS: "4"
+""",
+        ),
+        "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+commonLabels:
+  team: web
+replicas:
+  - name: web
+    count: 2
+images:
+  - name: nginx
+    newName: mirror.example.com/nginx
+patches:
+  - path: deployment-patch.yaml
+""",
+    }
+    linter = Linter(RunConfig())
+    for path, text in sorted(files.items()):
+        linter.lint_text(path, text)
+    assert linter.index is not None
+    effective = EffectiveObjects(repo_graph(linter.index))
+    effective.use_index(linter.index)
+    web = next(e for e in linter.index.entries if e.kind == "Deployment")
+    (build,) = effective.builds_of(web) or []
+    assert build.label == "flux-system/apps"
+    data = build.data
+    assert data is not None
+    assert data["metadata"] == {"name": "prod-web", "namespace": "web", "labels": {"team": "web"}}
+    # The overlay's patch sets replicas; its `replicas` transformer runs after it; the
+    # substitution has nothing left to replace.
+    assert data["spec"]["replicas"] == 2
+    assert data["spec"]["revisionHistoryLimit"] == 5
+    image = data["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "mirror.example.com/nginx:1.28"

@@ -62,6 +62,7 @@ from flux_lint.model.substitution import (
     string_sites,
     substitute_text,
 )
+from flux_lint.model.transformers import set_value, transform
 
 #: :meth:`EffectiveObjects.variants` when a patch that may apply is not modelled.
 UNKNOWN: list[dict[str, Any] | None] = []
@@ -285,7 +286,8 @@ class EffectiveObjects:
                         changed |= self._apply(build, patch, origin)
                     except ValueError:
                         continue
-            _transform(build, inst, chain, self.graph)
+            if build.data is not None:
+                build.data = transform(build.data, inst, chain, self.graph)
             out.append(build)
         return out if changed else None
 
@@ -414,7 +416,7 @@ class EffectiveObjects:
             result = substitute_text(template, values)
             if result is None or result == site.text:
                 continue
-            updated = _set(build.data, site.pointer, retype(site.text, result))
+            updated = set_value(build.data, site.pointer, retype(site.text, result))
             if updated is build.data:
                 continue
             build.data = updated
@@ -796,140 +798,3 @@ def _list_item(patch_list: list[Any], item: Any, position: int) -> int | None:
                         return i
                 return None
     return position if position < len(patch_list) else None
-
-
-def _set(data: Any, pointer: str, value: Any) -> Any:
-    """``data`` with the value at ``pointer`` replaced, copying only the containers on the way
-    (manifests are shared with every other check); unchanged when the pointer does not exist."""
-    tokens = pointer_tokens(pointer)
-    if not tokens:
-        return data
-    token = tokens[0]
-    rest = pointer[len(token.replace("~", "~0").replace("/", "~1")) + 1 :]
-    if isinstance(data, dict) and token in data:
-        child = value if not rest else _set(data[token], rest, value)
-        return data if child is data[token] else {**data, token: child}
-    if isinstance(data, list) and token.isdigit() and int(token) < len(data):
-        child = value if not rest else _set(data[int(token)], rest, value)
-        if child is data[int(token)]:
-            return data
-        copied = list(data)
-        copied[int(token)] = child
-        return copied
-    return data
-
-
-#: Where kustomize's image transformer looks for containers (the pod specs of workloads).
-_POD_SPECS = ("/spec", "/spec/template/spec", "/spec/jobTemplate/spec/template/spec")
-_REPLICATED = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
-
-
-def _transform(build: Build, inst: Any, chain: list[str], graph: RepoGraph) -> None:
-    """The kustomize transformers besides patches that change what the checks read, per
-    kustomization inside out (kustomize's order within one: labels, annotations, replicas,
-    images), then the Flux Kustomization's ``spec.images``, then the name and namespace the
-    build gives the object. They complete a build that something else changes; on their own
-    they do not make one (they set metadata, image references and replica counts, which a
-    valid kustomization cannot make invalid)."""
-    if build.data is None:
-        return
-    data = build.data
-    layers = []
-    for kfile in chain:
-        kustomization = graph.index.kustomize_files.get(kfile)
-        if kustomization is not None:
-            layers.append(kustomization.data)
-    applier = inst.applier
-    for layer in layers:
-        labels = {str(k): v for k, v in _dict(layer.get("commonLabels")).items()}
-        for item in _list(layer.get("labels")):
-            labels.update({str(k): v for k, v in _dict(_dict(item).get("pairs")).items()})
-        if labels:
-            data = _merge_meta(data, "labels", labels)
-        annotations = _dict(layer.get("commonAnnotations"))
-        if annotations:
-            data = _merge_meta(data, "annotations", annotations)
-        data = _replicas(data, inst.entry, _list(layer.get("replicas")))
-        data = _images(data, _list(layer.get("images")))
-    if applier is not None:
-        data = _images(data, _list(_dict(applier.data.get("spec")).get("images")))
-    meta = _dict(data.get("metadata"))
-    name, namespace = inst.name, inst.namespace
-    if (name and meta.get("name") != name) or (namespace and meta.get("namespace") != namespace):
-        meta = dict(meta)
-        if name:
-            meta["name"] = name
-        if namespace and meta.get("namespace") != namespace:
-            meta["namespace"] = namespace
-        data = {**data, "metadata": meta}
-    build.data = data
-
-
-def _merge_meta(data: dict[str, Any], field_name: str, values: dict[str, Any]) -> dict[str, Any]:
-    meta = _dict(data.get("metadata"))
-    current = _dict(meta.get(field_name))
-    merged = {**current, **{k: v if isinstance(v, str) else str(v) for k, v in values.items()}}
-    if merged == current:
-        return data
-    return {**data, "metadata": {**meta, field_name: merged}}
-
-
-def _replicas(data: dict[str, Any], entry: IndexEntry, items: list[Any]) -> dict[str, Any]:
-    if entry.kind not in _REPLICATED or not items:
-        return data
-    name = _dict(data.get("metadata")).get("name")
-    for item in items:
-        item = _dict(item)
-        count = item.get("count")
-        if item.get("name") in (name, entry.name) and isinstance(count, int):
-            spec = _dict(data.get("spec"))
-            if spec.get("replicas") != count:
-                data = {**data, "spec": {**spec, "replicas": count}}
-    return data
-
-
-def _split_image(image: str) -> tuple[str, str, str]:
-    """(name, tag, digest) of an image reference."""
-    name, _, digest = image.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = ""
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag, digest
-
-
-def _images(data: dict[str, Any], items: list[Any]) -> dict[str, Any]:
-    """kustomize's image transformer on the containers of a pod spec."""
-    rules = [_dict(item) for item in items if isinstance(_dict(item).get("name"), str)]
-    if not rules:
-        return data
-    for spec_pointer in _POD_SPECS:
-        spec: Any = data
-        for token in pointer_tokens(spec_pointer):
-            spec = spec.get(token) if isinstance(spec, dict) else None
-        if not isinstance(spec, dict):
-            continue
-        for field_name in ("initContainers", "containers"):
-            containers = spec.get(field_name)
-            for i, container in enumerate(containers if isinstance(containers, list) else []):
-                image = _dict(container).get("image")
-                if not isinstance(image, str) or "${" in image:
-                    continue
-                name, tag, digest = _split_image(image)
-                for rule in rules:
-                    if rule["name"] != name:
-                        continue
-                    new_name = rule.get("newName") if isinstance(rule.get("newName"), str) else name
-                    new_tag = rule.get("newTag")
-                    new_digest = rule.get("digest")
-                    if isinstance(new_digest, str) and new_digest:
-                        tag, digest = "", new_digest
-                    elif new_tag is not None:
-                        tag, digest = str(new_tag), ""
-                    updated = new_name + (f":{tag}" if tag else "")
-                    updated += f"@{digest}" if digest else ""
-                    if updated != image:
-                        data = _set(data, f"{spec_pointer}/{field_name}/{i}/image", updated)
-                    break
-    return data
