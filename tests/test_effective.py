@@ -402,3 +402,18 @@ patches:
     assert data["spec"]["revisionHistoryLimit"] == 5
     image = data["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == "mirror.example.com/nginx:1.28"
+
+
+def test_a_failure_building_an_object_is_an_internal_finding(tmp_path: Path, monkeypatch):
+    from flux_lint.model.effective import EffectiveObjects
+
+    def broken(self, entry):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(EffectiveObjects, "substituted", broken)
+    write(tmp_path, two_clusters("two"))
+    findings = run(RunConfig(paths=[str(tmp_path)], enabled={"FL102", "FL009"})).findings
+    # Every object is asked; the run goes on and says so for each, nothing else is reported.
+    assert {f.rule_id for f in findings} == {"FL009"}
+    assert "apps/base/deployment.yaml" in {f.path for f in findings}
+    assert all("could not be built: RuntimeError: boom" in f.message for f in findings)

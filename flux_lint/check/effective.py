@@ -111,16 +111,26 @@ def effective_findings(linter: Linter, text_of: Callable[[str], str | None]) -> 
     for entry in list(linter.index.entries):
         if entry.rendered is not None or entry.partial or not linter.is_checked(entry.path):
             continue
-        builds = effective.builds_of(entry)
+        try:
+            builds = effective.builds_of(entry)
+            substituted = None if builds else effective.substituted(entry)
+        except Exception as exc:  # a model failure must never take the run down
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = (
+                f"the object as Flux deploys it could not be built: {type(exc).__name__}: {exc} "
+                f"({Path(where.filename).name}:{where.lineno})"
+            )
+            finding = linter.file_error("FL009", entry.path, message)
+            if finding is not None:
+                findings.append(finding)
+            continue
         if builds is UNKNOWN_BUILDS:
             continue
         if builds:
             findings.extend(_judge(linter, entry, builds, checks, texts))
-            continue
-        # No patch changes it: the per-file pass judged the manifest, where placeholders are
-        # not judged; the values substitution gives them are judged here.
-        substituted = effective.substituted(entry)
-        if substituted:
+        elif substituted:
+            # No patch changes it: the per-file pass judged the manifest, where placeholders
+            # are not judged; the values substitution gives them are judged here.
             findings.extend(_judge(linter, entry, substituted, checks, texts, substitution=True))
     return findings
 

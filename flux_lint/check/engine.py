@@ -390,7 +390,7 @@ class Linter:
         to the repository pass, which judges each build's copy (check/effective.py)."""
         findings: list[Finding] = []
         checks = self.checks
-        if self.ctx.effective is not None and self.ctx.effective.changes(obj):
+        if self.ctx.effective is not None and _changes(self.ctx.effective, obj):
             from flux_lint.check.effective import is_judged
 
             checks = [fn for fn in checks if not is_judged(fn)]
@@ -444,6 +444,15 @@ class Linter:
         if doc.node is None:
             return Span(doc.line + 1, 1, doc.line + 1, 1)
         return locate(doc.node, pointer, target, offset=offset, text=text)
+
+
+def _changes(effective: Any, obj: K8sObject) -> bool:
+    """Whether a build changes ``obj`` (model/effective.py); an object whose builds cannot be
+    made is judged as written (the repository pass reports why, as FL009)."""
+    try:
+        return bool(effective.changes(obj))
+    except Exception:
+        return False
 
 
 def build_fix(
