@@ -417,3 +417,19 @@ def test_a_failure_building_an_object_is_an_internal_finding(tmp_path: Path, mon
     assert {f.rule_id for f in findings} == {"FL009"}
     assert "apps/base/deployment.yaml" in {f.path for f in findings}
     assert all("could not be built: RuntimeError: boom" in f.message for f in findings)
+
+
+def test_a_changed_overlay_relints_the_base(tmp_path: Path):
+    repo = tmp_path / "repo"
+    files = {**PATCHED, "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra="")}
+    files["apps/prod/deployment-patch.yaml"] = files["apps/prod/deployment-patch.yaml"].replace(
+        "  replicas: three\n", ""
+    )
+    write(repo, files)
+    config = RunConfig(paths=[str(repo)], enabled={"FL102"}, cache_dir=tmp_path / "cache")
+    assert run(config).findings == []  # the overlay fixes the base's revisionHistoryLimit
+    write(repo, {"apps/prod/kustomization.yaml": "resources:\n  - ../base\n"})
+    # Nothing patches the base any more: its own file is linted again and the value is back.
+    assert [(f.path, f.span.line) for f in run(config).findings] == [
+        ("apps/base/deployment.yaml", 7)
+    ]
