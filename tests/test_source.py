@@ -6,7 +6,6 @@ import codecs
 import hashlib
 import io
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -157,18 +156,17 @@ def test_too_large(tmp_path: Path) -> None:
 def test_too_large_stream_reads_at_most_limit_plus_one(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
-
-    def feed() -> None:
-        try:
-            with open(fifo, "wb") as handle:
-                handle.write(b"a" * 1000)
-        except BrokenPipeError:
-            pass
-
-    writer = threading.Thread(target=feed)
-    writer.start()
-    result = read_source(fifo, "pipe.yaml", max_bytes=100)
-    writer.join()
+    # The test holds a reader of its own first, so the writer connects at once and the data is
+    # in the pipe before read_source opens it (a writer thread racing the reader could find no
+    # reader at all and wait forever).
+    keep = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    writer = os.open(fifo, os.O_WRONLY)
+    try:
+        os.write(writer, b"a" * 1000)
+        result = read_source(fifo, "pipe.yaml", max_bytes=100)
+    finally:
+        os.close(writer)
+        os.close(keep)
     assert result == SourceError(
         "pipe.yaml",
         "too-large",
