@@ -7,6 +7,8 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from flux_lint.check.engine import RunConfig
 from flux_lint.run.pipeline import run
 
@@ -270,3 +272,34 @@ def test_a_flux_instance_oci_sync_source_is_this_repository(tmp_path: Path) -> N
     result = lint(root)
     assert brief(result) == [("FL102", "infra/cert-manager/release.yaml", 16)]
     assert result.applied.files["infra/cert-manager/release.yaml"] == ("flux-system/cert-manager",)
+
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+D2_FLEET = CORPUS / "controlplaneio-fluxcd__d2-fleet"
+
+
+@pytest.mark.skipif(not D2_FLEET.is_dir(), reason="../shared/corpus is not beside the project")
+def test_d2_fleet_renders_kustomizations_of_other_repositories_only() -> None:
+    """d2-fleet's ResourceSets render 57 objects (6 input sets), 8 of them Flux
+    Kustomizations: of d2-apps/d2-infra OCI artifacts (paths `./${ENVIRONMENT}`) and
+    GitRepositories. None is this repository, so the applied set stays the FluxInstances'."""
+    from flux_lint.load.yaml import load_text
+    from flux_lint.model.resourceset import is_resourceset, render
+
+    objects = input_sets = 0
+    kustomizations = []
+    for path in sorted(D2_FLEET.rglob("*.yaml")):
+        text = path.read_text()
+        for doc in load_text(text).documents:
+            if is_resourceset(doc.data):
+                result = render(doc.data, path=str(path), document=doc, file_text=text)
+                assert not result.problems
+                objects += len(result.objects)
+                input_sets += result.input_sets
+                kustomizations += [o for o in result.objects if o.data["kind"] == "Kustomization"]
+    assert (objects, input_sets, len(kustomizations)) == (57, 6, 8)
+    result = run(RunConfig(paths=[str(D2_FLEET)]))
+    graph = result.applied.graph
+    assert [k for k in graph.flux_kustomizations if k.rendered is not None] == []
+    assert (len(result.applied.files), result.unapplied) == (25, 5)
+    assert [e.kind for e in result.applied.entry_points] == ["FluxInstance"] * 4
