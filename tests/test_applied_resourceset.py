@@ -24,8 +24,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def lint(root: Path) -> object:
-    return run(RunConfig(paths=[str(root)], enabled={"FL102"}))
+def lint(root: Path, **options) -> object:
+    return run(RunConfig(paths=[str(root)], enabled={"FL102"}, **options))
 
 
 def brief(result) -> list[tuple[str, str, int]]:
@@ -79,6 +79,24 @@ def test_a_new_input_set_enters_its_folder(tmp_path: Path) -> None:
     rset.write_text(rset.read_text().replace("    - tenant: team-b\n", "    - tenant: team-c\n"))
     result = lint(root)
     assert [p for _, p, _ in brief(result)] == [
+        "shared/release.yaml",
+        "tenants/team-a/release.yaml",
+        "tenants/team-c/release.yaml",
+    ]
+
+
+def test_the_cache_follows_a_changed_input_set(tmp_path: Path) -> None:
+    """The applied set is computed from the ResourceSets and providers on every run: a new
+    input set enters its folder even when every other file comes from the cache."""
+    root = copy_fixture(tmp_path)
+    cache = tmp_path / "cache"
+    first = lint(root, cache_dir=cache)
+    assert "tenants/team-c/release.yaml" not in first.applied.files
+    rset = root / "clusters/prod/tenants.yaml"
+    rset.write_text(rset.read_text().replace("    - tenant: team-b\n", "    - tenant: team-c\n"))
+    again = lint(root, cache_dir=cache)
+    assert again.cache_hits > 0
+    assert [p for _, p, _ in brief(again)] == [
         "shared/release.yaml",
         "tenants/team-a/release.yaml",
         "tenants/team-c/release.yaml",
