@@ -105,7 +105,9 @@ class EntryPoint:
 @dataclass
 class AppliedSet:
     """The files Flux applies, each with the Flux Kustomizations (``namespace/name``) whose
-    build reads it."""
+    build reads it; where ResourceSets are the only entry points, their files and their
+    providers' are applied by ``ResourceSet namespace/name`` /
+    ``ResourceSetInputProvider namespace/name``."""
 
     entry_points: list[EntryPoint] = field(default_factory=list)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
