@@ -402,11 +402,9 @@ def _format_one(verb: str, flags: str, prec: str | None, value: Any) -> str | No
     if verb == "s":
         if isinstance(value, str):
             return value if prec is None else value[: int(prec or 0)]
-        if isinstance(value, (dict, list, tuple)):
-            raise NotEvaluated("cannot evaluate printf %s of a map or list", -1)
         return None
     if verb == "q":
-        if not isinstance(value, str) or prec is not None or "#" in flags:
+        if not isinstance(value, str) or prec is not None or "#" in flags or "+" in flags:
             raise NotEvaluated("cannot evaluate printf %q of this value", -1)
         return _go_quote(value)
     if verb == "t":
@@ -469,6 +467,9 @@ def printf(fmt: str, *args: Any) -> str:
             continue
         value = args[arg]
         arg += 1
+        if isinstance(value, (dict, list, tuple)) and (verb != "v" or width or flags):
+            # fmt applies the verb, width and flags to each element of a map or slice.
+            raise NotEvaluated(f"cannot evaluate printf %{verb} of a map or list", -1)
         text = _format_one(verb, flags, prec, value)
         if text is None:
             out.append(_bad_verb(verb, value))
