@@ -103,6 +103,79 @@ def test_the_cache_follows_a_changed_input_set(tmp_path: Path) -> None:
     ]
 
 
+def test_post_build_variables_are_substituted_before_rendering(tmp_path: Path) -> None:
+    """kustomize-controller substitutes the applying Kustomization's `postBuild.substitute`
+    into the ResourceSet before the operator renders it: `./apps/${cluster}` is
+    `./apps/prod` here (and `upper` sees the substituted value)."""
+    root = write(
+        tmp_path,
+        {
+            "clusters/prod/flux-system/gotk-sync.yaml": (
+                FIXTURE / "clusters/prod/flux-system/gotk-sync.yaml"
+            ).read_text(),
+            "clusters/prod/fleet.yaml": """\
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: fleet
+              namespace: flux-system
+            spec:
+              interval: 10m
+              path: ./fleet
+              prune: true
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+              postBuild:
+                substitute:
+                  cluster: prod
+                  region: eu
+            """,
+            "fleet/apps.yaml": """\
+            apiVersion: fluxcd.controlplane.io/v1
+            kind: ResourceSet
+            metadata:
+              name: apps
+              namespace: flux-system
+            spec:
+              inputs:
+                - region: "${region}"
+              resources:
+                - apiVersion: kustomize.toolkit.fluxcd.io/v1
+                  kind: Kustomization
+                  metadata:
+                    name: apps
+                    namespace: flux-system
+                  spec:
+                    interval: 10m
+                    path: ./apps/${cluster}/<< inputs.region | upper >>
+                    prune: true
+                    sourceRef:
+                      kind: GitRepository
+                      name: flux-system
+                - apiVersion: kustomize.toolkit.fluxcd.io/v1
+                  kind: Kustomization
+                  metadata:
+                    name: secret-path
+                    namespace: flux-system
+                  spec:
+                    interval: 10m
+                    path: ./apps/${unknown}
+                    prune: true
+                    sourceRef:
+                      kind: GitRepository
+                      name: flux-system
+            """,
+            "apps/prod/EU/release.yaml": RELEASE,
+            "apps/prod/eu/release.yaml": RELEASE,
+            "apps/staging/EU/release.yaml": RELEASE,
+        },
+    )
+    result = lint(root)
+    assert brief(result) == [("FL102", "apps/prod/EU/release.yaml", 16)]
+    assert result.applied.files["apps/prod/EU/release.yaml"] == ("flux-system/apps",)
+
+
 RSET_ONLY = """\
 apiVersion: fluxcd.controlplane.io/v1
 kind: ResourceSetInputProvider

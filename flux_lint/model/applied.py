@@ -22,9 +22,11 @@ How it is worked out, following the controllers:
      :mod:`flux_lint.model.resourceset`) whose source is this repository: the bootstrap source,
      a FluxInstance's sync source, or a GitRepository/OCIRepository rendered alongside whose
      URL is this repository's. They are followed when the ResourceSet itself is applied, and
-     in a repository with no other entry point every ResourceSet is taken as applied. A path
-     or source printed from inputs only the cluster knows (a provider flux-lint cannot query,
-     a ``${VAR}`` the cluster substitutes) enters nothing. Kustomizations rendered for other
+     in a repository with no other entry point every ResourceSet is taken as applied. The
+     inline ``postBuild.substitute`` values of the Kustomization applying a ResourceSet are
+     substituted into it before it is rendered, as kustomize-controller does. A path or
+     source printed from inputs only the cluster knows (a provider flux-lint cannot query, a
+     ``${VAR}`` with no known value) enters nothing. Kustomizations rendered for other
      repositories' artifacts are not entry points here.
 
    Several clusters give several entry points; the applied set is their union.
@@ -516,15 +518,10 @@ def rendered_kustomizations(
 ) -> list[RenderedKustomization]:
     """The Flux Kustomizations the repository's ResourceSets render whose source is this
     repository (see the module docstring), rendered as flux-operator does with the
-    repository's ResourceSetInputProviders. A ResourceSet whose build fails (a template
-    problem that stops the operator) renders nothing."""
-    from flux_lint.model.graph import _normal_url
-    from flux_lint.model.resourceset import (
-        is_resourceset,
-        printed_from_placeholders,
-        render_unlocated,
-    )
-    from flux_lint.model.resourceset.render import BUILD_FAILS
+    repository's ResourceSetInputProviders, once per set of post-build variables the
+    Kustomizations applying the ResourceSet substitute into it first. A ResourceSet whose
+    build fails (a template problem that stops the operator) renders nothing."""
+    from flux_lint.model.resourceset import is_resourceset
 
     resourcesets = [e for e in index.of_kind("ResourceSet", OPERATOR_GROUP) if not e.partial]
     if not resourcesets:
@@ -536,75 +533,143 @@ def rendered_kustomizations(
     for rs in resourcesets:
         if not is_resourceset(rs.data):
             continue
-        try:
-            result = render_unlocated(
-                rs.data, path=rs.path, document=rs.document, providers=providers
-            )
-        except Exception:  # the check stage reports it (FL009); here it enters nothing
+        seen: set[tuple[Any, ...]] = set()
+        for data in _substituted(rs, graph):
+            for item in _local_kustomizations(rs, data, providers, names, urls, local_names):
+                spec = _dict(item.entry.data.get("spec"))
+                key = (item.entry.namespace, item.entry.name, spec.get("path"))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(item)
+    return found
+
+
+SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+def _substituted(rs: IndexEntry, graph: RepoGraph) -> list[dict[str, Any]]:
+    """The ResourceSet as the operator receives it: kustomize-controller substitutes the
+    post-build variables of the Flux Kustomization that applies it before the operator renders
+    it (fluxcd/pkg ``kustomize/kustomize_varsub.go``), once per applier. Only inline
+    ``postBuild.substitute`` values are known here; a placeholder they do not resolve stays as
+    written (and a path holding one enters nothing)."""
+    from flux_lint.model.instances import substitute
+
+    meta = _dict(rs.data.get("metadata"))
+    opted_out = any(
+        _dict(meta.get(key)).get(SUBSTITUTE_ANNOTATION) == "disabled"
+        for key in ("labels", "annotations")
+    )
+    if opted_out or "${" not in repr(rs.data):
+        return [rs.data]
+    variants: list[dict[str, Any]] = []
+    for applier in graph.appliers(rs.path):
+        post = _dict(applier.data.get("spec")).get("postBuild")
+        if not isinstance(post, dict):
             continue
-        if any(p.rule_id in BUILD_FAILS for p in result.problems):
+        variables = {
+            str(k): str(v)
+            for k, v in _dict(post.get("substitute")).items()
+            if isinstance(v, str)
+        }
+
+        def walk(value: Any, variables: dict[str, str] = variables) -> Any:
+            if isinstance(value, str):
+                done = substitute(value, variables)
+                return value if done is None else done
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return value
+
+        data = walk(rs.data)
+        if data not in variants:
+            variants.append(data)
+    return variants or [rs.data]
+
+
+def _local_kustomizations(
+    rs: IndexEntry,
+    rs_data: dict[str, Any],
+    providers: list[dict[str, Any]],
+    names: set[tuple[str, str | None]],
+    urls: set[str],
+    local_names: tuple[str, ...],
+) -> list[RenderedKustomization]:
+    """The Flux Kustomizations one rendering of a ResourceSet yields whose source is this
+    repository."""
+    from flux_lint.model.graph import _normal_url
+    from flux_lint.model.resourceset import printed_from_placeholders, render_unlocated
+    from flux_lint.model.resourceset.render import BUILD_FAILS
+
+    found: list[RenderedKustomization] = []
+    try:
+        result = render_unlocated(rs_data, path=rs.path, document=rs.document, providers=providers)
+    except Exception:  # the check stage reports it (FL009); here it enters nothing
+        return found
+    if any(p.rule_id in BUILD_FAILS for p in result.problems):
+        return found
+    # Sources rendered alongside: (kind, name, namespace) → this repository or not.
+    rendered_sources: dict[tuple[str, str, str | None], bool] = {}
+    for obj in result.objects:
+        data = obj.data
+        meta = _dict(data.get("metadata"))
+        kind, name = _str(data.get("kind")), _str(meta.get("name"))
+        group = str(data.get("apiVersion", "")).rpartition("/")[0]
+        if kind in LOCAL_SOURCE_KINDS and group == SOURCE_GROUP and name:
+            url = _normal_url(_dict(data.get("spec")).get("url"))
+            certain = not printed_from_placeholders(obj, "/spec/url")
+            key = (kind, name, _str(meta.get("namespace")))
+            rendered_sources[key] = bool(url and certain and url in urls)
+    resourceset = f"{rs.namespace or ''}/{rs.name or '?'}"
+    for obj in result.objects:
+        data = obj.data
+        if data.get("kind") != "Kustomization":
             continue
-        # Sources rendered alongside: (kind, name, namespace) → this repository or not.
-        rendered_sources: dict[tuple[str, str, str | None], bool] = {}
-        for obj in result.objects:
-            data = obj.data
-            meta = _dict(data.get("metadata"))
-            kind, name = _str(data.get("kind")), _str(meta.get("name"))
-            group = str(data.get("apiVersion", "")).rpartition("/")[0]
-            if kind in LOCAL_SOURCE_KINDS and group == SOURCE_GROUP and name:
-                url = _normal_url(_dict(data.get("spec")).get("url"))
-                certain = not printed_from_placeholders(obj, "/spec/url")
-                key = (kind, name, _str(meta.get("namespace")))
-                rendered_sources[key] = bool(url and certain and url in urls)
-        resourceset = f"{rs.namespace or ''}/{rs.name or '?'}"
-        for obj in result.objects:
-            data = obj.data
-            if data.get("kind") != "Kustomization":
+        if str(data.get("apiVersion", "")).rpartition("/")[0] != FLUX_KUSTOMIZE_GROUP:
+            continue
+        spec = _dict(data.get("spec"))
+        ref = _dict(spec.get("sourceRef"))
+        kind, name = _str(ref.get("kind")), _str(ref.get("name"))
+        path = spec.get("path", "")
+        if kind not in LOCAL_SOURCE_KINDS or name is None or not isinstance(path, str):
+            continue
+        if "${" in path or any(
+            printed_from_placeholders(obj, pointer)
+            for pointer in ("/spec/path", "/spec/sourceRef/name")
+            if pointer != "/spec/path" or path
+        ):
+            continue
+        meta = _dict(data.get("metadata"))
+        namespace = _str(ref.get("namespace")) or _str(meta.get("namespace"))
+        alongside = [
+            local
+            for (k, n, ns), local in rendered_sources.items()
+            if k == kind and n == name and (ns is None or namespace is None or ns == namespace)
+        ]
+        if alongside:
+            if not all(alongside):
                 continue
-            if str(data.get("apiVersion", "")).rpartition("/")[0] != FLUX_KUSTOMIZE_GROUP:
-                continue
-            spec = _dict(data.get("spec"))
-            ref = _dict(spec.get("sourceRef"))
-            kind, name = _str(ref.get("kind")), _str(ref.get("name"))
-            path = spec.get("path", "")
-            if kind not in LOCAL_SOURCE_KINDS or name is None or not isinstance(path, str):
-                continue
-            if "${" in path or any(
-                printed_from_placeholders(obj, pointer)
-                for pointer in ("/spec/path", "/spec/sourceRef/name")
-                if pointer != "/spec/path" or path
-            ):
-                continue
-            meta = _dict(data.get("metadata"))
-            namespace = _str(ref.get("namespace")) or _str(meta.get("namespace"))
-            alongside = [
-                local
-                for (k, n, ns), local in rendered_sources.items()
-                if k == kind and n == name and (ns is None or namespace is None or ns == namespace)
-            ]
-            if alongside:
-                if not all(alongside):
-                    continue
-            elif not any(
-                n == name and (ns is None or namespace is None or ns == namespace)
-                for n, ns in names
-            ):
-                continue
-            stand_in = {
-                **data,
-                "spec": {**spec, "sourceRef": {"kind": kind, "name": local_names[0]}},
-            }
-            entry = IndexEntry(
-                rs.path,
-                rs.document,
-                str(data["apiVersion"]),
-                "Kustomization",
-                _str(meta.get("namespace")),
-                _str(meta.get("name")),
-                stand_in,
-                rendered=obj,
-            )
-            found.append(RenderedKustomization(entry, resourceset, obj.origin.inputs))
+        elif not any(
+            n == name and (ns is None or namespace is None or ns == namespace) for n, ns in names
+        ):
+            continue
+        stand_in = {
+            **data,
+            "spec": {**spec, "sourceRef": {"kind": kind, "name": local_names[0]}},
+        }
+        entry = IndexEntry(
+            rs.path,
+            rs.document,
+            str(data["apiVersion"]),
+            "Kustomization",
+            _str(meta.get("namespace")),
+            _str(meta.get("name")),
+            stand_in,
+            rendered=obj,
+        )
+        found.append(RenderedKustomization(entry, resourceset, obj.origin.inputs))
     return found
 
 
