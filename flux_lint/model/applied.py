@@ -568,9 +568,7 @@ def _substituted(rs: IndexEntry, graph: RepoGraph) -> list[dict[str, Any]]:
         if not isinstance(post, dict):
             continue
         variables = {
-            str(k): str(v)
-            for k, v in _dict(post.get("substitute")).items()
-            if isinstance(v, str)
+            str(k): str(v) for k, v in _dict(post.get("substitute")).items() if isinstance(v, str)
         }
 
         def walk(value: Any, variables: dict[str, str] = variables) -> Any:
