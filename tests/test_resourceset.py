@@ -82,6 +82,55 @@ def rendered(text: str, inputs: object = None) -> str:
             {"m": {"b": 1.0, "a": "x"}, "l": ["a", 1.5]},
             "map[a:x b:1] [a 1.5]",
         ),
+        # Named templates: define at the top, template with a dot of its own, block in place.
+        (
+            '<<- define "x" >>[<< . >>|<< $ >>]<< end ->>a<< template "x" inputs.t >>b',
+            {"t": "T"},
+            "a[T|T]b",
+        ),
+        ('<< template "x" >><< define "x" >>no dot: << . >><< end >>', {}, "no dot: <nil>"),
+        ('<< block "b" inputs.t >>(<< . >>)<< end >>', {"t": "T"}, "(T)"),
+        ('<< define "b" >>kept<< end >><< block "b" 1 >>  << end >>', {}, "kept"),
+        # Durations (slim-sprig date.go over Go's time.Duration).
+        (
+            '<< duration "90" >> << duration "3600" >> << duration "-61" >> << duration "x" >>',
+            {},
+            "1m30s 1h0m0s -1m1s 0s",
+        ),
+        ("<< duration inputs.n >>", {"n": 90.0}, "0s"),  # a float64 is not a duration
+        (
+            '<< durationRound "2h10m" >> << durationRound "1h" >> << durationRound "800h" >> '
+            '<< durationRound "1.5us" >> << durationRound "bad" >>',
+            {},
+            "2h 60m 1mo 0s 0s",
+        ),
+        # Numbers and the escaping built-ins.
+        (
+            "<< seq 3 >>|<< seq 3 1 >>|<< seq 1 2 6 >>|<< seq 0 >>|<< seq 1 0 3 >>",
+            {},
+            "1 2 3|3 2 1|1 3 5|1 0|",
+        ),
+        ("<< round 3.14159 2 >> << round 2.5 0 >> << round -2.5 0 >>", {}, "3.14 3 -3"),
+        ('<< toDecimal "0777" >> << toDecimal "9" >>', {}, "511 0"),
+        ('<< typeIsLike "string" "x" >> << typeIsLike "int" "x" >>', {}, "true false"),
+        (
+            """<< html "<a href='x'>&" >> << js "a'b<=" >> << urlquery "a b&c/é" >>""",
+            {},
+            "&lt;a href=&#39;x&#39;&gt;&amp; a\\'b\\u003C\\u003D a+b%26c%2F%C3%A9",
+        ),
+        # printf verbs as Go's fmt prints them.
+        (
+            '<< printf "%05d|%-4d|%+d|%x|%#X|%o|%b|%c" -42 7 5 255 255 8 5 65 >>',
+            {},
+            "-0042|7   |+5|ff|0XFF|10|101|A",
+        ),
+        ('<< printf "%.2f|%08.3f|%e" 2.0 -3.14159 1234.5678 >>', {}, "2.00|-003.142|1.234568e+03"),
+        ('<< printf "%5s|%-5s|%.1s|%x" "ab" "ab" "ab" "hi" >>', {}, "   ab|ab   |a|6869"),
+        (
+            '<< printf "%s %d %f" 5 inputs.n 3 >>',
+            {"n": 2.0},
+            "%!s(int=5) %!d(float64=2) %!f(int=3)",
+        ),
     ],
 )
 def test_template_renders_like_go(text: str, inputs: dict, expected: str) -> None:
@@ -101,8 +150,30 @@ def test_template_renders_like_go(text: str, inputs: dict, expected: str) -> Non
         ("<< upper inputs.n >>", TemplateExecError, "expected string; got float64", 3),
         ("<< add1 1 2 >>", TemplateExecError, "wrong number of args for add1: want 1 got 2", 3),
         ("<< inputs.s.x >>", TemplateExecError, "can't evaluate field x in type string", 3),
-        ('<< define "a" >>x<< end >>', NotEvaluated, "cannot evaluate the 'define' action", 3),
+        (
+            '<< if 1 >><< define "a" >>x<< end >><< end >>',
+            TemplateSyntaxError,
+            "unexpected <define> in command",
+            13,
+        ),
+        (
+            '<< define "a" >>x<< end >><< define "a" >>y<< end >>',
+            TemplateSyntaxError,
+            'multiple definition of template "a"',
+            29,
+        ),
+        ("<< template .x >>", TemplateSyntaxError, "unexpected <.x> in template clause", 12),
+        (
+            '<< range 1 >><< define "a" >><< break >><< end >><< end >>',
+            TemplateSyntaxError,
+            "unexpected <define> in command",
+            16,
+        ),
+        ('<< template "a" >>', TemplateExecError, 'template "a" not defined', 3),
         ('<< toDate "2006" "2026" >>', NotEvaluated, "cannot evaluate the function 'toDate'", 3),
+        ("<< duration 90 >>", NotEvaluated, "cannot evaluate duration of an integer", 3),
+        ('<< printf "%g" 1.5 >>', NotEvaluated, "cannot evaluate printf with %g", 3),
+        ('<< printf "%*d" 3 1 >>', NotEvaluated, "* widths or argument indexes", 3),
     ],
 )
 def test_template_errors_have_positions(text: str, error: type, message: str, pos: int) -> None:

@@ -155,16 +155,14 @@ def render_repository(linter: Linter, text_of: Callable[[str], str | None]) -> l
     return findings + grouped.findings()
 
 
-#: Template rules whose problem makes the operator's build fail as a whole.
-BUILD_FAILS = frozenset({"FL210", "FL211", "FL212", "FL213", "FL214", "FL216"})
-
-
 def _check_rendered(
     linter: Linter, entry: IndexEntry, result: RenderResult, grouped: Grouped
 ) -> None:
     # When the build fails, the operator applies none of the objects: they are still checked
     # one by one, but they do not join the index, where references to them would resolve and
     # references from them would be reported on top of the template problem.
+    from flux_lint.model.resourceset.render import BUILD_FAILS
+
     applied = not any(p.rule_id in BUILD_FAILS for p in result.problems)
     for obj in result.objects:
         data = obj.data

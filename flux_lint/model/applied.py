@@ -17,7 +17,17 @@ How it is worked out, following the controllers:
      of the ``flux-instance`` chart, which renders that FluxInstance;
    * for an OCI sync whose ``path`` does not exist at the top of the repository but under one
      folder (CI pushes ``./kubernetes`` as the artifact), that folder is taken as the
-     artifact's root and the summary says so.
+     artifact's root and the summary says so;
+   * the Flux Kustomizations a ResourceSet renders (flux-operator applies them as rendered,
+     :mod:`flux_lint.model.resourceset`) whose source is this repository: the bootstrap source,
+     a FluxInstance's sync source, or a GitRepository/OCIRepository rendered alongside whose
+     URL is this repository's. They are followed when the ResourceSet itself is applied, and
+     in a repository with no other entry point every ResourceSet is taken as applied. The
+     inline ``postBuild.substitute`` values of the Kustomization applying a ResourceSet are
+     substituted into it before it is rendered, as kustomize-controller does. A path or
+     source printed from inputs only the cluster knows (a provider flux-lint cannot query, a
+     ``${VAR}`` with no known value) enters nothing. Kustomizations rendered for other
+     repositories' artifacts are not entry points here.
 
    Several clusters give several entry points; the applied set is their union.
 
@@ -69,6 +79,7 @@ FLUX_INSTANCE_CHART = "flux-instance"
 STRUCTURE_MARKERS = (
     FLUX_KUSTOMIZE_GROUP,
     "FluxInstance",
+    "ResourceSet",  # and ResourceSetInputProvider
     FLUX_INSTANCE_CHART,
     "GitRepository",
     "OCIRepository",
@@ -80,7 +91,8 @@ STRUCTURE_MARKERS = (
 class EntryPoint:
     """Where Flux enters the repository: the object that says so, and the folder it applies."""
 
-    kind: str  # Kustomization, FluxInstance, HelmRelease (flux-instance chart) or folder
+    kind: str  # Kustomization, FluxInstance, HelmRelease (flux-instance chart), ResourceSet
+    # or folder
     name: str
     path: str  # the file of the object
     folder: str  # the folder its build starts from (display path; "" is the root)
@@ -95,7 +107,9 @@ class EntryPoint:
 @dataclass
 class AppliedSet:
     """The files Flux applies, each with the Flux Kustomizations (``namespace/name``) whose
-    build reads it."""
+    build reads it; where ResourceSets are the only entry points, their files and their
+    providers' are applied by ``ResourceSet namespace/name`` /
+    ``ResourceSetInputProvider namespace/name``."""
 
     entry_points: list[EntryPoint] = field(default_factory=list)
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -125,7 +139,7 @@ def is_structural(entry: IndexEntry) -> bool:
         return group == SOURCE_GROUP
     if entry.kind == "ArtifactGenerator":
         return group.startswith("source.")
-    if entry.kind == "FluxInstance":
+    if entry.kind in ("FluxInstance", "ResourceSet", "ResourceSetInputProvider"):
         return group == OPERATOR_GROUP
     return entry.kind == "HelmRelease" and group.startswith("helm.toolkit.")
 
@@ -341,16 +355,39 @@ def compute(
             extended.add(ks)
         graph = RepoGraph(extended, local_names=local_names)
     else:
+        extended = work
         graph = plain_graph
+    rendered = rendered_kustomizations(work, graph, local_names)
+    if rendered:
+        extended = extended.filtered(lambda path: True)
+        for item in rendered:
+            extended.add(item.entry)
+        graph = RepoGraph(extended, local_names=local_names)
+    rendered_ids = {id(item.entry) for item in rendered}
 
     roots: list[tuple[IndexEntry, EntryPoint]] = list(synthetic)
     for ks in graph.flux_kustomizations:
         if any(ks is s for s, _ in synthetic) or not graph.is_local_source(ks):
             continue
+        if id(ks) in rendered_ids:
+            continue
         files = graph.applied_files(ks)
         if ks.path in files:
             folder = graph.path_folder(ks) or ""
             roots.append((ks, EntryPoint("Kustomization", ks.name or "?", ks.path, folder)))
+    # Without any other entry point, every ResourceSet is taken as applied: its file, the
+    # providers it reads and the Kustomizations it renders.
+    applied: dict[str, list[str]] = {}
+    if not roots and rendered:
+        for item in rendered:
+            folder = graph.path_folder(item.entry) or ""
+            point = EntryPoint("ResourceSet", item.resourceset, item.entry.path, folder)
+            roots.append((item.entry, point))
+        for entry in _operator_inputs(work):
+            label = f"{entry.kind} {entry.namespace or BOOTSTRAP_SOURCE}/{entry.name or '?'}"
+            names = applied.setdefault(entry.path, [])
+            if label not in names:
+                names.append(label)
     if not roots:
         reason = "no Flux entry point found in the repository"
         return AppliedSet(note=reason, excluded=excluded, graph=graph)
@@ -358,7 +395,6 @@ def compute(
     by_path: dict[str, list[IndexEntry]] = {}
     for ks in graph.flux_kustomizations:
         by_path.setdefault(ks.path, []).append(ks)
-    applied: dict[str, list[str]] = {}
     seen: set[int] = set()
     queue = [ks for ks, _ in roots]
     while queue:
@@ -374,6 +410,7 @@ def compute(
             for child in by_path.get(path, ()):
                 if id(child) not in seen and graph.is_local_source(child):
                     queue.append(child)
+    notes.extend(_entered_note(graph, [item for item in rendered if id(item.entry) in seen]))
     return AppliedSet(
         entry_points=[point for _, point in roots],
         files={path: tuple(sorted(names)) for path, names in applied.items()},
@@ -417,3 +454,238 @@ def _build_files(graph: RepoGraph, ks: IndexEntry) -> list[str]:
             elif include.path:
                 files.append(include.path)
     return list(dict.fromkeys(files))
+
+
+# -- Kustomizations rendered by ResourceSets ---------------------------------------------------
+
+
+@dataclass
+class RenderedKustomization:
+    """A Flux Kustomization a ResourceSet renders, whose source is this repository.
+
+    ``entry`` stands for it in the graph: the ResourceSet's file and document, the rendered
+    data with ``sourceRef`` naming this repository's bootstrap source (the graph's notion of
+    "this repository"), and ``rendered`` set so that it is no object of the ResourceSet's file.
+    """
+
+    entry: IndexEntry
+    resourceset: str  # namespace/name
+    inputs: str  # label of the input set ("" without inputs)
+
+
+def _operator_inputs(index: RepoIndex) -> list[IndexEntry]:
+    """The ResourceSets and ResourceSetInputProviders of the index."""
+    return [
+        entry
+        for kind in ("ResourceSet", "ResourceSetInputProvider")
+        for entry in index.of_kind(kind, OPERATOR_GROUP)
+        if not entry.partial
+    ]
+
+
+def _local_sources(
+    index: RepoIndex, graph: RepoGraph, local_names: tuple[str, ...]
+) -> tuple[set[tuple[str, str | None]], set[str]]:
+    """This repository as a source: (name, namespace; None = any) pairs of the sources that
+    are it, and their normalized URLs.
+
+    The bootstrap source lives in ``flux-system``; flux-operator names a FluxInstance's sync
+    source after ``sync.name`` or the instance's namespace, in that namespace; a committed
+    GitRepository/OCIRepository the graph takes as this repository keeps its own namespace.
+    """
+    from flux_lint.model.graph import _normal_url
+
+    names: set[tuple[str, str | None]] = {(name, BOOTSTRAP_SOURCE) for name in local_names}
+    urls: set[str] = set()
+    for entry, _shown, sync in _syncs(index):
+        namespace = entry.namespace or BOOTSTRAP_SOURCE
+        names.add((_str(sync.get("name")) or namespace, namespace))
+        url = _normal_url(sync.get("url"))
+        if url:
+            urls.add(url)
+    for kind in sorted(LOCAL_SOURCE_KINDS):
+        for repo in index.of_kind(kind, SOURCE_GROUP):
+            if repo.rendered is None and repo.name and graph.is_local_source_name(kind, repo.name):
+                names.add((repo.name, repo.namespace))
+                url = _normal_url(_dict(repo.data.get("spec")).get("url"))
+                if url:
+                    urls.add(url)
+    return names, urls
+
+
+def rendered_kustomizations(
+    index: RepoIndex, graph: RepoGraph, local_names: Iterable[str] = (BOOTSTRAP_SOURCE,)
+) -> list[RenderedKustomization]:
+    """The Flux Kustomizations the repository's ResourceSets render whose source is this
+    repository (see the module docstring), rendered as flux-operator does with the
+    repository's ResourceSetInputProviders, once per set of post-build variables the
+    Kustomizations applying the ResourceSet substitute into it first. A ResourceSet whose
+    build fails (a template problem that stops the operator) renders nothing."""
+    from flux_lint.model.resourceset import is_resourceset
+
+    resourcesets = [e for e in index.of_kind("ResourceSet", OPERATOR_GROUP) if not e.partial]
+    if not resourcesets:
+        return []
+    local_names = tuple(local_names)
+    names, urls = _local_sources(index, graph, local_names)
+    providers = [e.data for e in index.of_kind("ResourceSetInputProvider", OPERATOR_GROUP)]
+    found: list[RenderedKustomization] = []
+    for rs in resourcesets:
+        if not is_resourceset(rs.data):
+            continue
+        seen: set[tuple[Any, ...]] = set()
+        for data in _substituted(rs, graph):
+            for item in _local_kustomizations(rs, data, providers, names, urls, local_names):
+                spec = _dict(item.entry.data.get("spec"))
+                key = (item.entry.namespace, item.entry.name, spec.get("path"))
+                if key not in seen:
+                    seen.add(key)
+                    found.append(item)
+    return found
+
+
+SUBSTITUTE_ANNOTATION = "kustomize.toolkit.fluxcd.io/substitute"
+
+
+def _substituted(rs: IndexEntry, graph: RepoGraph) -> list[dict[str, Any]]:
+    """The ResourceSet as the operator receives it: kustomize-controller substitutes the
+    post-build variables of the Flux Kustomization that applies it before the operator renders
+    it (fluxcd/pkg ``kustomize/kustomize_varsub.go``), once per applier. Only inline
+    ``postBuild.substitute`` values are known here; a placeholder they do not resolve stays as
+    written (and a path holding one enters nothing)."""
+    from flux_lint.model.instances import substitute
+
+    meta = _dict(rs.data.get("metadata"))
+    opted_out = any(
+        _dict(meta.get(key)).get(SUBSTITUTE_ANNOTATION) == "disabled"
+        for key in ("labels", "annotations")
+    )
+    if opted_out or "${" not in repr(rs.data):
+        return [rs.data]
+    variants: list[dict[str, Any]] = []
+    for applier in graph.appliers(rs.path):
+        post = _dict(applier.data.get("spec")).get("postBuild")
+        if not isinstance(post, dict):
+            continue
+        variables = {
+            str(k): str(v) for k, v in _dict(post.get("substitute")).items() if isinstance(v, str)
+        }
+
+        def walk(value: Any, variables: dict[str, str] = variables) -> Any:
+            if isinstance(value, str):
+                done = substitute(value, variables)
+                return value if done is None else done
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return value
+
+        data = walk(rs.data)
+        if data not in variants:
+            variants.append(data)
+    return variants or [rs.data]
+
+
+def _local_kustomizations(
+    rs: IndexEntry,
+    rs_data: dict[str, Any],
+    providers: list[dict[str, Any]],
+    names: set[tuple[str, str | None]],
+    urls: set[str],
+    local_names: tuple[str, ...],
+) -> list[RenderedKustomization]:
+    """The Flux Kustomizations one rendering of a ResourceSet yields whose source is this
+    repository."""
+    from flux_lint.model.graph import _normal_url
+    from flux_lint.model.resourceset import printed_from_placeholders, render_unlocated
+    from flux_lint.model.resourceset.render import BUILD_FAILS
+
+    found: list[RenderedKustomization] = []
+    try:
+        result = render_unlocated(rs_data, path=rs.path, document=rs.document, providers=providers)
+    except Exception:  # the check stage reports it (FL009); here it enters nothing
+        return found
+    if any(p.rule_id in BUILD_FAILS for p in result.problems):
+        return found
+    # Sources rendered alongside: (kind, name, namespace) → this repository or not.
+    rendered_sources: dict[tuple[str, str, str | None], bool] = {}
+    for obj in result.objects:
+        data = obj.data
+        meta = _dict(data.get("metadata"))
+        kind, name = _str(data.get("kind")), _str(meta.get("name"))
+        group = str(data.get("apiVersion", "")).rpartition("/")[0]
+        if kind in LOCAL_SOURCE_KINDS and group == SOURCE_GROUP and name:
+            url = _normal_url(_dict(data.get("spec")).get("url"))
+            certain = not printed_from_placeholders(obj, "/spec/url")
+            key = (kind, name, _str(meta.get("namespace")))
+            rendered_sources[key] = bool(url and certain and url in urls)
+    resourceset = f"{rs.namespace or ''}/{rs.name or '?'}"
+    for obj in result.objects:
+        data = obj.data
+        if data.get("kind") != "Kustomization":
+            continue
+        if str(data.get("apiVersion", "")).rpartition("/")[0] != FLUX_KUSTOMIZE_GROUP:
+            continue
+        spec = _dict(data.get("spec"))
+        ref = _dict(spec.get("sourceRef"))
+        kind, name = _str(ref.get("kind")), _str(ref.get("name"))
+        path = spec.get("path", "")
+        if kind not in LOCAL_SOURCE_KINDS or name is None or not isinstance(path, str):
+            continue
+        if "${" in path or any(
+            printed_from_placeholders(obj, pointer)
+            for pointer in ("/spec/path", "/spec/sourceRef/name")
+            if pointer != "/spec/path" or path
+        ):
+            continue
+        meta = _dict(data.get("metadata"))
+        namespace = _str(ref.get("namespace")) or _str(meta.get("namespace"))
+        alongside = [
+            local
+            for (k, n, ns), local in rendered_sources.items()
+            if k == kind and n == name and (ns is None or namespace is None or ns == namespace)
+        ]
+        if alongside:
+            if not all(alongside):
+                continue
+        elif not any(
+            n == name and (ns is None or namespace is None or ns == namespace) for n, ns in names
+        ):
+            continue
+        stand_in = {
+            **data,
+            "spec": {**spec, "sourceRef": {"kind": kind, "name": local_names[0]}},
+        }
+        entry = IndexEntry(
+            rs.path,
+            rs.document,
+            str(data["apiVersion"]),
+            "Kustomization",
+            _str(meta.get("namespace")),
+            _str(meta.get("name")),
+            stand_in,
+            rendered=obj,
+        )
+        found.append(RenderedKustomization(entry, resourceset, obj.origin.inputs))
+    return found
+
+
+def _entered_note(graph: RepoGraph, entered: list[RenderedKustomization]) -> list[str]:
+    """One summary line per ResourceSet whose rendered Kustomizations were followed, naming
+    the folders they apply."""
+    folders: dict[tuple[str, str], list[str]] = {}
+    for item in entered:
+        folder = graph.path_folder(item.entry)
+        if folder is None or folder not in graph.folders:
+            continue
+        shown = f"{folder or '.'}/"
+        if item.inputs:
+            shown += f" (inputs {item.inputs})"
+        listed = folders.setdefault((item.resourceset, item.entry.path), [])
+        if shown not in listed:
+            listed.append(shown)
+    return [
+        f"Kustomizations rendered by ResourceSet {name} ({path}) apply " + ", ".join(shown)
+        for (name, path), shown in folders.items()
+    ]

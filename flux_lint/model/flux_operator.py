@@ -21,6 +21,12 @@ through a ``HelmRepository`` or an ``OCIRepository``, a container running the op
 a kustomize resource of the operator's ``install.yaml`` release asset), including the literal
 objects of a ``ResourceSet``'s ``spec.resources``, and resolves a distribution version to the
 Flux minor it installs: the newest minor flux-lint knows that the constraint allows.
+
+A ``HelmRelease`` of the operator chart that sets ``values.image.tag`` runs that image whatever
+the chart version: the chart's Deployment uses
+``image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"``
+(controlplaneio-fluxcd/charts ``charts/flux-operator/templates/deployment.yaml``), so the tag,
+not the chart version (nor the chart's ``OCIRepository`` reference), is the deployed version.
 """
 
 from __future__ import annotations
@@ -313,28 +319,64 @@ def _from_oci_repository(entry: IndexEntry, data: dict[str, Any]) -> Operator | 
     return Operator(str(text).strip(), f"OCIRepository `{name}`", entry.path)
 
 
-def _from_helm_release(
-    entry: IndexEntry, data: dict[str, Any], index: RepoIndex
-) -> Operator | None:
-    chart = _dict(_dict(_dict(data.get("spec")).get("chart")).get("spec"))
-    if chart.get("chart") != OPERATOR_CHART:
-        return None
-    ref = _dict(chart.get("sourceRef"))
-    if ref.get("kind") != "HelmRepository" or not isinstance(ref.get("name"), str):
-        return None
+def _is_operator_chart_release(
+    entry: IndexEntry, data: dict[str, Any], index: RepoIndex, charts: dict[str, list[str | None]]
+) -> bool | None:
+    """Is the HelmRelease ``data`` one of the flux-operator chart? True/False, or None for a
+    ``chartRef`` to an OCIRepository that is not found (``charts``: the names and namespaces
+    of the repository's OCIRepositories of the operator chart)."""
+    spec = _dict(data.get("spec"))
+    chart = _dict(_dict(spec.get("chart")).get("spec"))
+    if chart:
+        if chart.get("chart") != OPERATOR_CHART:
+            return False
+        ref = _dict(chart.get("sourceRef"))
+        if ref.get("kind") != "HelmRepository" or not isinstance(ref.get("name"), str):
+            return False
+        namespace = ref.get("namespace") or _dict(data.get("metadata")).get("namespace")
+        repos = index.find(
+            "HelmRepository", ref["name"], namespace if isinstance(namespace, str) else None
+        )
+        return not repos or any(
+            _dict(r.data.get("spec")).get("url", "").rstrip("/") == f"oci://{VENDOR_PATH}/charts"
+            for r in repos
+            if isinstance(_dict(r.data.get("spec")).get("url"), str)
+        )
+    ref = _dict(spec.get("chartRef"))
+    name = ref.get("name")
+    if ref.get("kind") != "OCIRepository" or not isinstance(name, str):
+        return False
     namespace = ref.get("namespace") or _dict(data.get("metadata")).get("namespace")
-    repos = index.find(
-        "HelmRepository", ref["name"], namespace if isinstance(namespace, str) else None
-    )
-    if repos and not any(
-        _dict(r.data.get("spec")).get("url", "").rstrip("/") == f"oci://{VENDOR_PATH}/charts"
-        for r in repos
-        if isinstance(_dict(r.data.get("spec")).get("url"), str)
-    ):
+    namespaces = charts.get(name)
+    if namespaces is None:
         return None
+    return any(ns is None or namespace is None or ns == namespace for ns in namespaces)
+
+
+def _image_tag(data: dict[str, Any]) -> str | None:
+    """``values.image.tag`` of a HelmRelease, when it is written literally (a digest after
+    the tag is dropped: the tag still names the release)."""
+    image = _dict(_dict(_dict(data.get("spec")).get("values")).get("image"))
+    tag = image.get("tag")
+    if not _literal(tag):
+        return None
+    return str(tag).strip().partition("@")[0] or None
+
+
+def _from_helm_release(
+    entry: IndexEntry, data: dict[str, Any], index: RepoIndex, charts: dict[str, list[str | None]]
+) -> Operator | None:
+    if not _is_operator_chart_release(entry, data, index, charts):
+        return None
+    name = _dict(data.get("metadata")).get("name")
+    tag = _image_tag(data)
+    if tag is not None:
+        return Operator(tag, f"HelmRelease `{name}` (`values.image.tag`)", entry.path)
+    chart = _dict(_dict(_dict(data.get("spec")).get("chart")).get("spec"))
+    if not chart:
+        return None  # a chartRef: its OCIRepository tells the version
     version = chart.get("version")
     text = version.strip() if _literal(version) else "*"
-    name = _dict(data.get("metadata")).get("name")
     return Operator(text, f"HelmRelease `{name}`", entry.path)
 
 
@@ -357,12 +399,34 @@ def _from_containers(entry: IndexEntry, data: dict[str, Any]) -> Iterator[Operat
 def operators(index: RepoIndex) -> list[Operator]:
     """Every flux-operator deployment of the repository, in path order."""
     found: list[Operator] = []
-    for entry, data in _candidates(index):
+    candidates = list(_candidates(index))
+    charts: dict[str, list[str | None]] = {}
+    for _entry, data in candidates:
+        if data.get("kind") == "OCIRepository" and _vendor_url(
+            _dict(data.get("spec")).get("url"), OPERATOR_CHART
+        ):
+            meta = _dict(data.get("metadata"))
+            if isinstance(meta.get("name"), str):
+                namespace = meta.get("namespace")
+                charts.setdefault(meta["name"], []).append(
+                    namespace if isinstance(namespace, str) else None
+                )
+    # OCIRepositories of the chart whose release sets ``values.image.tag``: the tag wins.
+    superseded: set[str] = set()
+    for entry, data in candidates:
+        if data.get("kind") != "HelmRelease" or _image_tag(data) is None:
+            continue
+        ref = _dict(_dict(data.get("spec")).get("chartRef"))
+        chart_ref = ref.get("kind") == "OCIRepository" and isinstance(ref.get("name"), str)
+        if chart_ref and _is_operator_chart_release(entry, data, index, charts):
+            superseded.add(ref["name"])
+    for entry, data in candidates:
         kind = data.get("kind")
         if kind == "OCIRepository":
-            operator = _from_oci_repository(entry, data)
+            name = _dict(data.get("metadata")).get("name")
+            operator = None if name in superseded else _from_oci_repository(entry, data)
         elif kind == "HelmRelease":
-            operator = _from_helm_release(entry, data, index)
+            operator = _from_helm_release(entry, data, index, charts)
         else:
             found.extend(_from_containers(entry, data))
             continue

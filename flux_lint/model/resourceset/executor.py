@@ -24,6 +24,7 @@ from flux_lint.model.resourceset.template import (
     Operand,
     Pipe,
     Template,
+    TemplateCall,
     TemplateError,
     TemplateExecError,
     Text,
@@ -167,8 +168,24 @@ class Executor:
                 self.branch(node, dot)
             elif isinstance(node, Loop):
                 raise _Break() if node.kind == "break" else _Continue()
+            elif isinstance(node, TemplateCall):
+                self.call_template(node, dot)
             elif isinstance(node, Unsupported):
                 raise NotEvaluated(f"cannot evaluate {node.what}", node.pos)
+
+    def call_template(self, node: TemplateCall, dot: Any) -> None:
+        """``walkTemplate``: the named template runs with the pipeline's value as dot and
+        ``$``, and no other variable (no dynamic scoping)."""
+        body = self.template.defined.get(node.name)
+        if body is None:
+            raise TemplateExecError(f'template "{node.name}" not defined', node.pos)
+        value = self.eval_pipe(node.pipe, dot) if node.pipe is not None else None
+        saved = self.vars
+        self.vars = [("$", value)]
+        try:
+            self.walk(body, value)
+        finally:
+            self.vars = saved
 
     def branch(self, node: Branch, dot: Any) -> None:
         mark = len(self.vars)

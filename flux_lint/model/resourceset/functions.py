@@ -12,7 +12,8 @@ Values are Go values seen from Python: ``None`` (nil), ``bool``, ``int`` (Go ``i
 (``[]interface{}``) and ``dict`` (``map[string]interface{}``). A function declares Go parameter
 types so that a call Go would reject (``upper`` on a number, ``add1`` with two arguments) fails
 here too, with Go's message. A name in :data:`OPERATOR_FUNCTIONS` without an implementation
-(dates, ``randInt``, URLs) makes the object "not evaluated" instead of guessed.
+(dates, ``randInt``, URLs) makes the object "not evaluated" instead of guessed. Durations are in
+:mod:`.durations`, the escaping built-ins in :mod:`.escapes`.
 """
 
 from __future__ import annotations
@@ -411,6 +412,59 @@ def untilStep(start: int, stop: int, step: int) -> list[int]:
     return list(range(start, stop, step))
 
 
+@go_func(variadic=INT)
+def seq(*params: int) -> str:
+    """slim-sprig ``seq``: bash's ``seq`` over ``untilStep``, printed space-separated."""
+    if len(params) == 1:
+        start, end, step = 1, params[0], 1 if params[0] >= 1 else -1
+        values = untilStep(start, end + step, step)
+    elif len(params) == 2:
+        start, end = params
+        step = 1 if end >= start else -1
+        values = untilStep(start, end + step, step)
+    elif len(params) == 3:
+        start, step, end = params
+        increment = 1
+        if end < start:
+            increment = -1
+            if step > 0:
+                return ""
+        values = untilStep(start, end + increment, step)
+    else:
+        return ""
+    return " ".join(str(v) for v in values)
+
+
+@go_func(ANY, INT, variadic=ANY)
+def round_(value: Any, places: int, *round_on: Any) -> float:
+    """slim-sprig ``round``: ``math.Modf`` of ``value * 10**places`` against ``roundOn``
+    (0.5 by default). Only whole powers of ten that float64 holds exactly are evaluated."""
+    if not 0 <= places <= 22:
+        raise NotEvaluated("cannot evaluate round with these decimal places", -1)
+    on = 0.5
+    if round_on:
+        if not isinstance(round_on[0], (int, float)) or isinstance(round_on[0], bool):
+            raise NotEvaluated("cannot evaluate round with this rounding threshold", -1)
+        on = float(round_on[0])
+    power = float(10**places)
+    digit = power * _to_float64(value)
+    if math.isinf(digit) or math.isnan(digit):
+        raise NotEvaluated("cannot evaluate round of a non-finite number", -1)
+    fraction, _ = math.modf(digit)
+    rounded = math.ceil(digit) if fraction >= on else math.floor(digit)
+    return float(rounded) / power
+
+
+@go_func(ANY)
+def toDecimal(value: Any) -> int:
+    """slim-sprig ``toDecimal``: ``strconv.ParseInt(fmt.Sprint(v), 8, 64)``, 0 on error."""
+    text = print_value(value)
+    if not re.fullmatch(r"[+-]?[0-7]+", text):
+        return 0
+    n = int(text, 8)
+    return n if -(2**63) <= n < 2**63 else 0
+
+
 @go_func(STR, ANY)
 def join(sep: str, v: Any) -> str:
     return sep.join(_strslice(v))
@@ -532,6 +586,7 @@ register(go_func(ANY)(type_name), "typeOf")
 register(go_func(ANY)(kind_name), "kindOf")
 register(go_func(STR, ANY)(lambda t, v: kind_name(v) == t), "kindIs")
 register(go_func(STR, ANY)(lambda t, v: type_name(v) == t), "typeIs")
+register(go_func(STR, ANY)(lambda t, v: type_name(v) in (t, "*" + t)), "typeIsLike")
 register(go_func(ANY, ANY)(lambda a, b: a == b and type(a) is type(b)), "deepEqual")
 
 
@@ -851,6 +906,10 @@ def _must_to_yaml(v: Any) -> str:
 F["slugify"] = go_func(STR)(slugify)
 F["toYaml"] = go_func(ANY)(_to_yaml)
 F["mustToYaml"] = go_func(ANY)(_must_to_yaml)
+
+
+import flux_lint.model.resourceset.durations  # noqa: E402  (registers its functions)
+import flux_lint.model.resourceset.escapes  # noqa: E402, F401  (registers its functions)
 
 
 def function_map(input_set: Any) -> dict[str, Callable[..., Any]]:

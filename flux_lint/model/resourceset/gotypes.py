@@ -375,11 +375,83 @@ def _sprint(args: tuple[Any, ...]) -> str:
 F["print"] = go_func(variadic=ANY)(lambda *a: _sprint(a))
 F["println"] = go_func(variadic=ANY)(lambda *a: " ".join(print_value(x) for x in a) + "\n")
 
-_VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
+_VERB = re.compile(r"%([-+# 0]*)(\d+)?(?:\.(\d*))?([a-zA-Z%])")
+#: What ``fmt`` does and flux-lint does not evaluate: ``*`` widths, ``[n]`` argument indexes.
+_UNSUPPORTED_VERB = re.compile(r"%[-+# 0]*(?:\d+)?(?:\.\d*)?[*\[]")
+
+
+def _bad_verb(verb: str, value: Any) -> str:
+    """``fmt``'s ``badVerb``: ``%!d(string=abc)``, ``%!s(<nil>)``."""
+    if value is None:
+        return f"%!{verb}(<nil>)"
+    return f"%!{verb}({type_name(value)}={print_value(value)})"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _format_one(verb: str, flags: str, prec: str | None, value: Any) -> str | None:
+    """One operand under ``verb`` as Go's ``fmt`` prints it, before the width is applied;
+    None for a bad verb (the caller prints ``%!verb(type=value)``)."""
+    plus = "+" if "+" in flags else (" " if " " in flags else "")
+    if verb == "v":
+        if prec is not None or flags.strip("-"):
+            raise NotEvaluated(f"cannot evaluate printf %{flags}.{prec}v", -1)
+        return print_value(value)
+    if verb == "s":
+        if isinstance(value, str):
+            return value if prec is None else value[: int(prec or 0)]
+        return None
+    if verb == "q":
+        if not isinstance(value, str) or prec is not None or "#" in flags or "+" in flags:
+            raise NotEvaluated("cannot evaluate printf %q of this value", -1)
+        return _go_quote(value)
+    if verb == "t":
+        return print_value(value) if isinstance(value, bool) else None
+    if verb in "dboxXc":
+        if prec is not None:
+            raise NotEvaluated(f"cannot evaluate printf with a precision for %{verb}", -1)
+        if verb in "xX" and isinstance(value, str):
+            text = value.encode("utf-8").hex()
+            if "#" in flags or " " in flags:
+                raise NotEvaluated(f"cannot evaluate printf %{flags}{verb} of a string", -1)
+            return text.upper() if verb == "X" else text
+        if not _is_int(value):
+            if isinstance(value, float) and verb in "bxX":
+                raise NotEvaluated(f"cannot evaluate printf %{verb} of a float", -1)
+            return None
+        if verb == "c":
+            valid = 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF
+            return chr(value) if valid else "\ufffd"
+        if "#" in flags and verb in "bo":
+            raise NotEvaluated(f"cannot evaluate printf %#{verb}", -1)
+        prefix = ("0x" if verb == "x" else "0X") if "#" in flags and verb in "xX" else ""
+        digits = format(abs(value), {"d": "d", "b": "b", "o": "o", "x": "x", "X": "X"}[verb])
+        sign = "-" if value < 0 else plus
+        return sign + prefix + digits
+    if verb in "fFeE":
+        if not isinstance(value, float):
+            return None
+        if math.isinf(value) or math.isnan(value) or "#" in flags:
+            raise NotEvaluated(f"cannot evaluate printf %{flags}{verb} of this number", -1)
+        digits = 6 if prec is None else int(prec or 0)
+        text = format(abs(value), f".{digits}{verb.lower() if verb == 'F' else verb}")
+        sign = "-" if math.copysign(1.0, value) < 0 else plus
+        return sign + text
+    raise NotEvaluated(f"cannot evaluate printf with %{verb}", -1)
 
 
 @go_func(STR, variadic=ANY)
 def printf(fmt: str, *args: Any) -> str:
+    """``fmt.Sprintf`` for the verbs templates use: ``%v %s %q %t``, the integer verbs
+    ``%d %b %o %x %X %c``, ``%x``/``%X`` of strings, ``%f %F %e %E`` of float64, with the
+    flags ``- + space 0 #``, widths and precisions as Go's ``fmt`` applies them (zero padding
+    goes after the sign and prefix; ``-`` pads on the right and wins over ``0``). Arguments of
+    the wrong type print Go's ``%!verb(type=value)``; missing and extra ones are reported as
+    Go does. Anything else (``%g``, ``*`` widths, argument indexes) is not evaluated."""
+    if _UNSUPPORTED_VERB.search(fmt):
+        raise NotEvaluated("cannot evaluate printf with * widths or argument indexes", -1)
     out: list[str] = []
     pos = 0
     arg = 0
@@ -390,33 +462,35 @@ def printf(fmt: str, *args: Any) -> str:
         if verb == "%":
             out.append("%")
             continue
-        if flags or prec is not None or verb not in "svdqt":
-            raise NotEvaluated(f"cannot evaluate printf with %{flags}{prec or ''}{verb}", -1)
         if arg >= len(args):
             out.append(f"%!{verb}(MISSING)")
             continue
         value = args[arg]
         arg += 1
-        if verb in "sv":
-            text = print_value(value)
-        elif verb == "d":
-            if not isinstance(value, int) or isinstance(value, bool):
-                text = f"%!d({type_name(value)}={print_value(value)})"
+        if isinstance(value, (dict, list, tuple)) and (verb != "v" or width or flags):
+            # fmt applies the verb, width and flags to each element of a map or slice.
+            raise NotEvaluated(f"cannot evaluate printf %{verb} of a map or list", -1)
+        text = _format_one(verb, flags, prec, value)
+        if text is None:
+            out.append(_bad_verb(verb, value))
+            continue
+        size = int(width) if width else 0
+        if len(text) < size:
+            numeric = verb in "dboxXfFeE" and not isinstance(value, str)
+            if "-" in flags:
+                text = text.ljust(size)
+            elif "0" in flags and numeric:
+                head = len(text) - len(text.lstrip("+- "))
+                if text[head : head + 2] in ("0x", "0X"):
+                    head += 2
+                text = text[:head] + text[head:].rjust(size - head, "0")
+            elif "0" in flags and not numeric:
+                raise NotEvaluated(f"cannot evaluate printf %0{verb} of this value", -1)
             else:
-                text = str(value)
-        elif verb == "q":
-            if not isinstance(value, str):
-                raise NotEvaluated("cannot evaluate printf %q of a non-string", -1)
-            text = _go_quote(value)
-        else:
-            text = (
-                print_value(value)
-                if isinstance(value, bool)
-                else (f"%!t({type_name(value)}={print_value(value)})")
-            )
-        if width:
-            text = text.rjust(int(width))
+                text = text.rjust(size)
         out.append(text)
+    if "%" in fmt[pos:]:
+        raise NotEvaluated("cannot evaluate printf with this verb", -1)
     out.append(fmt[pos:])
     if arg < len(args):
         extra = ", ".join(f"{type_name(a)}={print_value(a)}" for a in args[arg:])

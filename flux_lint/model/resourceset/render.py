@@ -63,6 +63,11 @@ INVALID_OUTPUT = "FL213"
 UNDEFINED_INPUT_ID = "FL214"
 NOT_EVALUATED = "FL215"
 EXECUTION_ERROR = "FL216"
+#: Template problems that make the operator's build fail as a whole: it applies nothing.
+BUILD_FAILS = frozenset(
+    {SYNTAX_ERROR, MISSING_INPUT, UNDEFINED_FUNCTION, INVALID_OUTPUT, UNDEFINED_INPUT_ID}
+    | {EXECUTION_ERROR}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,11 @@ This module follows Go's ``text/template/parse`` lexer and parser and ``text/tem
 ``exec.go`` for what those templates use: text and actions, ``<<-``/``->>`` trim markers,
 comments, pipelines, variables (``$x :=``, ``$x =``, ``$i, $v :=`` in ``range``), ``if``/
 ``else if``/``else``, ``range`` (with ``break``/``continue`` and ``else``), ``with``/``else
-with``, field chains on maps, parenthesised pipelines and the literals.
+with``, field chains on maps, parenthesised pipelines, the literals, and named templates:
+``define`` (top level only, as ``parse.go`` ``parse`` recognises it), ``template`` and
+``block`` (``templateControl``, ``blockControl``), each body parsed as its own tree (no
+variables but ``$``, no enclosing ``range``), a second non-empty definition of a name being
+the parser's "multiple definition" error (``Tree.add``).
 
 Three outcomes are kept apart, because only the first two are the repository's fault:
 
@@ -17,8 +21,8 @@ Three outcomes are kept apart, because only the first two are the repository's f
   fails for every input set);
 - :class:`TemplateExecError`: Go's executor would stop (a missing key under
   ``missingkey=error``, a wrong argument type, ``fail``);
-- :class:`NotEvaluated`: a construct this module does not implement (``define``, ``template``,
-  ``block``, some functions); the object is then not checked rather than guessed.
+- :class:`NotEvaluated`: a construct this module does not implement (some functions, a
+  template named after the main one); the object is then not checked rather than guessed.
 
 Positions are offsets into the template text; :mod:`.executor` runs the parsed template.
 """
@@ -361,6 +365,15 @@ class Unsupported:
     pos: int
 
 
+@dataclass(slots=True)
+class TemplateCall:
+    """``template "name" pipeline`` (and the call a ``block`` makes where it stands)."""
+
+    name: str
+    pipe: Pipe | None
+    pos: int
+
+
 # ---------------------------------------------------------------------------------------------
 # Parser
 
@@ -375,6 +388,8 @@ class _Parser:
         self.functions = functions
         self.vars: list[str] = ["$"]
         self.range_depth = 0
+        #: Named templates (``define``, ``block``): name → body.
+        self.defined: dict[str, list[Any]] = {}
 
     # token helpers -----------------------------------------------------------------------
 
@@ -422,6 +437,10 @@ class _Parser:
                 continue
             left = self.next()  # left delimiter
             word = self.peek_non_space()
+            if top and word.kind == "keyword" and word.value == "define":
+                self.next_non_space()
+                self.definition(word.pos)
+                continue
             if word.kind == "keyword" and word.value in ("end", "else"):
                 self.next_non_space()
                 if top:
@@ -442,11 +461,12 @@ class _Parser:
                     raise self.error(f"{{{{{word.value}}}}} outside {{{{range}}}}", word.pos)
                 self.expect_right(word.value)
                 return Loop(word.value, word.pos)
-            # define, template, block: text/template features ResourceSets do not need
-            self.skip_action()
-            if word.value in ("define", "block"):
-                self.skip_to_end()
-            return Unsupported(f"the {word.value!r} action", word.pos)
+            if word.value == "template":
+                return self.template_call(word.pos)
+            if word.value == "block":
+                return self.block(word.pos)
+            # ``define`` below the top level: Go parses it as a command and fails there.
+            raise self.error("unexpected <define> in command", word.pos)
         pipe = self.pipeline("command", allow_decl=True)
         close = self.tokens[self.i - 1]
         end = close.pos + len(RIGHT)
@@ -454,21 +474,62 @@ class _Parser:
             end = close.pos + 2 + len(RIGHT)
         return Action(pipe, left.pos, end)
 
-    def skip_action(self) -> None:
-        while self.next().kind not in ("right", "eof"):
-            pass
+    # named templates ----------------------------------------------------------------------
 
-    def skip_to_end(self) -> None:
-        depth = 1
-        while depth:
-            tok = self.next()
-            if tok.kind == "eof":
-                raise self.error("unexpected EOF", tok.pos)
-            if tok.kind == "keyword" and tok.value in ("if", "range", "with", "define", "block"):
-                depth += 1
-            elif tok.kind == "keyword" and tok.value == "end":
-                depth -= 1
-        self.skip_action()
+    def template_name(self, context: str) -> str:
+        """``parseTemplateName``: a quoted or raw string."""
+        tok = self.next_non_space()
+        if tok.kind not in ("string", "raw"):
+            raise self.error(f"unexpected {_describe(tok)} in {context}", tok.pos)
+        return _unquote(tok)
+
+    def body(self, context: str, pos: int) -> list[Any]:
+        """The body of a ``define`` or ``block`` up to its ``end``: a tree of its own, which
+        sees only ``$`` and no enclosing ``range``."""
+        saved_vars, saved_depth = self.vars, self.range_depth
+        self.vars, self.range_depth = ["$"], 0
+        try:
+            nodes, ended = self.item_list()
+        except TemplateSyntaxError as exc:
+            if exc.message == "unexpected EOF" and exc.pos >= len(self.text):
+                raise self.error(
+                    f"unexpected EOF: {{{{{context}}}}} has no {{{{end}}}}", pos
+                ) from None
+            raise
+        finally:
+            self.vars, self.range_depth = saved_vars, saved_depth
+        if ended != "end":
+            raise self.error(f"unexpected {{{{{ended}}}}} in {context} clause", pos)
+        self.expect_right("end")
+        return nodes
+
+    def add_definition(self, name: str, nodes: list[Any], pos: int) -> None:
+        """``Tree.add``: an empty definition never replaces one; two non-empty ones of the same
+        name fail the parse."""
+        if name == TEMPLATE_NAME:
+            raise NotEvaluated(f"cannot evaluate a template named {name!r}", pos)
+        if name not in self.defined or _empty(self.defined[name]):
+            self.defined[name] = nodes
+        elif not _empty(nodes):
+            raise self.error(f'template: multiple definition of template "{name}"', pos)
+
+    def definition(self, pos: int) -> None:
+        name = self.template_name("define clause")
+        self.expect_right("define clause")
+        self.add_definition(name, self.body("define", pos), pos)
+
+    def template_call(self, pos: int) -> TemplateCall:
+        name = self.template_name("template clause")
+        if self.peek_non_space().kind == "right":
+            self.next_non_space()
+            return TemplateCall(name, None, pos)
+        return TemplateCall(name, self.pipeline("template clause", allow_decl=False), pos)
+
+    def block(self, pos: int) -> TemplateCall:
+        name = self.template_name("block clause")
+        pipe = self.pipeline("block clause", allow_decl=False)
+        self.add_definition(name, self.body("block", pos), pos)
+        return TemplateCall(name, pipe, pos)
 
     def expect_right(self, context: str) -> None:
         tok = self.next_non_space()
@@ -684,13 +745,26 @@ def _unquote(tok: Token) -> str:
     return "".join(out)
 
 
+def _empty(nodes: list[Any]) -> bool:
+    """``parse.IsEmptyTree``: nothing but white space."""
+    return all(isinstance(n, Text) and not n.text.strip(_SPACE) for n in nodes)
+
+
+#: The name flux-operator gives its template (``template.New("resourceset")``).
+TEMPLATE_NAME = "resourceset"
+
+
 @dataclass
 class Template:
     text: str
     nodes: list[Any]
+    #: Named templates (``define``/``block``): name → body.
+    defined: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def parse(text: str, functions: set[str]) -> Template:
     """Parse ``text`` like ``template.New(...).Delims("<<", ">>").Funcs(...).Parse``."""
     tokens = _Lexer(text).run()
-    return Template(text, _Parser(text, tokens, functions).parse())
+    parser = _Parser(text, tokens, functions)
+    nodes = parser.parse()
+    return Template(text, nodes, parser.defined)
