@@ -433,3 +433,117 @@ def test_a_changed_overlay_relints_the_base(tmp_path: Path):
     assert [(f.path, f.span.line) for f in run(config).findings] == [
         ("apps/base/deployment.yaml", 7)
     ]
+
+
+def test_deprecated_patch_fields_are_applied_in_kustomizes_order(tmp_path: Path):
+    # `patchesStrategicMerge` (a file and an inline patch) runs before `patches`, and the
+    # deprecated `patchesJson6902` after them: the file fixes the manifest's own
+    # revisionHistoryLimit, the inline merge patch sets replicas, which the JSON 6902 operation
+    # then breaks.
+    files = {
+        "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+        "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
+        "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+        "apps/base/deployment.yaml": DEPLOYMENT,
+        "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+patchesStrategicMerge:
+  - history.yaml
+  - |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      replicas: 2
+patchesJson6902:
+  - target:
+      group: apps
+      version: v1
+      kind: Deployment
+      name: web
+    patch: |-
+      - op: replace
+        path: /spec/replicas
+        value: two
+""",
+        "apps/prod/history.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  revisionHistoryLimit: 5
+""",
+    }
+    assert brief(lint(tmp_path, files)) == [
+        (
+            "FL102",
+            "apps/prod/kustomization.yaml",
+            21,
+            16,
+            '`spec.replicas` must be of type `integer`, got string `"two"` '
+            "(set by the patch in apps/prod/kustomization.yaml:21)",
+        ),
+    ]
+    # Without the deprecated fields the manifest is deployed as written.
+    files["apps/prod/kustomization.yaml"] = "resources:\n  - ../base\n"
+    assert [f[:4] for f in brief(lint(tmp_path, files))] == [
+        ("FL102", "apps/base/deployment.yaml", 7, 25)
+    ]
+
+
+def test_each_document_of_a_patch_file_patches_its_own_object(tmp_path: Path):
+    # One patch file for a Deployment and a Service: each document merges into the object of
+    # its own kind and name only (a Deployment has no `spec.ports`, a Service no
+    # `spec.replicas`), and a wrong type in the Service's document is reported there.
+    files = {
+        "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+        "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
+        "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n  - service.yaml\n",
+        "apps/base/deployment.yaml": DEPLOYMENT.replace('"5"', "5"),
+        "apps/base/service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+""",
+        "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+patches:
+  - path: web.yaml
+""",
+        "apps/prod/web.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  publishNotReadyAddresses: "yes"
+""",
+    }
+    write(tmp_path, files)
+    findings = run(RunConfig(paths=[str(tmp_path)], enabled={"FL101", "FL102"})).findings
+    assert brief(findings) == [
+        (
+            "FL102",
+            "apps/prod/web.yaml",
+            13,
+            29,
+            '`spec.publishNotReadyAddresses` must be of type `boolean`, got string `"yes"`',
+        ),
+    ]

@@ -42,12 +42,14 @@ from flux_lint.model.parent_patches import (
     PatchError,
     Selector,
     SelectorError,
+    Target,
     apply_json6902,
     apply_patch,
     kustomization_instance,
     parse_patch,
     patched_objects,
     selects,
+    strategic_documents,
     target_of,
 )
 from flux_lint.model.substitution import (
@@ -151,6 +153,7 @@ class EffectiveObjects:
         self._labels: dict[Any, str] = {}
         self._builds: dict[Any, list[Build] | None] = {}
         self._patch_sources: dict[int, tuple[str, tuple[int, ...]]] = {}
+        self._inline_pointers: dict[int, str] = {}  # id(patch) -> pointer of its text
         self._full_index: Any = None
         self._kind_candidates: dict[Any, Any] = {}
         self._templates: dict[str, Template | None] = {}
@@ -269,7 +272,9 @@ class EffectiveObjects:
                     if selects(patch, target) is False:
                         continue
                     try:
-                        changed |= self._apply(build, patch, self._kfile_origin(kfile, patch))
+                        changed |= self._apply(
+                            build, patch, self._kfile_origin(kfile, patch), target
+                        )
                     except ValueError:
                         return UNKNOWN_BUILDS
             applier = inst.applier
@@ -283,7 +288,7 @@ class EffectiveObjects:
                         continue
                     origin = _spec_patch_origin(applier, patch, written)
                     try:
-                        changed |= self._apply(build, patch, origin)
+                        changed |= self._apply(build, patch, origin, target)
                     except ValueError:
                         continue
             if build.data is not None:
@@ -341,7 +346,9 @@ class EffectiveObjects:
             label = self._labels[key] = f"{namespace}/{name}" if namespace else name
         return label
 
-    def _apply(self, build: Build, patch: ParentPatch, origin: Origin | None) -> bool:
+    def _apply(
+        self, build: Build, patch: ParentPatch, origin: Origin | None, target: Target
+    ) -> bool:
         """Apply one patch to ``build``, recording where the values it changes come from."""
         before = build.data
         assert before is not None
@@ -355,11 +362,12 @@ class EffectiveObjects:
                 data = after
             build.data = data
             return data is not before
-        after = apply_patch(before, patch)
+        after = apply_patch(before, patch, target)
         build.data = after
         if after is None:
             return True
-        self._record(build, before, after, origin, "", "", patch.strategic)
+        documents = strategic_documents(patch, target)
+        self._record(build, before, after, origin, "", "", documents)
         return after is not before
 
     def _record(
@@ -562,38 +570,73 @@ class EffectiveObjects:
 
     def _kfile_origin(self, kfile: str, patch: ParentPatch) -> Origin | None:
         if patch.text:  # inline in the kustomization file
-            return Origin("patch", kfile, 0, f"{patch.pointer.removeprefix('/spec')}/patch")
+            return Origin("patch", kfile, 0, self._inline_pointers.get(id(patch), patch.pointer))
         file = self._patch_sources.get(id(patch))
         if file is None:
             return None
         return Origin("patch", file[0], file[1][0] if file[1] else 0, documents=file[1])
 
     def _patches_of(self, kfile: str) -> list[ParentPatch | None]:
-        """The ``patches`` of one kustomization file, parsed once: inline patches, and
-        strategic-merge patch files read from the documents the model holds for them."""
+        """The patches of one kustomization file, parsed once, in kustomize's order: the
+        deprecated ``patchesStrategicMerge`` first, then ``patches``, then the deprecated
+        ``patchesJson6902`` (``configureBuiltinTransformers`` in kustomize's
+        api/internal/target/kusttarget_configplugin.go). Inline patches are parsed; patch
+        files are read from the documents the model holds for them."""
         found = self._overlay_patches.get(kfile)
         if found is None:
             kustomization = self.graph.index.kustomize_files.get(kfile)
-            raw = kustomization.data.get("patches") if kustomization is not None else None
-            items = raw if isinstance(raw, list) else []
-            found = [self._overlay_patch(kfile, item, i) for i, item in enumerate(items)]
+            data = kustomization.data if kustomization is not None else {}
+            found = [
+                self._merge_patch(kfile, item, i)
+                for i, item in enumerate(_list(data.get("patchesStrategicMerge")))
+            ]
+            for field_name in ("patches", "patchesJson6902"):
+                found += [
+                    self._overlay_patch(kfile, item, i, field_name)
+                    for i, item in enumerate(_list(data.get(field_name)))
+                ]
             self._overlay_patches[kfile] = found
         return found
 
-    def _overlay_patch(self, kfile: str, item: Any, index: int) -> ParentPatch | None:
+    def _merge_patch(self, kfile: str, item: Any, index: int) -> ParentPatch | None:
+        """One ``patchesStrategicMerge`` entry: a file name or, as kustomize also accepts, the
+        patch itself written inline (a string of several lines)."""
+        if not isinstance(item, str):
+            return None
+        pointer = f"/patchesStrategicMerge/{index}"
+        if "\n" in item.strip():
+            patch = parse_patch({"patch": item}, index)
+            if patch is not None:
+                self._inline_pointers[id(patch)] = pointer
+            return patch
+        return self._patch_file(kfile, item.strip(), None, ParentPatch(index, pointer, ""))
+
+    def _overlay_patch(
+        self, kfile: str, item: Any, index: int, field_name: str
+    ) -> ParentPatch | None:
         if not isinstance(item, dict):
             return None
         if "patch" in item:
-            return parse_patch(item, index)
+            patch = parse_patch(item, index)
+            if patch is not None:
+                self._inline_pointers[id(patch)] = f"/{field_name}/{index}/patch"
+            return patch
         path = item.get("path")
         if not isinstance(path, str):
             return None
+        patch = ParentPatch(index, f"/{field_name}/{index}", "")
+        if field_name == "patchesJson6902":  # a file of JSON 6902 operations
+            patch.error = PatchError("patch file not modelled", "")
+            return patch
+        return self._patch_file(kfile, path, item.get("target"), patch)
+
+    def _patch_file(
+        self, kfile: str, path: str, target: Any, patch: ParentPatch
+    ) -> ParentPatch | None:
         file = posixpath.normpath(posixpath.join(posixpath.dirname(kfile), path))
         entries = self.graph.entries_in(file)
         documents = [e.data for e in entries]
-        patch = ParentPatch(index, f"/patches/{index}", "")
         self._patch_sources[id(patch)] = (file, tuple(e.document for e in entries))
-        target = item.get("target")
         if isinstance(target, dict):
             try:
                 patch.target = Selector.parse(target)
@@ -674,11 +717,17 @@ class EffectiveObjects:
         files = set()
         for kfile in chain:
             kustomization = self.graph.index.kustomize_files.get(kfile)
-            raw = kustomization.data.get("patches") if kustomization is not None else None
-            for item in raw if isinstance(raw, list) else []:
-                if isinstance(item, dict) and isinstance(item.get("path"), str):
-                    base = posixpath.dirname(kfile)
-                    files.add(posixpath.normpath(posixpath.join(base, item["path"])))
+            data = kustomization.data if kustomization is not None else {}
+            base = posixpath.dirname(kfile)
+            names = [i for i in _list(data.get("patchesStrategicMerge")) if isinstance(i, str)]
+            names += [
+                item["path"]
+                for item in _list(data.get("patches"))
+                if isinstance(item, dict) and isinstance(item.get("path"), str)
+            ]
+            for name in names:
+                if "\n" not in name.strip():
+                    files.add(posixpath.normpath(posixpath.join(base, name.strip())))
         return files
 
 
@@ -702,7 +751,16 @@ def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None
 
 
 #: The fields of a kustomization file that effective objects read (part of the cache key).
-_KEYED_FIELDS = ("patches", "commonLabels", "labels", "commonAnnotations", "replicas", "images")
+_KEYED_FIELDS = (
+    "patchesStrategicMerge",
+    "patches",
+    "patchesJson6902",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "replicas",
+    "images",
+)
 
 
 def _spec_patch_origin(

@@ -644,13 +644,28 @@ def apply_json6902(base: dict[str, Any], operations: list[dict[str, Any]]) -> di
     return doc
 
 
-def apply_patch(base: dict[str, Any], patch: ParentPatch) -> dict[str, Any] | None:
-    """``base`` after one parsed patch (None: deleted). Raises ``ValueError`` as
-    :func:`apply_json6902` does."""
+def strategic_documents(patch: ParentPatch, target: Target | None) -> list[dict[str, Any]]:
+    """The documents of a strategic-merge patch that apply to ``target``, ``{}`` in place of
+    the others (so positions still name the patch's documents). Without a ``target`` selector,
+    kustomize matches each document of a patch to the object of its own kind and name (a file
+    patching a Cluster and a Database patches each with its own document); with one, every
+    document applies to every object selected."""
+    if patch.target is not None or target is None:
+        return patch.strategic
+    return [d if strategic_selects(d, target) else {} for d in patch.strategic]
+
+
+def apply_patch(
+    base: dict[str, Any], patch: ParentPatch, target: Target | None = None
+) -> dict[str, Any] | None:
+    """``base`` (the object ``target`` names) after one parsed patch (None: deleted). Raises
+    ``ValueError`` as :func:`apply_json6902` does."""
     if patch.operations:
         return apply_json6902(base, patch.operations)
     current: dict[str, Any] | None = base
-    for document in patch.strategic:
+    for document in strategic_documents(patch, target):
+        if not document:
+            continue
         if current is None:
             return None
         current = apply_strategic(current, document)
@@ -743,7 +758,7 @@ class PatchedObjects:
                 if selects(patch, target) is False:
                     continue
                 try:
-                    data = apply_patch(data, patch)
+                    data = apply_patch(data, patch, target)
                 except ValueError:
                     continue
         self._deployed[key] = data

@@ -193,7 +193,7 @@ def _application_errors(
             if patch.error is not None or selects(patch, target) is not True:
                 continue
             try:
-                data = apply_patch(data, patch)
+                data = apply_patch(data, patch, target)
             except ValueError as exc:
                 message, op_index = exc.args[0], exc.args[1] if len(exc.args) > 1 else 0
                 if patch.index in reported:
