@@ -75,7 +75,7 @@ def digest(*parts: Any) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
-def _data_roots() -> list[Path]:
+def data_roots() -> list[Path]:
     from flux_lint.core.resources import data_dir
 
     package = Path(__file__).resolve().parent.parent  # flux_lint/
@@ -105,16 +105,13 @@ def code_fingerprint() -> str:
     if _FINGERPRINT is not None:
         return _FINGERPRINT
     items: list[tuple[str, int, int]] = []
-    for root in _data_roots():
+    for root in data_roots():
+        cut = len(str(root)) + 1
         for path, size, mtime in _walk(root):
-            items.append((os.path.relpath(path, root), size, mtime))
-    try:
-        import _ruamel_yaml
-
-        libyaml = _ruamel_yaml.get_version_string()
-    except Exception:  # no C extension: the loader would not run either
-        libyaml = ""
-    _FINGERPRINT = digest(__version__, sys.version, libyaml, sorted(items), _dependencies())
+            items.append((path[cut:], size, mtime))
+    # libyaml is built into ruamel's C extension, whose file stamp is among the dependencies'
+    # (importing it to ask its version would cost more than the rest of this).
+    _FINGERPRINT = digest(__version__, sys.version, sorted(items), _dependencies())
     return _FINGERPRINT
 
 
@@ -127,18 +124,34 @@ _DEPENDENCIES = ("_ruamel_yaml", "ruamel.yaml", "celpy", "lark", "jsonschema", "
 def _dependencies() -> list[tuple[str, int, int]]:
     """Size and modification time of each dependency's module file (an upgrade rewrites
     it), found without importing the dependency."""
-    import importlib.util
-
     found = []
     for name in _DEPENDENCIES:
+        origin = _module_file(name)
         try:
-            spec = importlib.util.find_spec(name)
-            origin = spec.origin if spec is not None else None
             info = os.stat(origin) if origin else None
-        except (ImportError, ValueError, OSError):
+        except (ValueError, OSError):
             info = None
         found.append((name, info.st_size if info else -1, info.st_mtime_ns if info else -1))
     return found
+
+
+def _module_file(name: str) -> str | None:
+    """The file a module would be loaded from, found without importing it or its parent
+    package (``importlib.util.find_spec`` imports the parent of a dotted name)."""
+    import importlib.util
+
+    if "." not in name:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        return spec.origin if spec is not None else None
+    parts = name.split(".")
+    for entry in sys.path:
+        candidate = os.path.join(entry or ".", *parts, "__init__.py")
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def _walk(root: Path) -> Iterator[tuple[str, int, int]]:

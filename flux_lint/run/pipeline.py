@@ -309,6 +309,102 @@ def _kustomization_roles(
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     """Lint what ``config.paths`` name and return every finding, sorted.
 
+    With a cache, the whole result is remembered with the metadata of every file and folder
+    the run read (run/memo.py): when none of them changed, the run is one cache read. Else
+    :func:`run_all` runs, reusing what the cache holds per file.
+    """
+    if config.cache_dir is None or "-" in config.paths:
+        return run_all(config, registry)
+    from flux_lint.check.registry import builtin_registry
+    from flux_lint.run import memo
+
+    started = time.perf_counter()
+    registry = registry if registry is not None else builtin_registry()
+    key = _run_memo_key(config, registry)
+    found, stored = memo.recall(config.cache_dir, key)
+    if found:
+        try:
+            return _decode_result(stored, time.perf_counter() - started)
+        except (TypeError, ValueError):
+            pass  # a record of another shape: run
+    wall = time.time()
+    result, recorder = memo.record(
+        lambda: run_all(config, registry), memo.ignored_paths(config.cache_dir)
+    )
+    if not result.internal_errors():
+        memo.remember(config.cache_dir, key, _encode_result(result), recorder, wall)
+    return result
+
+
+def _run_memo_key(config: RunConfig, registry: Registry) -> str:
+    """Everything a run's result depends on besides the files it reads: flux-lint's code,
+    the rules, every setting, and the folder relative paths are resolved from."""
+    from dataclasses import fields
+
+    from flux_lint.run.cache import canonical, code_fingerprint, digest, registry_digest
+
+    settings = [
+        (f.name, canonical(getattr(config, f.name)))
+        for f in fields(config)
+        if f.name not in ("progress", "stdin_text")
+    ]
+    return digest("run", code_fingerprint(), registry_digest(registry), settings, os.getcwd())
+
+
+def _encode_result(result: RunResult) -> tuple[Any, ...]:
+    from flux_lint.run.cache import encode_findings
+
+    return (
+        str(result.root),
+        encode_findings(result.findings),
+        result.files,
+        result.documents,
+        result.objects,
+        dict(result.texts),
+        result.linted + result.cache_hits,
+        result.unapplied,
+        list(result.notes),
+        dict(result.schemas),
+        dict(result.unchecked),
+    )
+
+
+def _decode_result(stored: Any, duration: float) -> RunResult:
+    from flux_lint.run.cache import decode_findings
+
+    (
+        root,
+        findings,
+        files,
+        documents,
+        objects,
+        texts,
+        hits,
+        unapplied,
+        notes,
+        schemas,
+        unchecked,
+    ) = stored
+    return RunResult(
+        root=Path(root),
+        findings=decode_findings(findings),
+        files=files,
+        documents=documents,
+        objects=objects,
+        duration=duration,
+        texts=texts,
+        cache_hits=hits,
+        linted=0,
+        unapplied=unapplied,
+        notes=notes,
+        schemas=schemas,
+        unchecked=unchecked,
+    )
+
+
+def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
+    """The run itself (see :func:`run`).
+
     One path for every run, in the order of the stages: discover; read every file once
     (taking the repository's CRDs and the structural objects on the way); build the model
     (the applied set: which files Flux applies); lint each file (here, in worker processes,
