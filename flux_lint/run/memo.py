@@ -4,12 +4,14 @@ which nothing changed reads one record and returns.
 A step (the whole run, the ``--from`` detection) is run once under a :class:`Recorder`, which
 notes every file the step opens for reading, every folder it lists and every path it looks up
 (``os.stat``, ``os.lstat``, which ``os.path`` and ``pathlib`` go through). At the end, each of
-those paths gets a *stamp* from its metadata: type, size, modification and change times in
-nanoseconds, inode and device; a listed folder's stamp also holds every entry's name and
-stamp. The result is stored with the stamps. The next time the same step runs with the same
-settings, the stamps are taken again; if every one is equal, nothing the step read can have
-changed and the stored result is returned without running it. Any difference, or anything
-that cannot be stamped the same way, runs the step again (and records it afresh).
+those paths gets a *stamp* from its metadata: a file read, its type, size, modification and
+change times in nanoseconds, inode and device; a path only looked up, its type (what it is
+looked up for); a listed folder, every entry's name and type (what a listing tells, and
+all the discovery uses). The result is stored with the stamps. The next time the same step
+runs with the same settings, the stamps are taken again; if every one is equal, nothing the
+step read can have changed and the stored result is returned without running it. Any
+difference, or anything that cannot be stamped the same way, runs the step again (and records
+it afresh).
 
 Why metadata and not contents: stamping 1,000 files costs a few milliseconds, reading and
 hashing them costs more than the rest of a warm run. An edit changes the change time (and
@@ -88,26 +90,41 @@ class Recorder:
             self.looked_up.add(found)
 
     def stamps(self) -> list[tuple[str, str, Any]]:
-        """Every recorded path with its stamp, in a stable order. A path that is a plain
-        entry (not a symbolic link) of a listed folder needs no stamp of its own: the
-        folder's stamp holds the entry's."""
+        """Every recorded path with its stamp, in a stable order."""
         out: list[tuple[str, str, Any]] = []
-        covered: set[str] = set()
         for folder in sorted(self.folders):
-            stamp = folder_stamp(folder)
-            out.append(("d", folder, stamp))
-            for name, entry in stamp[1] or ():
-                if entry is not None and entry[0] != stat.S_IFLNK:
-                    covered.add(os.path.join(folder, name))
-        for path in sorted((self.files | self.looked_up) - covered):
+            out.append(("d", folder, folder_stamp(folder)))
+        for path in sorted(self.files):
             out.append(("p", path, path_stamp(path)))
+        for path in sorted(self.looked_up - self.files):
+            out.append(("s", path, kind_stamp(path)))
         return out
 
 
+def kind_stamp(path: str) -> Any:
+    """What looking a path up without reading it is used for: whether it is there and what
+    it is (file, folder, link and what the link leads to); a folder's identity too (the
+    discovery tells folder loops by it)."""
+    own = _stat_tuple(path, False)
+    if own is None:
+        return None
+    if own[0] == stat.S_IFLNK:
+        target = _stat_tuple(path, True)
+        return (own[0], None if target is None else _kind_of(target))
+    return _kind_of(own)
+
+
+def _kind_of(stamp: tuple[int, ...]) -> Any:
+    return stamp if stamp[0] == stat.S_IFDIR else (stamp[0],)
+
+
 def path_stamp(path: str) -> Any:
-    """What a path is now, as far as metadata tells: the symbolic link itself and what it
-    points to (or None where nothing is)."""
-    return (_stat_tuple(path, False), _stat_tuple(path, True))
+    """What a path is now, as far as metadata tells: the path itself and, for a symbolic
+    link, what it points to (None where nothing is)."""
+    own = _stat_tuple(path, False)
+    if own is not None and own[0] == stat.S_IFLNK:
+        return (own, _stat_tuple(path, True))
+    return own
 
 
 def _stat_tuple(path: str, follow: bool) -> Any:
@@ -134,20 +151,29 @@ def _tuple(info: os.stat_result) -> tuple[int, ...]:
 
 
 def folder_stamp(path: str) -> Any:
-    """A folder's own stamp and every entry's name and stamp (without following links)."""
+    """What listing a folder tells: its entries' names and types (file, folder, link, other),
+    which the listing gives without a system call per entry. What a file holds is in its own
+    stamp when it was read."""
     own = _stat_tuple(path, True)
     try:
         with os.scandir(path) as listing:
-            entries = []
-            for entry in listing:
-                try:
-                    entries.append((entry.name, _tuple(entry.stat(follow_symlinks=False))))
-                except OSError:
-                    entries.append((entry.name, None))
+            entries = sorted((entry.name, _kind(entry)) for entry in listing)
     except (OSError, ValueError):
         return (own, None)
-    entries.sort()
     return (own, entries)
+
+
+def _kind(entry: os.DirEntry[str]) -> int:
+    try:
+        if entry.is_symlink():
+            return 1
+        if entry.is_dir(follow_symlinks=False):
+            return 2
+        if entry.is_file(follow_symlinks=False):
+            return 3
+    except OSError:
+        pass
+    return 0
 
 
 def _newest(stamp: Any) -> int:
@@ -244,21 +270,24 @@ def recall(cache_dir: Path, key: str) -> tuple[bool, Any]:
         return False, None
     if not unchanged(stamps):
         return False, None
-    if _ACTIVE is not None:  # inside a recorded step: what this result read is its input too
-        for kind, where, _ in stamps:
-            (_ACTIVE.folders if kind == "d" else _ACTIVE.files).add(where)
+    note_inputs(stamps)
     with contextlib.suppress(OSError):
         os.utime(path)  # in use: not pruned
     return True, result
 
 
+def note_inputs(stamps: list[tuple[str, str, Any]]) -> None:
+    """Inside a recorded step, a result taken from a record was read from the record's
+    paths: they are the step's inputs too."""
+    if _ACTIVE is not None:
+        for kind, where, _ in stamps:
+            {"d": _ACTIVE.folders, "p": _ACTIVE.files, "s": _ACTIVE.looked_up}[kind].add(where)
+
+
 def unchanged(stamps: list[tuple[str, str, Any]]) -> bool:
     """Whether every path is stamped as it was."""
-    for kind, where, stamp in stamps:
-        now = path_stamp(where) if kind == "p" else folder_stamp(where)
-        if now != stamp:
-            return False
-    return True
+    stampers = {"p": path_stamp, "s": kind_stamp, "d": folder_stamp}
+    return all(stampers[kind](where) == stamp for kind, where, stamp in stamps)
 
 
 def trustworthy(stamps: list[tuple[str, str, Any]], started: float) -> bool:

@@ -11,7 +11,7 @@ repository index. It comes from this process, from worker processes (workers.py,
 plain *record* in the last two cases, and is applied in file order whatever its origin, so the
 three give the same result byte for byte. The repository checks run on the whole index; with a
 cache, their findings are reused only when no file, path or setting they could read changed
-(``_repository_findings``): at 10,000 documents they cost about as much as the rest of a warm
+(run/repository.py): at 10,000 documents they cost about as much as the rest of a warm
 run together.
 """
 
@@ -89,12 +89,6 @@ FILES_PER_WORKER = 500
 #: Texts of files still to lint are kept from the reading pass up to this many characters in
 #: all (larger runs read them again rather than hold a whole repository in memory).
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
-#: Repository checks that read files the run does not lint (FL209 reads a chart's
-#: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
-#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
-#: file without extension) on disk.
-READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
@@ -489,7 +483,10 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         if cache is None:
             repo_findings = linter.check_repository(text_of)
         else:
-            repo_findings = _repository_findings(linter, cache, out, config, text_of)
+            from flux_lint.run.repository import repository_findings, repository_key
+
+            key = repository_key(cache, linter, out.inputs, config, plan.sourceignores)
+            repo_findings = repository_findings(linter, cache, key, text_of)
         findings.extend(repo_findings)
         for finding in repo_findings:
             if finding.path not in texts:
@@ -531,58 +528,6 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     )
 
 
-def _repository_key(cache: Any, linter: Linter, out: _Collector, config: RunConfig) -> str:
-    """Everything the repository index of this run was made from: the settings (the run key),
-    the root and every file's path, role and content hash, in order, and standard input."""
-    import hashlib
-
-    from flux_lint.run.cache import digest
-
-    stdin = config.stdin_text if "-" in config.paths else None
-    return digest(
-        cache.run_key,
-        cache.crd,
-        str(linter.ctx.root),
-        out.inputs,
-        None
-        if stdin is None
-        else hashlib.sha256(stdin.encode("utf-8", "surrogatepass")).hexdigest(),
-        config.stdin_path,
-    )
-
-
-def _repository_findings(
-    linter: Linter,
-    cache: Any,
-    out: _Collector,
-    config: RunConfig,
-    text_of: Callable[[str], str | None],
-) -> list[Finding]:
-    """The repository checks' findings, taken from the cache when the run's inputs are
-    exactly those of a cached run.
-
-    The repository checks read nothing but the index (made from every file's content, path
-    and role) and the settings in the run key, and the key covers all of it. Any change to
-    any file, or to the set of files, misses, and the checks run on the whole index as
-    always; the checks in :data:`READS_OTHER_FILES` run in every run.
-    """
-    from flux_lint.run.cache import decode_findings, encode_findings
-
-    key = "repository:" + _repository_key(cache, linter, out, config)
-    keyed = [fn for fn in linter.repo_checks if not set(fn.rule_ids) & READS_OTHER_FILES]
-    other = [fn for fn in linter.repo_checks if set(fn.rule_ids) & READS_OTHER_FILES]
-    stored = cache.get_memo(key)
-    if stored is not None:
-        found = decode_findings(stored)
-    else:
-        found = linter.check_repository(text_of, keyed)
-        if not any(f.rule_id == INTERNAL_RULE for f in found):
-            cache.put_memo(key, encode_findings(found))
-    if other:
-        found.extend(linter.check_repository(text_of, other, render=False))
-    return found
-
-
 @dataclass
 class _Plan:
     """What the reading pass found, in file order: per file ``("error", display, error)`` or
@@ -592,6 +537,7 @@ class _Plan:
     items: list[tuple[Any, ...]] = field(default_factory=list)
     structure: Any = None  # RepoIndex of every file path, structural objects, kustomize files
     has_flux: bool = False  # whether a Flux Kustomization was seen (for the summary note)
+    sourceignores: str = ""  # a digest of the ignore files the applied set was computed with
 
 
 def _read_all(
@@ -749,6 +695,7 @@ def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, st
         except OSError:
             continue
         sourceignores[src.display] = data.decode("utf-8", "replace")
+    plan.sourceignores = repr(sorted(sourceignores.items()))
     return compute(plan.structure, sourceignores)
 
 
@@ -792,6 +739,7 @@ def _lint_plan(
     """The per-file pass: take what the cache has, lint the rest here or in worker processes,
     and apply the results in file order either way. Returns (files linted, workers used)."""
     from flux_lint.run.cache import decode_record, encode_record
+    from flux_lint.run.repository import share
 
     if cache is not None:
         cache.valid_for(_crd_key(linter))  # other CRDs than the cached run's: records dropped
@@ -840,7 +788,7 @@ def _lint_plan(
             _, display, role, record, text, sha256, check = item
             report, entries, kustomize = decode_record(display, record)
             out.add(report, entries, kustomize, role, text, check)
-            out.inputs.append((display, role, sha256, check))
+            out.inputs.append((display, role, share(record), check))
             continue
         display, _, role, _, _, check = todo[position]
         position += 1
@@ -860,7 +808,7 @@ def _lint_plan(
             record = marshal.loads(payload)
             report, entries, kustomize = decode_record(display, record)
         out.add(report, entries, kustomize, role, text, check)
-        out.inputs.append((display, role, sha256, check))
+        out.inputs.append((display, role, share(record) if record else sha256, check))
         if cache is not None and _cacheable(report):
             cache.put(_entry_key(linter, cache, display, role, sha256, check), record)
     return linted, used
