@@ -38,24 +38,26 @@ cache off for that part: a cache must never fail a lint run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flux_lint import __version__
 from flux_lint.core.sealed import (  # noqa: F401  (part of this module's interface)
     FORMAT,
     Sealer,
+    blake2b,
     default_cache_dir,
     read_sealed,
     write_atomic,
     write_sealed,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Packs not used for this long are deleted when a run writes a pack next to them; packs of
 #: other versions (or of an edited checkout) sooner, since only an older install reads them.
@@ -72,20 +74,21 @@ MAX_PACK_BYTES = 1 << 30
 def digest(*parts: Any) -> str:
     """A stable hex digest of plain values (their ``repr`` is deterministic for the types the
     callers pass: str, int, bool, None, tuples and lists of them)."""
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    return blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
-def data_roots() -> list[Path]:
-    from flux_lint.core.resources import data_dir
+def data_roots() -> list[str]:
+    """flux-lint's code folder and the shipped data folders outside it."""
+    from flux_lint.core.resources import data_folder
 
-    package = Path(__file__).resolve().parent.parent  # flux_lint/
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # flux_lint/
     roots = [package]
     for name in ("rules", "schemas"):
         try:
-            folder = data_dir(name)
+            folder = data_folder(name)
         except FileNotFoundError:
             continue
-        if package not in folder.parents:
+        if not folder.startswith(package + os.sep):
             roots.append(folder)
     return roots
 
@@ -234,6 +237,9 @@ class ResultCache:
     """
 
     def __init__(self, root: Path, pack_id: str) -> None:
+        from pathlib import Path
+
+        root = Path(root)
         self.root = root
         self.sealer = Sealer(root)
         self.folder = root / f"{__version__}-{code_fingerprint()[:16]}"
@@ -338,7 +344,7 @@ def prune(root: Path, *, keep: Path, now: float | None = None) -> None:
     except OSError:
         return
     for folder in folders:
-        own = Path(folder.path) == keep
+        own = os.path.normpath(folder.path) == os.path.normpath(os.fspath(keep))
         limit = now - (MAX_AGE_SECONDS if own else OTHER_VERSION_MAX_AGE_SECONDS)
         for name, path in _files(folder.path):
             try:

@@ -36,8 +36,10 @@ import stat
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Paths whose change or modification time is this close to the start of the step (or later)
 #: make the step's result unsafe to store (see the module docstring).
@@ -236,7 +238,7 @@ def record(step: Callable[[], Any], ignore: list[str]) -> tuple[Any, Recorder]:
     return result, recorder
 
 
-def ignored_paths(cache_dir: Path) -> list[str]:
+def ignored_paths(cache_dir: Path | str) -> list[str]:
     """The Python installation, flux-lint's own files and the cache folder."""
     from flux_lint.run.cache import data_roots
 
@@ -248,14 +250,15 @@ def ignored_paths(cache_dir: Path) -> list[str]:
     return sorted(roots)
 
 
-def _file(cache_dir: Path, key: str) -> Path:
+def _file(cache_dir: Path | str, key: str) -> str:
     from flux_lint import __version__
     from flux_lint.run.cache import code_fingerprint
 
-    return cache_dir / f"{__version__}-{code_fingerprint()[:16]}" / f"memo-{key}.pack"
+    folder = f"{__version__}-{code_fingerprint()[:16]}"
+    return os.path.join(cache_dir, folder, f"memo-{key}.pack")
 
 
-def recall(cache_dir: Path, key: str) -> tuple[bool, Any]:
+def recall(cache_dir: Path | str, key: str) -> tuple[bool, Any]:
     """(True, result) when a record of ``key`` exists and every path it was made from is
     stamped as it was; (False, None) otherwise."""
     from flux_lint.core.sealed import Sealer, read_sealed
@@ -297,7 +300,9 @@ def trustworthy(stamps: list[tuple[str, str, Any]], started: float) -> bool:
     return all(_newest(stamp) < limit for _, _, stamp in stamps)
 
 
-def remember(cache_dir: Path, key: str, result: Any, recorder: Recorder, started: float) -> bool:
+def remember(
+    cache_dir: Path | str, key: str, result: Any, recorder: Recorder, started: float
+) -> bool:
     """Store ``result`` with the stamps of what ``recorder`` saw, unless one of them changed
     too recently to be trusted (see the module docstring) or cannot be encoded."""
     from flux_lint.core.sealed import Sealer, write_sealed
@@ -312,7 +317,7 @@ def remember(cache_dir: Path, key: str, result: Any, recorder: Recorder, started
     return write_sealed(Sealer(cache_dir), _KIND, _file(cache_dir, key), payload)
 
 
-def memoized(cache_dir: Path, key: str, step: Callable[[], Any]) -> Any:
+def memoized(cache_dir: Path | str, key: str, step: Callable[[], Any]) -> Any:
     """``step()``, from the record of ``key`` when nothing it read changed since."""
     found, result = recall(cache_dir, key)
     if found:

@@ -21,7 +21,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 _KIND = "answer"
@@ -30,7 +29,7 @@ _KIND = "answer"
 class _Session:
     """What the command being recorded wrote, and whether it may be replayed."""
 
-    def __init__(self, argv: list[str], cache_dir: Path) -> None:
+    def __init__(self, argv: list[str], cache_dir: str) -> None:
         self.argv = argv
         self.cache_dir = cache_dir
         self.eligible = False
@@ -43,10 +42,10 @@ class _Session:
 _SESSION: _Session | None = None
 
 
-def cache_dir_of(argv: list[str]) -> Path | None:
+def cache_dir_of(argv: list[str]) -> str | None:
     """The cache folder a command line uses (None: ``--no-cache``), read the way the option
     parser reads it; a command line this misreads only misses its record."""
-    from flux_lint.core.sealed import default_cache_dir
+    from flux_lint.core.sealed import default_cache_folder
 
     found: str | None = None
     for i, arg in enumerate(argv):
@@ -58,7 +57,7 @@ def cache_dir_of(argv: list[str]) -> Path | None:
             found = argv[i + 1]
         elif arg.startswith("--cache-dir="):
             found = arg.split("=", 1)[1]
-    return Path(found) if found else default_cache_dir()
+    return os.path.abspath(found or default_cache_folder())
 
 
 def _key(argv: list[str]) -> str:
@@ -138,11 +137,13 @@ def recorded(argv: list[str], command: Callable[[], Any]) -> Any:
     return code
 
 
-def replayable(cache_dir: Path | None) -> None:
+def replayable(cache_dir: Any) -> None:
     """Called by a command whose answer may be replayed, with the cache folder it used: the
     command line's own (else the answer would be stored where its replay does not look)."""
     session = _SESSION
-    if session is not None and cache_dir is not None and Path(cache_dir) == session.cache_dir:
+    if session is None or cache_dir is None:
+        return
+    if os.path.abspath(cache_dir) == session.cache_dir:
         session.eligible = not session.blocked
 
 

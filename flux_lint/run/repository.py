@@ -12,7 +12,6 @@ read from disk (run/memo.py); the findings are used again only when all of those
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,7 +32,9 @@ def share(record: Any) -> str:
 def _text_digest(text: str | None) -> str:
     if text is None:
         return ""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    from flux_lint.core.sealed import blake2b
+
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def repository_key(
