@@ -175,9 +175,9 @@ def assert_one_error_line(run: Run, starts: str = "flux-lint: error: ") -> str:
     return lines[0]
 
 
-def error_line(*args: str, cwd: Path) -> str:
-    """``main(args)`` in-process in ``cwd``: the one error line of a usage or configuration
-    error (exit 2, nothing on stdout)."""
+def in_process(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
+    """``main(args)`` in this process (so tests can patch the file system functions): exit
+    code, stdout and stderr, with any internal error visible as such."""
     out, err = io.StringIO(), io.StringIO()
     previous = os.getcwd()
     os.chdir(cwd)
@@ -191,16 +191,27 @@ def error_line(*args: str, cwd: Path) -> str:
     finally:
         os.chdir(previous)
     code = exited.value.code if isinstance(exited.value.code, int) else 1
-    return assert_one_error_line(Run(code, out.getvalue(), err.getvalue()))
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def error_line(*args: str, cwd: Path) -> str:
+    """``main(args)`` in-process in ``cwd``: the one error line of a usage or configuration
+    error (exit 2, nothing on stdout)."""
+    return assert_one_error_line(in_process(*args, cwd=cwd))
+
+
+def write_repo(root: Path) -> Path:
+    """A repository with one error (FL101) in apps/git.yaml and one warning (FL401) in
+    apps/release.yaml."""
+    (root / "apps").mkdir()
+    (root / "apps" / "git.yaml").write_text(GIT_REPOSITORY)
+    (root / "apps" / "release.yaml").write_text(HELM_RELEASE)
+    return root
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A repository with one error (FL101) and one warning (FL401)."""
-    (tmp_path / "apps").mkdir()
-    (tmp_path / "apps" / "git.yaml").write_text(GIT_REPOSITORY)
-    (tmp_path / "apps" / "release.yaml").write_text(HELM_RELEASE)
-    return tmp_path
+    return write_repo(tmp_path)
 
 
 @pytest.fixture

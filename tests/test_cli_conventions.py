@@ -23,43 +23,20 @@ from test_cli import (
     FL401_MESSAGE,
     GIT_REPOSITORY,
     HELM_RELEASE,
-    Run,
     flux_lint,
+    in_process,
     invoke,
+    write_repo,
 )
 
-from flux_lint.cli import main
-
 FL401_LINE_IN_APPS = f"apps/{FL401_LINE}"
-
-
-def in_process(*args: str, cwd: Path, stdin: bytes | None = None) -> Run:
-    """``main(args)`` in this process (so tests can patch the file system functions): exit
-    code, stdout and stderr, with any internal error visible as such."""
-    out, err = io.StringIO(), io.StringIO()
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with (
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-            pytest.raises(SystemExit) as exited,
-        ):
-            main(list(args))
-    finally:
-        os.chdir(previous)
-    code = exited.value.code if isinstance(exited.value.code, int) else 1
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git work tree with an error in apps/git.yaml and a warning in apps/release.yaml."""
     (tmp_path / ".git").mkdir()
-    (tmp_path / "apps").mkdir()
-    (tmp_path / "apps" / "git.yaml").write_text(GIT_REPOSITORY)
-    (tmp_path / "apps" / "release.yaml").write_text(HELM_RELEASE)
-    return tmp_path
+    return write_repo(tmp_path)
 
 
 # -- a check that should fail, fails ------------------------------------------------------------

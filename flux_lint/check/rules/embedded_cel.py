@@ -35,12 +35,11 @@ validation rules. It is reported as FL203 because the controller fails on it at 
 Positions: a finding points at the expression's value and says where inside it the problem is
 (``column 14 of the expression``), because a finding's span can only be a whole YAML node today.
 
-Two things cel-python lacks are bridged here without moving any character, so the positions it
-reports stay those of the original text: the optional-value syntax of cel-go
-(``status.?conditions``, ``m[?'k']``, ``[?x]``, ``{?'k': v}``), which Flux enables, has its
-``?`` replaced by a space, and the optional method ``.or(`` is read as ``.of(`` (a name the
-CEL module knows as a library function). Expressions holding a ``${...}`` placeholder are skipped:
-their text is only final after post-build substitution.
+The optional-value syntax of cel-go (``status.?conditions``, ``m[?'k']``, ``[?x]``,
+``{?'k': v}``), which Flux enables, is read by the compiler (check/cel/compiler.py) without
+moving any character, so the positions it reports are those of the original text.
+Expressions holding a ``${...}`` placeholder are skipped: their text is only final after
+post-build substitution.
 """
 
 from __future__ import annotations
@@ -57,7 +56,7 @@ from flux_lint.check.schema.validate import format_path
 from flux_lint.core.findings import VALUE, Problem, pointer_join, pointer_tokens
 from flux_lint.model.objects import K8sObject
 
-__all__ = ["Site", "expression_sites", "mask_optional_syntax"]
+__all__ = ["Site", "expression_sites"]
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
@@ -160,72 +159,6 @@ def expression_sites(obj: K8sObject) -> Iterator[Site]:
 
 
 # --------------------------------------------------------------------------------------------
-# Optional syntax, masked in place
-
-_IDENT_CHAR = re.compile(r"[A-Za-z0-9_]")
-_OPTIONAL_OPENERS = frozenset(".[{,")
-
-
-def mask_optional_syntax(source: str) -> str:
-    """``source`` with cel-go's optional markers blanked, character for character.
-
-    A ``?`` right after ``.``, ``[``, ``{`` or ``,`` (spaces and comments between allowed) is an
-    optional marker; after anything else it belongs to a ``? :`` conditional. ``.or(`` becomes
-    ``.of(``. String literals (quoted, triple-quoted, raw) and ``//`` comments are left alone.
-    """
-    out = list(source)
-    n = len(source)
-    i = 0
-    previous = ""  # the last character outside strings, comments and whitespace
-    while i < n:
-        c = source[i]
-        if c in "'\"":
-            i = _skip_string(source, i)
-            previous = c
-            continue
-        if c == "/" and source.startswith("//", i):
-            end = source.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        if c.isspace():
-            i += 1
-            continue
-        if c == "?" and previous in _OPTIONAL_OPENERS:
-            out[i] = " "
-        elif (
-            c == "o"
-            and previous == "."
-            and source.startswith("or", i)
-            and not _IDENT_CHAR.match(source[i + 2 : i + 3] or " ")
-            and source[i + 2 :].lstrip().startswith("(")
-        ):
-            out[i + 1] = "f"
-        previous = c
-        i += 1
-    return "".join(out)
-
-
-def _skip_string(source: str, start: int) -> int:
-    """The index after the string literal opening at ``start`` (or the end of the text when it
-    is not closed: the compiler reports that)."""
-    quote = source[start]
-    prefix = re.search(r"[A-Za-z]*$", source[:start])
-    raw = prefix is not None and "r" in prefix.group(0).lower()
-    delimiter = quote * 3 if source.startswith(quote * 3, start) else quote
-    i = start + len(delimiter)
-    while i < len(source):
-        if not raw and source[i] == "\\":
-            i += 2
-            continue
-        if source.startswith(delimiter, i):
-            return i + len(delimiter)
-        if len(delimiter) == 1 and source[i] == "\n":
-            return i
-        i += 1
-    return len(source)
-
-
-# --------------------------------------------------------------------------------------------
 # The check
 
 
@@ -252,7 +185,7 @@ def check_site(site: Site) -> Problem | None:
     # import, and most runs (one small file from a hook) hold no CEL expression at all.
     from flux_lint.check.cel import compile_expression
 
-    text = mask_optional_syntax(site.source)
+    text = site.source
     try:
         program = compile_expression(text)
     except CelCompileError as exc:
