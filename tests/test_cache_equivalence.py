@@ -38,19 +38,21 @@ def _compare(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
     cache: Path,
-    *extra: str,
+    targets: tuple[str, ...] = (".",),
 ) -> list[tuple[int, str, str]]:
     """Every format with the cache (twice: the second is answered from it when nothing
-    changed) and without; asserts they agree and returns the results without the cache."""
+    changed) and without, for each of ``targets`` (a folder, or a file named alone as a
+    pre-commit hook does); asserts they agree and returns the results without the cache."""
     fresh = []
-    for fmt in FORMATS:
-        args = (".", "--format", fmt, *extra)
-        expected = _run(monkeypatch, capfd, *args, "--no-cache")
-        first = _run(monkeypatch, capfd, *args, "--cache-dir", str(cache))
-        second = _run(monkeypatch, capfd, *args, "--cache-dir", str(cache))
-        assert first == expected, fmt
-        assert second == expected, fmt
-        fresh.append(expected)
+    for target in targets:
+        for fmt in FORMATS:
+            args = (target, "--format", fmt)
+            expected = _run(monkeypatch, capfd, *args, "--no-cache")
+            first = _run(monkeypatch, capfd, *args, "--cache-dir", str(cache))
+            second = _run(monkeypatch, capfd, *args, "--cache-dir", str(cache))
+            assert first == expected, (target, fmt)
+            assert second == expected, (target, fmt)
+            fresh.append(expected)
     return fresh
 
 
@@ -169,14 +171,16 @@ def test_edit_sequence_cached_equals_fresh(
     monkeypatch.chdir(root)
     cache = tmp_path / "cache"
 
-    seen = [_compare(monkeypatch, capfd, cache)]
+    # The whole repository, a file that stays as it is, and one that the steps edit.
+    targets = (".", "apps/dev/charts.yaml", "apps/dev/worker.yaml")
+    seen = [_compare(monkeypatch, capfd, cache, targets)]
     args = [".", "--format", "json", "--cache-dir", str(cache)]
     assert replay.replayed(args) is not None  # nothing changed: answered from the cache
     capfd.readouterr()
 
     def step() -> None:
         assert replay.replayed(args) is None  # something changed: not answered
-        seen.append(_compare(monkeypatch, capfd, cache))
+        seen.append(_compare(monkeypatch, capfd, cache, targets))
 
     _write(root, "apps/dev/web.yaml", RELEASE.format(name="web", interval="intervals"))
     step()  # changed
@@ -207,5 +211,7 @@ def test_edit_sequence_cached_equals_fresh(
         "resources:\n  - charts.yaml\n  - web-release.yaml\n  - worker.yaml\n",
     )
     step()  # an app un-commented
+    _write(root, "apps/dev/worker.yaml", RELEASE.format(name="worker", interval="interval"))
+    step()  # the file named alone changed
     # Not vacuous: the edits changed what the runs found.
     assert len({repr(results) for results in seen}) >= 6

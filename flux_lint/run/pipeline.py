@@ -601,8 +601,9 @@ def _add_structure(
     role: str | None,
     parsed: dict[str, LoadResult],
     cache: Any,
-) -> None:
-    """Add one file's structural objects (model/applied.py) and kustomize files."""
+) -> bool:
+    """Add one file's structural objects (model/applied.py) and kustomize files; False when
+    the file cannot hold any (nothing was parsed or kept)."""
     from flux_lint.model.applied import STRUCTURE_MARKERS, is_structural
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
@@ -610,7 +611,7 @@ def _add_structure(
     kfile = is_kustomization_file(display)
     patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
     if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
-        return
+        return False
     key = ""
     if cache is not None:
         from flux_lint.run.cache import digest
@@ -623,7 +624,7 @@ def _add_structure(
                 structure.add(IndexEntry(*item))
             for data in kustomize:
                 structure.add_kustomize_file(display, data)
-            return
+            return True
     loaded = parsed.get(display)
     if loaded is None:
         loaded = parsed[display] = load_text(text.text)
@@ -652,33 +653,96 @@ def _add_structure(
             kustomize_out.append(doc.data)
     if cache is not None:
         cache.put_memo(key, [entries_out, kustomize_out])
+    return True
 
 
 def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
     """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
-    discovery result returned also lists the repository's ``.sourceignore`` files."""
+    discovery result returned also lists the repository's ``.sourceignore`` files.
+
+    With a cache, what the walk found is remembered with the stamps of every file and folder
+    it read (run/memo.py), each file's structure being in the cache already: a file named
+    again in a repository whose other files did not change reads none of them."""
     from dataclasses import replace
 
+    from flux_lint.load.discover import SourcePath
+
+    seen = set(plan.structure.files)
+
+    def walk() -> Any:
+        return _context_files(config, found.root, seen, plan.structure, cache)
+
+    if cache is None:
+        walked = walk()
+    else:
+        from flux_lint.run import memo
+        from flux_lint.run.cache import digest
+
+        key = digest(
+            "context",
+            cache.run_key,
+            str(found.root),
+            sorted(seen),
+            sorted(config.exclude),
+            config.respect_gitignore,
+            config.max_bytes,
+        )
+        known, walked = memo.recall(config.cache_dir, key)
+        if not known or not _restore_context(plan.structure, walked, cache):
+            started = time.time()
+            walked, recorder = memo.record(walk, memo.ignored_paths(config.cache_dir))
+            memo.remember(config.cache_dir, key, walked, recorder, started)
+    plan.has_flux = _has_flux_kustomization(plan.structure)
+    ignores = [SourcePath(Path(path), display) for display, path in walked[1]]
+    return replace(found, sourceignores=ignores)
+
+
+def _context_files(
+    config: RunConfig, root: Path, seen: set[str], structure: Any, cache: Any
+) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """Walk the repository and add the structure of every file not in ``seen``; returns
+    (display path, content hash when the file holds structure) of each, and the ignore
+    files found (display, path)."""
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceError
 
-    tree = discover(
-        [found.root], exclude=config.exclude, respect_gitignore=config.respect_gitignore
-    )
-    seen = set(plan.structure.files)
-    kustomization_roles: dict[str, str] = {}
+    tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+    files: list[tuple[str, str | None]] = []
     for src in tree.files:
         if src.display in seen:
             continue
         text = read_file(src.path, src.display, config.max_bytes)
         if isinstance(text, SourceError):
             continue
-        plan.structure.files.add(src.display)
-        _add_structure(
-            plan.structure, src.display, text, kustomization_roles.get(src.display), {}, cache
-        )
-    plan.has_flux = _has_flux_kustomization(plan.structure)
-    return replace(found, sourceignores=tree.sourceignores)
+        structure.files.add(src.display)
+        held = _add_structure(structure, src.display, text, None, {}, cache)
+        files.append((src.display, text.sha256 if held else None))
+    return files, [(s.display, str(s.path)) for s in tree.sourceignores]
+
+
+def _restore_context(structure: Any, walked: Any, cache: Any) -> bool:
+    """Add a remembered walk's files to ``structure`` from their cached structure; False
+    (and nothing added) when one of them is no longer in the cache."""
+    from flux_lint.model.index import IndexEntry
+    from flux_lint.run.cache import digest
+
+    stored = []
+    for display, sha256 in walked[0]:
+        item = None
+        if sha256 is not None:
+            item = cache.get_memo("structure:" + digest(cache.run_key, display, None, sha256))
+            if item is None:
+                return False
+        stored.append((display, item))
+    for display, item in stored:
+        structure.files.add(display)
+        if item is not None:
+            entries, kustomize = item
+            for values in entries:
+                structure.add(IndexEntry(*values))
+            for data in kustomize:
+                structure.add_kustomize_file(display, data)
+    return True
 
 
 def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, str]) -> Any:
