@@ -53,52 +53,52 @@ _HOOKED = False
 
 
 class Recorder:
-    """The paths one step read (files opened), listed (folders) and looked up (stat)."""
+    """The paths one step read (files opened), listed (folders) and looked up (stat), as
+    given (made absolute and filtered only once, at the end: a run looks up thousands)."""
 
     def __init__(self, ignore: list[str]) -> None:
         self.ignore = tuple(os.path.join(os.path.abspath(p), "") for p in ignore)
-        self.files: set[str] = set()
-        self.folders: set[str] = set()
-        self.looked_up: set[str] = set()
+        self.files: set[Any] = set()
+        self.folders: set[Any] = set()
+        self.looked_up: set[Any] = set()
 
-    def _path(self, path: Any) -> str | None:
-        if isinstance(path, int):
-            return None
-        try:
-            text = os.path.abspath(os.fsdecode(path))
-        except (TypeError, ValueError):
-            return None
-        if (text + os.sep).startswith(self.ignore):
-            return None
-        return text
+    def _paths(self, given: set[Any]) -> set[str]:
+        out = set()
+        for path in given:
+            if isinstance(path, int):
+                continue
+            try:
+                text = os.path.abspath(os.fsdecode(path))
+            except (TypeError, ValueError):
+                continue
+            if not (text + os.sep).startswith(self.ignore):
+                out.add(text)
+        return out
 
     def opened(self, path: Any, mode: Any, flags: Any) -> None:
         if isinstance(mode, str) and any(c in mode for c in "wax+"):
             return
         if isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
             return
-        found = self._path(path)
-        if found is not None:
-            self.files.add(found)
+        if not isinstance(path, int):
+            self.files.add(path)
 
     def listed(self, path: Any) -> None:
-        found = self._path("." if path is None else path)
-        if found is not None:
-            self.folders.add(found)
+        self.folders.add("." if path is None else path)
 
     def stat(self, path: Any) -> None:
-        found = self._path(path)
-        if found is not None:
-            self.looked_up.add(found)
+        if not isinstance(path, int):
+            self.looked_up.add(path)
 
     def stamps(self) -> list[tuple[str, str, Any]]:
         """Every recorded path with its stamp, in a stable order."""
+        files = self._paths(self.files)
         out: list[tuple[str, str, Any]] = []
-        for folder in sorted(self.folders):
+        for folder in sorted(self._paths(self.folders)):
             out.append(("d", folder, folder_stamp(folder)))
-        for path in sorted(self.files):
+        for path in sorted(files):
             out.append(("p", path, path_stamp(path)))
-        for path in sorted(self.looked_up - self.files):
+        for path in sorted(self._paths(self.looked_up) - files):
             out.append(("s", path, kind_stamp(path)))
         return out
 
