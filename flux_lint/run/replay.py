@@ -17,6 +17,7 @@ same files, the run time in the text summary, is written afresh.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -98,19 +99,27 @@ def replayed(argv: list[str]) -> int | None:
         return None
     try:
         writes, timing, code = stored
+        code = int(code)
         if timing is not None:
             at, text = timing
             shown = f"({time.perf_counter() - started:.2f}s)"
             err, message = writes[at]
-            cut = message.rfind(text)
+            cut = message.rindex(text)
             writes[at] = (err, message[:cut] + shown + message[cut + len(text) :])
+    except (TypeError, ValueError, IndexError):
+        return None  # not a record this code wrote: the command runs
+    try:
         for err, message in writes:
             (sys.stderr if err else sys.stdout).write(message)
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
+        # The reader went away (`flux-lint ... | head`): as the command line does, stop
+        # writing to it, so that the interpreter's last flush does not fail again.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    return int(code)
+    return code
 
 
 def recorded(argv: list[str], command: Callable[[], Any]) -> Any:
