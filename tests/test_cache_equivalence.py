@@ -11,6 +11,7 @@ way.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -215,3 +216,61 @@ def test_edit_sequence_cached_equals_fresh(
     step()  # the file named alone changed
     # Not vacuous: the edits changed what the runs found.
     assert len({repr(results) for results in seen}) >= 6
+
+
+def test_memo_follows_what_a_step_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of a step is used while the files it read, the folders it listed and the
+    paths it looked up are as they were, and not after any of them changes."""
+    monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)
+    cache, tree = tmp_path / "cache", tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.yaml").write_text("a: 1\n")
+    (tree / "b.yaml").write_text("b: 2\n")
+    (tree / "link.yaml").symlink_to("a.yaml")
+    calls = []
+
+    def step() -> list[str]:
+        calls.append(1)
+        names = sorted(os.listdir(tree))
+        text = (tree / "link.yaml").read_text()
+        exists = (tree / "missing.yaml").exists()
+        return [*names, text, str(exists)]
+
+    def run() -> list[str]:
+        return memo.memoized(cache, "step", step)
+
+    assert run() == ["a.yaml", "b.yaml", "link.yaml", "a: 1\n", "False"]
+    assert run() == ["a.yaml", "b.yaml", "link.yaml", "a: 1\n", "False"] and len(calls) == 1
+    (tree / "b.yaml").write_text("b: 3\n")  # listed, never read: the record holds
+    assert run()[-2] == "a: 1\n" and len(calls) == 1
+    (tree / "link.yaml").unlink()
+    (tree / "link.yaml").symlink_to("b.yaml")  # the link now leads elsewhere
+    assert run()[-2] == "b: 3\n" and len(calls) == 2
+    (tree / "missing.yaml").write_text("")  # a path looked up appears
+    assert run()[-1] == "True" and len(calls) == 3
+    (tree / "b.yaml").write_text("b: 4\n")  # the file read through the link changes
+    assert run()[-2] == "b: 4\n" and len(calls) == 4
+    assert run()[-2] == "b: 4\n" and len(calls) == 4
+
+
+def test_memo_does_not_keep_what_changed_while_it_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file changed within :data:`memo.RACY_SECONDS` of the step cannot be told apart from
+    an edit made while the step read it: the result is not kept."""
+    cache, tree = tmp_path / "cache", tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.yaml").write_text("a: 1\n")
+    calls = []
+
+    def step() -> str:
+        calls.append(1)
+        return (tree / "a.yaml").read_text()
+
+    memo.memoized(cache, "step", step)
+    memo.memoized(cache, "step", step)
+    assert len(calls) == 2  # just written: read again
+    monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)  # as if written long before
+    memo.memoized(cache, "step", step)
+    memo.memoized(cache, "step", step)
+    assert len(calls) == 3  # kept, then used

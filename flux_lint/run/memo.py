@@ -112,8 +112,16 @@ def kind_stamp(path: str) -> Any:
         return None
     if own[0] == stat.S_IFLNK:
         target = _stat_tuple(path, True)
-        return (own[0], None if target is None else _kind_of(target))
+        return (own[0], _link(path), None if target is None else _kind_of(target))
     return _kind_of(own)
+
+
+def _link(path: str) -> str | None:
+    """Where a symbolic link points (the text of the link, not followed)."""
+    try:
+        return os.readlink(path)
+    except (OSError, ValueError):
+        return None
 
 
 def _kind_of(stamp: tuple[int, ...]) -> Any:
@@ -125,7 +133,7 @@ def path_stamp(path: str) -> Any:
     link, what it points to (None where nothing is)."""
     own = _stat_tuple(path, False)
     if own is not None and own[0] == stat.S_IFLNK:
-        return (own, _stat_tuple(path, True))
+        return (own, _link(path), _stat_tuple(path, True))
     return own
 
 
