@@ -375,10 +375,12 @@ def test_fields_some_build_deploys_unpatched_are_missing(tmp_path: Path):
         # A second Kustomization applies the same child without patching it.
         "clusters/prod/raw.yaml": PARENT.replace("cluster-apps", "raw").split("  patches:")[0],
     }
+    # Reported once each, naming the build that deploys the child without them.
+    only = " (only in the build of Kustomization `flux-system/raw`)"
     assert [f.message for f in run_repo(tmp_path, other)] == [
-        "missing required field `spec.interval`",
-        "missing required field `spec.prune`",
-        "missing required field `spec.sourceRef`",
+        "missing required field `spec.interval`" + only,
+        "missing required field `spec.prune`" + only,
+        "missing required field `spec.sourceRef`" + only,
     ]
 
 

@@ -299,6 +299,10 @@ class Linter:
 
         problems: dict[str, list[tuple[str, IndexEntry, Problem]]] = {}
         findings: list[Finding] = render_repository(self, text_of) if render else []
+        if render:  # objects as their builds deploy them, where a build changes them
+            from flux_lint.check.effective import effective_findings
+
+            findings.extend(effective_findings(self, text_of))
         on_rendered = Grouped()
         for fn in self.repo_checks if checks is None else checks:
             try:
@@ -381,8 +385,16 @@ class Linter:
         return [finding] if finding else []
 
     def check_object(self, obj: K8sObject, doc: Document, text: str = "") -> list[Finding]:
+        """Every check's findings on one object. When a build changes the object (a patch, a
+        substitution: model/effective.py), the checks that judge the deployed object leave it
+        to the repository pass, which judges each build's copy (check/effective.py)."""
         findings: list[Finding] = []
-        for fn in self.checks:
+        checks = self.checks
+        if self.ctx.effective is not None and _changes(self.ctx.effective, obj):
+            from flux_lint.check.effective import is_judged
+
+            checks = [fn for fn in checks if not is_judged(fn)]
+        for fn in checks:
             try:
                 problems = list(fn(obj, self.ctx))
             except Exception as exc:  # a rule must never take the run down
@@ -432,6 +444,15 @@ class Linter:
         if doc.node is None:
             return Span(doc.line + 1, 1, doc.line + 1, 1)
         return locate(doc.node, pointer, target, offset=offset, text=text)
+
+
+def _changes(effective: Any, obj: K8sObject) -> bool:
+    """Whether a build changes ``obj`` (model/effective.py); an object whose builds cannot be
+    made is judged as written (the repository pass reports why, as FL009)."""
+    try:
+        return bool(effective.changes(obj))
+    except Exception:
+        return False
 
 
 def build_fix(

@@ -468,6 +468,7 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     findings, texts = out.findings, out.texts
     if linter.index is not None:  # repository checks, and ResourceSets rendered and checked
         by_display = {src.display: src for src in sources}
+        read_here: dict[str, str | None] = {}  # read for the repository checks: read once
 
         def text_of(path: str) -> str | None:
             from flux_lint.load.source import SourceError
@@ -476,9 +477,13 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
                 return texts[path]
             if path == config.stdin_path:
                 return config.stdin_text
+            if path in read_here:
+                return read_here[path]
             src = by_display.get(path)
             text = read_file(src.path, path, config.max_bytes) if src else None
-            return None if text is None or isinstance(text, SourceError) else text.text
+            found = None if text is None or isinstance(text, SourceError) else text.text
+            read_here[path] = found
+            return found
 
         if cache is None:
             repo_findings = linter.check_repository(text_of)
