@@ -368,8 +368,9 @@ def snapshot_command(work: Path) -> list[str]:
         env=child_env(),
         stdout=subprocess.DEVNULL,
     )
-    code = (
-        f"import sys; sys.path.insert(0, {str(target)!r}); from flux_lint.cli import main; main()"
+    code = (  # the entry point of `python -m flux_lint` and of the installed command
+        f"import sys; sys.path.insert(0, {str(target)!r}); "
+        "from flux_lint.__main__ import main; main()"
     )
     return [sys.executable, "-c", code]
 

@@ -276,11 +276,10 @@ def check_command(
     from pathlib import Path
 
     from flux_lint.check.engine import RunConfig
-    from flux_lint.check.registry import builtin_registry
     from flux_lint.check.schema.store import format_minor
     from flux_lint.config import ConfigError, load_for_run
     from flux_lint.core.findings import Severity
-    from flux_lint.run import inputs
+    from flux_lint.run import inputs, remembered
     from flux_lint.run.pipeline import exit_code, run
 
     if any(not path for path in paths):
@@ -309,11 +308,12 @@ def check_command(
         raise UsageProblem(str(exc)) from None
     if not quiet:
         for note in settings.notes:
-            click.echo(f"flux-lint: note: {note}", err=True)
+            _echo(f"flux-lint: note: {note}", err=True)
 
     rule_dirs = [*settings.rules, *(Path(p) for p in rule_paths)]
     extra_crds = [*settings.crds, *(Path(p) for p in crd_paths)]
-    registry = _registry_with_user_rules(builtin_registry(), rule_dirs)
+    cache_folder = None if no_cache else _cache_dir(cache_dir)
+    registry = _registry_with_user_rules(remembered.builtin_rules(cache_folder), rule_dirs)
     rules = _rule_settings(settings, registry, _split(select), _split(ignore))
     registry = _with_severities(registry, rules.severities)
     enabled = rules.enabled
@@ -333,8 +333,12 @@ def check_command(
         exclude_all,
         {stdin_path: stdin_text} if stdin_text is not None else {},
         quiet,
+        cache_folder,
     )
     bar = None if quiet or no_progress else _progress_bar()
+    remembered.replayable(
+        bar is None, cache_folder, fix or unsafe_fixes or diff, output, write_baseline, paths
+    )
     config = RunConfig(
         paths=list(paths) or ["."],
         exclude=exclude_all,
@@ -351,7 +355,7 @@ def check_command(
         schema_dirs=[*settings.schema_dirs, *(Path(p) for p in schema_dirs)],
         options=settings.options(),
         progress=bar,
-        cache_dir=None if no_cache else _cache_dir(cache_dir),
+        cache_dir=cache_folder,
         jobs=jobs,
         check_unapplied=bool(check_unapplied or settings.check_unapplied),
     )
@@ -479,19 +483,20 @@ def check_command(
         if output:
             _write_report(rendered, output)
         else:
-            click.echo(rendered, nl=False, err=True, color=True)
+            _echo(rendered, nl=False, err=True, color=True)
     else:
         _write_report(rendered, output)
     if fixed_note and not quiet:
-        click.echo(fixed_note, nl=False, err=True)
+        _echo(fixed_note, nl=False, err=True)
     if baseline_note and not quiet:
-        click.echo(baseline_note, nl=False, err=True)
+        _echo(baseline_note, nl=False, err=True)
     if not quiet and not statistics and fmt == "text":
-        click.echo(
+        _echo(
             text_summary(result.findings, summary, color=summary_color, fixed=fix or unsafe_fixes),
             nl=False,
             err=True,
             color=True,
+            timing=f"({result.duration:.2f}s)",
         )
     threshold = None if fail_on == "never" else Severity.parse(fail_on)
     code = exit_code(result.findings, threshold)
@@ -513,18 +518,20 @@ def _from_version(
     exclude: list[str],
     texts: dict[str, str],
     quiet: bool,
+    cache_dir: Any = None,
 ) -> tuple[int, int] | None:
     """``--from``: as given (``none`` turns it off), else the version the linted files pin
-    (standard input included, without reading anything else for it)."""
+    (standard input included, without reading anything else for it). With a cache, the
+    detection is remembered with the metadata of the files it read (run/memo.py)."""
     if text and text.strip().lower() == "none":
         return None
     if text:
         return _flux_minor(text, "--from")
-    from flux_lint.model.flux_version import from_default
+    from flux_lint.run.remembered import from_default
 
-    current, note = from_default(paths, target, exclude=exclude, texts=texts)
+    current, note = from_default(paths, target, exclude, texts, cache_dir)
     if note and not quiet:
-        click.echo(f"flux-lint: {note}", err=True)
+        _echo(f"flux-lint: {note}", err=True)
     return current
 
 
@@ -548,6 +555,16 @@ def _statistics(fmt: str, findings: list[Any], registry: Any) -> str:
     if fmt != "text":
         raise UsageProblem(f"--statistics prints text or json, not {fmt}")
     return statistics_table(findings, registry)
+
+
+def _echo(message: str, *, err: bool = False, nl: bool = True, **kwargs: Any) -> None:
+    """``click.echo``, noted for a replay of this command (run/replay.py); ``timing``: the
+    run time shown in ``message``, which a replay writes afresh."""
+    from flux_lint.run import replay
+
+    color, timing = kwargs.get("color"), kwargs.get("timing")
+    replay.wrote(message + ("\n" if nl else ""), err, timing, raw=color is True)
+    click.echo(message, nl=nl, err=err, color=color)
 
 
 def _cache_dir(option: str | None) -> Any:
@@ -643,7 +660,7 @@ def _write_report(text: str, output: str | None) -> None:
         except OSError as exc:
             raise click.FileError(output, exc.strerror or str(exc)) from None
     elif text:
-        click.echo(text, nl=not text.endswith("\n"), color=True)
+        _echo(text, nl=not text.endswith("\n"), color=True)
 
 
 def _plural(count: int, word: str, words: str | None = None) -> str:
@@ -940,7 +957,12 @@ def main(argv: list[str] | None = None) -> None:
     for a group called without a subcommand, or "Aborted!" with exit code 1.
     """
     try:
-        code = cli.main(args=argv, prog_name="flux-lint", standalone_mode=False)
+        from flux_lint.run.replay import recorded
+
+        code = recorded(
+            sys.argv[1:] if argv is None else list(argv),
+            lambda: cli.main(args=argv, prog_name="flux-lint", standalone_mode=False),
+        )
         sys.stdout.flush()
     except click.exceptions.Exit as exc:
         code = exc.exit_code

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +118,26 @@ def parse_descriptor(data: Any, source: str) -> Rule:
     )
 
 
-def load_rules(directory: Path) -> list[Rule]:
-    """Read every ``FL*.yaml`` descriptor below ``directory`` and check that the file name
-    matches the id and name inside it."""
+def read_descriptors(directory: Path) -> list[tuple[str, Any]]:
+    """(source, parsed YAML) of every ``FL*.yaml`` descriptor below ``directory``."""
     from flux_lint.core.yamlio import safe_load_text
 
-    rules = []
+    out = []
     for path in sorted(directory.rglob("FL*.yaml")):
         source = path.as_posix()
-        rule = parse_descriptor(safe_load_text(path.read_text(encoding="utf-8"), source), source)
+        out.append((source, safe_load_text(path.read_text(encoding="utf-8"), source)))
+    return out
+
+
+def load_rules(
+    directory: Path, read: Callable[[Path], list[tuple[str, Any]]] = read_descriptors
+) -> list[Rule]:
+    """Read every ``FL*.yaml`` descriptor below ``directory`` (through ``read``, which may
+    remember them) and check that the file name matches the id and name inside it."""
+    rules = []
+    for source, data in read(directory):
+        path = Path(source)
+        rule = parse_descriptor(data, source)
         if path.stem != f"{rule.id}-{rule.name}":
             raise RuleError(f"{source}: file name must be `{rule.id}-{rule.name}.yaml`")
         rules.append(rule)
@@ -185,9 +195,16 @@ class Registry:
         raise KeyError(sel)
 
 
-@lru_cache(maxsize=1)
-def builtin_registry() -> Registry:
-    return Registry(load_rules(rules_dir()))
+_BUILTIN: Registry | None = None
+
+
+def builtin_registry(read: Callable[[Path], list[tuple[str, Any]]] | None = None) -> Registry:
+    """The shipped rules, read once per process (``read``: how the descriptors are read the
+    first time, e.g. from a cache of their parsed form)."""
+    global _BUILTIN
+    if _BUILTIN is None:
+        _BUILTIN = Registry(load_rules(rules_dir(), read or read_descriptors))
+    return _BUILTIN
 
 
 # Python check functions, bound to rule ids. Filled by importing ``flux_lint.check.rules``.

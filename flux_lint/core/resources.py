@@ -7,18 +7,35 @@ nowhere else.
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # flux_lint/
+if TYPE_CHECKING:
+    from pathlib import Path
+
+#: flux_lint/ (``pathlib`` is not imported here: a run answered from the cache needs only
+#: the folders' names, and importing it costs more than that whole run).
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 @cache
-def data_dir(name: str) -> Path:
-    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent / name):
-        if candidate.is_dir():
+def data_folder(name: str) -> str:
+    """The folder of the shipped data ``name`` (``rules``, ``schemas``)."""
+    for candidate in (
+        os.path.join(_PACKAGE, "_data", name),
+        os.path.join(os.path.dirname(_PACKAGE), name),
+    ):
+        if os.path.isdir(candidate):
             return candidate
     raise FileNotFoundError(f"flux-lint data folder `{name}` is missing from the installation")
+
+
+def data_dir(name: str) -> Path:
+    """:func:`data_folder` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(data_folder(name))
 
 
 def rules_dir() -> Path:

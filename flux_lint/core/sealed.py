@@ -10,10 +10,22 @@ the CEL parser tables (check/cel) both keep their files this way.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+# BLAKE2 and the constant-time comparison without ``hashlib`` and ``hmac``, which load OpenSSL:
+# this module is on the path of a run answered from the cache, where every millisecond shows.
+try:
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
+try:
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # pragma: no cover
+    from hmac import compare_digest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Bumped whenever the layout of an entry changes.
 FORMAT = 3
@@ -22,12 +34,19 @@ _MAC_SIZE = 32
 
 
 def default_cache_dir() -> Path:
+    """:func:`default_cache_folder` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(default_cache_folder())
+
+
+def default_cache_folder() -> str:
     """``$XDG_CACHE_HOME/flux-lint``, else ``~/.cache/flux-lint`` (the XDG base directory
     rule: a relative ``XDG_CACHE_HOME`` is ignored)."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not base or not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "flux-lint"
+    return os.path.join(base, "flux-lint")
 
 
 class Sealer:
@@ -38,18 +57,18 @@ class Sealer:
     loser reads the winner's.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = root
         self._key: bytes | None = None
 
     @property
     def key(self) -> bytes:
         if self._key is None:
-            self._key = _load_or_create_key(self.root / "key")
+            self._key = _load_or_create_key(os.path.join(self.root, "key"))
         return self._key
 
     def _mac(self, kind: bytes, payload: bytes | memoryview) -> bytes:
-        mac = hashlib.blake2b(key=self.key, digest_size=_MAC_SIZE)
+        mac = blake2b(key=self.key, digest_size=_MAC_SIZE)
         mac.update(kind)
         mac.update(payload)
         return mac.digest()
@@ -69,19 +88,19 @@ class Sealer:
         view = memoryview(blob)
         mac = view[len(header) : len(header) + _MAC_SIZE]
         payload = view[len(header) + _MAC_SIZE :]
-        if not hmac.compare_digest(mac, self._mac(kind, payload)):
+        if not compare_digest(mac, self._mac(kind, payload)):
             return None
         return payload
 
 
-def _load_or_create_key(path: Path) -> bytes:
+def _load_or_create_key(path: str) -> bytes:
     try:
-        key = path.read_bytes()
+        key = _read(path)
         if len(key) == 32:
             return key
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     key = os.urandom(32)
     temp = _temp_name(path)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -92,7 +111,7 @@ def _load_or_create_key(path: Path) -> bytes:
     try:
         os.link(temp, path)
     except FileExistsError:
-        existing = path.read_bytes()
+        existing = _read(path)
         if len(existing) == 32:
             key = existing
         else:  # a broken key file: replace it (entries sealed with it are lost, not trusted)
@@ -107,16 +126,21 @@ def _load_or_create_key(path: Path) -> bytes:
     return key
 
 
-def _temp_name(path: Path) -> str:
+def _read(path: str | os.PathLike[str]) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _temp_name(path: str | os.PathLike[str]) -> str:
     return f"{path}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
 
 
-def write_atomic(path: Path, *parts: bytes) -> bool:
+def write_atomic(path: str | os.PathLike[str], *parts: bytes) -> bool:
     """Write ``parts`` one after the other to ``path`` through a uniquely named temporary
     file and a rename; False (and nothing left behind) when that is impossible."""
     temp = _temp_name(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             for part in parts:
@@ -133,10 +157,10 @@ def write_atomic(path: Path, *parts: bytes) -> bool:
         return False
 
 
-def read_sealed(sealer: Sealer, kind: bytes, path: Path) -> memoryview | None:
+def read_sealed(sealer: Sealer, kind: bytes, path: str | os.PathLike[str]) -> memoryview | None:
     """The payload of a sealed file, or None when it is missing, unreadable or not genuine."""
     try:
-        blob = path.read_bytes()
+        blob = _read(path)
     except OSError:
         return None
     try:
@@ -145,7 +169,7 @@ def read_sealed(sealer: Sealer, kind: bytes, path: Path) -> memoryview | None:
         return None
 
 
-def write_sealed(sealer: Sealer, kind: bytes, path: Path, payload: bytes) -> bool:
+def write_sealed(sealer: Sealer, kind: bytes, path: str | os.PathLike[str], payload: bytes) -> bool:
     try:
         prefix = sealer.seal(kind, payload)
     except OSError:

@@ -38,24 +38,26 @@ cache off for that part: a cache must never fail a lint run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flux_lint import __version__
 from flux_lint.core.sealed import (  # noqa: F401  (part of this module's interface)
     FORMAT,
     Sealer,
+    blake2b,
     default_cache_dir,
     read_sealed,
     write_atomic,
     write_sealed,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Packs not used for this long are deleted when a run writes a pack next to them; packs of
 #: other versions (or of an edited checkout) sooner, since only an older install reads them.
@@ -72,20 +74,21 @@ MAX_PACK_BYTES = 1 << 30
 def digest(*parts: Any) -> str:
     """A stable hex digest of plain values (their ``repr`` is deterministic for the types the
     callers pass: str, int, bool, None, tuples and lists of them)."""
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+    return blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
-def _data_roots() -> list[Path]:
-    from flux_lint.core.resources import data_dir
+def data_roots() -> list[str]:
+    """flux-lint's code folder and the shipped data folders outside it."""
+    from flux_lint.core.resources import data_folder
 
-    package = Path(__file__).resolve().parent.parent  # flux_lint/
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # flux_lint/
     roots = [package]
     for name in ("rules", "schemas"):
         try:
-            folder = data_dir(name)
+            folder = data_folder(name)
         except FileNotFoundError:
             continue
-        if package not in folder.parents:
+        if not folder.startswith(package + os.sep):
             roots.append(folder)
     return roots
 
@@ -105,16 +108,13 @@ def code_fingerprint() -> str:
     if _FINGERPRINT is not None:
         return _FINGERPRINT
     items: list[tuple[str, int, int]] = []
-    for root in _data_roots():
+    for root in data_roots():
+        cut = len(str(root)) + 1
         for path, size, mtime in _walk(root):
-            items.append((os.path.relpath(path, root), size, mtime))
-    try:
-        import _ruamel_yaml
-
-        libyaml = _ruamel_yaml.get_version_string()
-    except Exception:  # no C extension: the loader would not run either
-        libyaml = ""
-    _FINGERPRINT = digest(__version__, sys.version, libyaml, sorted(items), _dependencies())
+            items.append((path[cut:], size, mtime))
+    # libyaml is built into ruamel's C extension, whose file stamp is among the dependencies'
+    # (importing it to ask its version would cost more than the rest of this).
+    _FINGERPRINT = digest(__version__, sys.version, sorted(items), _dependencies())
     return _FINGERPRINT
 
 
@@ -127,18 +127,34 @@ _DEPENDENCIES = ("_ruamel_yaml", "ruamel.yaml", "celpy", "lark", "jsonschema", "
 def _dependencies() -> list[tuple[str, int, int]]:
     """Size and modification time of each dependency's module file (an upgrade rewrites
     it), found without importing the dependency."""
-    import importlib.util
-
     found = []
     for name in _DEPENDENCIES:
+        origin = _module_file(name)
         try:
-            spec = importlib.util.find_spec(name)
-            origin = spec.origin if spec is not None else None
             info = os.stat(origin) if origin else None
-        except (ImportError, ValueError, OSError):
+        except (ValueError, OSError):
             info = None
         found.append((name, info.st_size if info else -1, info.st_mtime_ns if info else -1))
     return found
+
+
+def _module_file(name: str) -> str | None:
+    """The file a module would be loaded from, found without importing it or its parent
+    package (``importlib.util.find_spec`` imports the parent of a dotted name)."""
+    import importlib.util
+
+    if "." not in name:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        return spec.origin if spec is not None else None
+    parts = name.split(".")
+    for entry in sys.path:
+        candidate = os.path.join(entry or ".", *parts, "__init__.py")
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def _walk(root: Path) -> Iterator[tuple[str, int, int]]:
@@ -221,6 +237,9 @@ class ResultCache:
     """
 
     def __init__(self, root: Path, pack_id: str) -> None:
+        from pathlib import Path
+
+        root = Path(root)
         self.root = root
         self.sealer = Sealer(root)
         self.folder = root / f"{__version__}-{code_fingerprint()[:16]}"
@@ -325,7 +344,7 @@ def prune(root: Path, *, keep: Path, now: float | None = None) -> None:
     except OSError:
         return
     for folder in folders:
-        own = Path(folder.path) == keep
+        own = os.path.normpath(folder.path) == os.path.normpath(os.fspath(keep))
         limit = now - (MAX_AGE_SECONDS if own else OTHER_VERSION_MAX_AGE_SECONDS)
         for name, path in _files(folder.path):
             try:

@@ -1,13 +1,15 @@
 """``flux-lint cache clean``: remove what flux-lint keeps in its cache folder, and only that.
 
 The folder (``--cache-dir``, else ``$XDG_CACHE_HOME/flux-lint`` or ``~/.cache/flux-lint``)
-holds three kinds of files, all written by flux-lint (core/sealed.py):
+holds these kinds of files, all written by flux-lint (core/sealed.py):
 
 * ``key``: the secret that seals every other file (a file not sealed with it is never read);
 * ``cel-parser-<hash>.bin``: cel-python's parser tables, built once per cel-python and Lark
   version so that a run does not spend 0.3 s building them;
 * ``<version>-<code fingerprint>/<hash>.pack``: the per-file results of one set of linted
-  paths and settings, one folder per flux-lint installation.
+  paths and settings, one folder per flux-lint installation;
+* ``<version>-<code fingerprint>/memo-<hash>.pack``: a whole result (a run, a command's
+  answer, the ``--from`` detection) with the stamps of the files it read (run/memo.py).
 
 A user may point ``--cache-dir`` at a folder that holds other things too (a shared CI cache),
 so only names of these shapes are removed, and the folder itself only once it is empty. A
@@ -24,7 +26,7 @@ from pathlib import Path
 
 _FILES = re.compile(r"key|key\..*\.tmp|cel-parser-[0-9a-f]+\.bin(\..*\.tmp)?")
 _VERSION_FOLDER = re.compile(r"[0-9][0-9A-Za-z.+!_]*-[0-9a-f]{16}")
-_PACK_FILES = re.compile(r"[0-9a-f]+\.pack(\..*\.tmp)?")
+_PACK_FILES = re.compile(r"(memo-)?[0-9a-f]+\.pack(\..*\.tmp)?")
 
 
 @dataclass

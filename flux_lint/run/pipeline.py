@@ -11,7 +11,7 @@ repository index. It comes from this process, from worker processes (workers.py,
 plain *record* in the last two cases, and is applied in file order whatever its origin, so the
 three give the same result byte for byte. The repository checks run on the whole index; with a
 cache, their findings are reused only when no file, path or setting they could read changed
-(``_repository_findings``): at 10,000 documents they cost about as much as the rest of a warm
+(run/repository.py): at 10,000 documents they cost about as much as the rest of a warm
 run together.
 """
 
@@ -89,12 +89,6 @@ FILES_PER_WORKER = 500
 #: Texts of files still to lint are kept from the reading pass up to this many characters in
 #: all (larger runs read them again rather than hold a whole repository in memory).
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
-#: Repository checks that read files the run does not lint (FL209 reads a chart's
-#: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``): their findings cannot be keyed
-#: by the run's files, so they run in every run, cache or not. The build-failure rules look up
-#: files that are not linted (a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization``
-#: file without extension) on disk.
-READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def read_file(path: Path, display: str, max_bytes: int) -> Any:
@@ -309,6 +303,102 @@ def _kustomization_roles(
 def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     """Lint what ``config.paths`` name and return every finding, sorted.
 
+    With a cache, the whole result is remembered with the metadata of every file and folder
+    the run read (run/memo.py): when none of them changed, the run is one cache read. Else
+    :func:`run_all` runs, reusing what the cache holds per file.
+    """
+    if config.cache_dir is None or "-" in config.paths:
+        return run_all(config, registry)
+    from flux_lint.check.registry import builtin_registry
+    from flux_lint.run import memo
+
+    started = time.perf_counter()
+    registry = registry if registry is not None else builtin_registry()
+    key = _run_memo_key(config, registry)
+    found, stored = memo.recall(config.cache_dir, key)
+    if found:
+        try:
+            return _decode_result(stored, time.perf_counter() - started)
+        except (TypeError, ValueError):
+            pass  # a record of another shape: run
+    wall = time.time()
+    result, recorder = memo.record(
+        lambda: run_all(config, registry), memo.ignored_paths(config.cache_dir)
+    )
+    if not result.internal_errors():
+        memo.remember(config.cache_dir, key, _encode_result(result), recorder, wall)
+    return result
+
+
+def _run_memo_key(config: RunConfig, registry: Registry) -> str:
+    """Everything a run's result depends on besides the files it reads: flux-lint's code,
+    the rules, every setting, and the folder relative paths are resolved from."""
+    from dataclasses import fields
+
+    from flux_lint.run.cache import canonical, code_fingerprint, digest, registry_digest
+
+    settings = [
+        (f.name, canonical(getattr(config, f.name)))
+        for f in fields(config)
+        if f.name not in ("progress", "stdin_text")
+    ]
+    return digest("run", code_fingerprint(), registry_digest(registry), settings, os.getcwd())
+
+
+def _encode_result(result: RunResult) -> tuple[Any, ...]:
+    from flux_lint.run.cache import encode_findings
+
+    return (
+        str(result.root),
+        encode_findings(result.findings),
+        result.files,
+        result.documents,
+        result.objects,
+        dict(result.texts),
+        result.linted + result.cache_hits,
+        result.unapplied,
+        list(result.notes),
+        dict(result.schemas),
+        dict(result.unchecked),
+    )
+
+
+def _decode_result(stored: Any, duration: float) -> RunResult:
+    from flux_lint.run.cache import decode_findings
+
+    (
+        root,
+        findings,
+        files,
+        documents,
+        objects,
+        texts,
+        hits,
+        unapplied,
+        notes,
+        schemas,
+        unchecked,
+    ) = stored
+    return RunResult(
+        root=Path(root),
+        findings=decode_findings(findings),
+        files=files,
+        documents=documents,
+        objects=objects,
+        duration=duration,
+        texts=texts,
+        cache_hits=hits,
+        linted=0,
+        unapplied=unapplied,
+        notes=notes,
+        schemas=schemas,
+        unchecked=unchecked,
+    )
+
+
+def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
+    """The run itself (see :func:`run`).
+
     One path for every run, in the order of the stages: discover; read every file once
     (taking the repository's CRDs and the structural objects on the way); build the model
     (the applied set: which files Flux applies); lint each file (here, in worker processes,
@@ -398,7 +488,10 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
         if cache is None:
             repo_findings = linter.check_repository(text_of)
         else:
-            repo_findings = _repository_findings(linter, cache, out, config, text_of)
+            from flux_lint.run.repository import repository_findings, repository_key
+
+            key = repository_key(cache, linter, out.inputs, config, plan.sourceignores)
+            repo_findings = repository_findings(linter, cache, key, text_of)
         findings.extend(repo_findings)
         for finding in repo_findings:
             if finding.path not in texts:
@@ -440,58 +533,6 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     )
 
 
-def _repository_key(cache: Any, linter: Linter, out: _Collector, config: RunConfig) -> str:
-    """Everything the repository index of this run was made from: the settings (the run key),
-    the root and every file's path, role and content hash, in order, and standard input."""
-    import hashlib
-
-    from flux_lint.run.cache import digest
-
-    stdin = config.stdin_text if "-" in config.paths else None
-    return digest(
-        cache.run_key,
-        cache.crd,
-        str(linter.ctx.root),
-        out.inputs,
-        None
-        if stdin is None
-        else hashlib.sha256(stdin.encode("utf-8", "surrogatepass")).hexdigest(),
-        config.stdin_path,
-    )
-
-
-def _repository_findings(
-    linter: Linter,
-    cache: Any,
-    out: _Collector,
-    config: RunConfig,
-    text_of: Callable[[str], str | None],
-) -> list[Finding]:
-    """The repository checks' findings, taken from the cache when the run's inputs are
-    exactly those of a cached run.
-
-    The repository checks read nothing but the index (made from every file's content, path
-    and role) and the settings in the run key, and the key covers all of it. Any change to
-    any file, or to the set of files, misses, and the checks run on the whole index as
-    always; the checks in :data:`READS_OTHER_FILES` run in every run.
-    """
-    from flux_lint.run.cache import decode_findings, encode_findings
-
-    key = "repository:" + _repository_key(cache, linter, out, config)
-    keyed = [fn for fn in linter.repo_checks if not set(fn.rule_ids) & READS_OTHER_FILES]
-    other = [fn for fn in linter.repo_checks if set(fn.rule_ids) & READS_OTHER_FILES]
-    stored = cache.get_memo(key)
-    if stored is not None:
-        found = decode_findings(stored)
-    else:
-        found = linter.check_repository(text_of, keyed)
-        if not any(f.rule_id == INTERNAL_RULE for f in found):
-            cache.put_memo(key, encode_findings(found))
-    if other:
-        found.extend(linter.check_repository(text_of, other, render=False))
-    return found
-
-
 @dataclass
 class _Plan:
     """What the reading pass found, in file order: per file ``("error", display, error)`` or
@@ -501,6 +542,7 @@ class _Plan:
     items: list[tuple[Any, ...]] = field(default_factory=list)
     structure: Any = None  # RepoIndex of every file path, structural objects, kustomize files
     has_flux: bool = False  # whether a Flux Kustomization was seen (for the summary note)
+    sourceignores: str = ""  # a digest of the ignore files the applied set was computed with
 
 
 def _read_all(
@@ -564,8 +606,9 @@ def _add_structure(
     role: str | None,
     parsed: dict[str, LoadResult],
     cache: Any,
-) -> None:
-    """Add one file's structural objects (model/applied.py) and kustomize files."""
+) -> bool:
+    """Add one file's structural objects (model/applied.py) and kustomize files; False when
+    the file cannot hold any (nothing was parsed or kept)."""
     from flux_lint.model.applied import STRUCTURE_MARKERS, is_structural
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
@@ -573,7 +616,7 @@ def _add_structure(
     kfile = is_kustomization_file(display)
     patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
     if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
-        return
+        return False
     key = ""
     if cache is not None:
         from flux_lint.run.cache import digest
@@ -586,7 +629,7 @@ def _add_structure(
                 structure.add(IndexEntry(*item))
             for data in kustomize:
                 structure.add_kustomize_file(display, data)
-            return
+            return True
     loaded = parsed.get(display)
     if loaded is None:
         loaded = parsed[display] = load_text(text.text)
@@ -615,33 +658,96 @@ def _add_structure(
             kustomize_out.append(doc.data)
     if cache is not None:
         cache.put_memo(key, [entries_out, kustomize_out])
+    return True
 
 
 def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
     """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
-    discovery result returned also lists the repository's ``.sourceignore`` files."""
+    discovery result returned also lists the repository's ``.sourceignore`` files.
+
+    With a cache, what the walk found is remembered with the stamps of every file and folder
+    it read (run/memo.py), each file's structure being in the cache already: a file named
+    again in a repository whose other files did not change reads none of them."""
     from dataclasses import replace
 
+    from flux_lint.load.discover import SourcePath
+
+    seen = set(plan.structure.files)
+
+    def walk() -> Any:
+        return _context_files(config, found.root, seen, plan.structure, cache)
+
+    if cache is None:
+        walked = walk()
+    else:
+        from flux_lint.run import memo
+        from flux_lint.run.cache import digest
+
+        key = digest(
+            "context",
+            cache.run_key,
+            str(found.root),
+            sorted(seen),
+            sorted(config.exclude),
+            config.respect_gitignore,
+            config.max_bytes,
+        )
+        known, walked = memo.recall(config.cache_dir, key)
+        if not known or not _restore_context(plan.structure, walked, cache):
+            started = time.time()
+            walked, recorder = memo.record(walk, memo.ignored_paths(config.cache_dir))
+            memo.remember(config.cache_dir, key, walked, recorder, started)
+    plan.has_flux = _has_flux_kustomization(plan.structure)
+    ignores = [SourcePath(Path(path), display) for display, path in walked[1]]
+    return replace(found, sourceignores=ignores)
+
+
+def _context_files(
+    config: RunConfig, root: Path, seen: set[str], structure: Any, cache: Any
+) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """Walk the repository and add the structure of every file not in ``seen``; returns
+    (display path, content hash when the file holds structure) of each, and the ignore
+    files found (display, path)."""
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceError
 
-    tree = discover(
-        [found.root], exclude=config.exclude, respect_gitignore=config.respect_gitignore
-    )
-    seen = set(plan.structure.files)
-    kustomization_roles: dict[str, str] = {}
+    tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+    files: list[tuple[str, str | None]] = []
     for src in tree.files:
         if src.display in seen:
             continue
         text = read_file(src.path, src.display, config.max_bytes)
         if isinstance(text, SourceError):
             continue
-        plan.structure.files.add(src.display)
-        _add_structure(
-            plan.structure, src.display, text, kustomization_roles.get(src.display), {}, cache
-        )
-    plan.has_flux = _has_flux_kustomization(plan.structure)
-    return replace(found, sourceignores=tree.sourceignores)
+        structure.files.add(src.display)
+        held = _add_structure(structure, src.display, text, None, {}, cache)
+        files.append((src.display, text.sha256 if held else None))
+    return files, [(s.display, str(s.path)) for s in tree.sourceignores]
+
+
+def _restore_context(structure: Any, walked: Any, cache: Any) -> bool:
+    """Add a remembered walk's files to ``structure`` from their cached structure; False
+    (and nothing added) when one of them is no longer in the cache."""
+    from flux_lint.model.index import IndexEntry
+    from flux_lint.run.cache import digest
+
+    stored = []
+    for display, sha256 in walked[0]:
+        item = None
+        if sha256 is not None:
+            item = cache.get_memo("structure:" + digest(cache.run_key, display, None, sha256))
+            if item is None:
+                return False
+        stored.append((display, item))
+    for display, item in stored:
+        structure.files.add(display)
+        if item is not None:
+            entries, kustomize = item
+            for values in entries:
+                structure.add(IndexEntry(*values))
+            for data in kustomize:
+                structure.add_kustomize_file(display, data)
+    return True
 
 
 def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, str]) -> Any:
@@ -658,6 +764,7 @@ def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, st
         except OSError:
             continue
         sourceignores[src.display] = data.decode("utf-8", "replace")
+    plan.sourceignores = repr(sorted(sourceignores.items()))
     return compute(plan.structure, sourceignores)
 
 
@@ -701,6 +808,7 @@ def _lint_plan(
     """The per-file pass: take what the cache has, lint the rest here or in worker processes,
     and apply the results in file order either way. Returns (files linted, workers used)."""
     from flux_lint.run.cache import decode_record, encode_record
+    from flux_lint.run.repository import share
 
     if cache is not None:
         cache.valid_for(_crd_key(linter))  # other CRDs than the cached run's: records dropped
@@ -749,7 +857,7 @@ def _lint_plan(
             _, display, role, record, text, sha256, check = item
             report, entries, kustomize = decode_record(display, record)
             out.add(report, entries, kustomize, role, text, check)
-            out.inputs.append((display, role, sha256, check))
+            out.inputs.append((display, role, share(record), check))
             continue
         display, _, role, _, _, check = todo[position]
         position += 1
@@ -769,7 +877,7 @@ def _lint_plan(
             record = marshal.loads(payload)
             report, entries, kustomize = decode_record(display, record)
         out.add(report, entries, kustomize, role, text, check)
-        out.inputs.append((display, role, sha256, check))
+        out.inputs.append((display, role, share(record) if record else sha256, check))
         if cache is not None and _cacheable(report):
             cache.put(_entry_key(linter, cache, display, role, sha256, check), record)
     return linted, used

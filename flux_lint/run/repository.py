@@ -1,0 +1,122 @@
+"""The repository checks' findings, remembered with what they were made from.
+
+What the repository checks read: the repository index (every file's objects and kustomize
+files, by path, role and whether Flux applies the file), the settings, the texts of the files
+their problems point into (to place them: ``text_of``), and for the checks of
+:data:`READS_OTHER_FILES`, files on disk that the run does not lint. So their findings are
+kept under a key made of the settings and every file's *share of the index*, not its bytes: an
+edit that leaves every object as it was (a comment, say) keeps the key. With the findings
+are kept the digest of every text ``text_of`` gave them, and the stamps of every file they
+read from disk (run/memo.py); the findings are used again only when all of those are the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+#: Repository checks that read files the run does not lint (FL209 reads a chart's
+#: ``values.schema.json``, ``values.yaml`` and ``Chart.yaml``; the build-failure rules look up
+#: a generator's ``.env`` file, ``.sourceignore``, a ``Kustomization`` file without
+#: extension): their results are kept with the stamps of what they read.
+READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
+
+
+def share(record: Any) -> str:
+    """A digest of a file's share of the index: its objects and kustomize files, from its
+    per-file record (cache.encode_record)."""
+    return _text_digest(repr((record[4], record[5])))
+
+
+def _text_digest(text: str | None) -> str:
+    if text is None:
+        return ""
+    from flux_lint.core.sealed import blake2b
+
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def repository_key(
+    cache: Any, linter: Any, inputs: list[Any], config: Any, sourceignores: str
+) -> str:
+    """Everything the repository index and the applied set of this run were made from: the
+    settings (the run key), the root, every file's path, role, share of the index and
+    whether it is checked, in order, the ignore files and standard input."""
+    from flux_lint.run.cache import digest
+
+    stdin = config.stdin_text if "-" in config.paths else None
+    return digest(
+        cache.run_key,
+        cache.crd,
+        str(linter.ctx.root),
+        inputs,
+        sourceignores,
+        _text_digest(stdin),
+        config.stdin_path,
+    )
+
+
+def repository_findings(
+    linter: Any,
+    cache: Any,
+    key: str,
+    text_of: Callable[[str], str | None],
+) -> list[Any]:
+    """The findings of every repository check, from the cache when what they read is
+    unchanged (see the module docstring)."""
+    from flux_lint.run import memo
+
+    keyed = [fn for fn in linter.repo_checks if not set(fn.rule_ids) & READS_OTHER_FILES]
+    other = [fn for fn in linter.repo_checks if set(fn.rule_ids) & READS_OTHER_FILES]
+    found = _remembered(cache, "repository:" + key, text_of, None, linter, keyed, True)
+    if other:
+        found.extend(_remembered(cache, "disk:" + key, text_of, memo, linter, other, False))
+    return found
+
+
+def _remembered(
+    cache: Any,
+    key: str,
+    text_of: Callable[[str], str | None],
+    memo: Any,
+    linter: Any,
+    checks: list[Any],
+    render: bool,
+) -> list[Any]:
+    """One group of checks: from the cache when the texts they were given (and, with
+    ``memo``, the files they read from disk) are unchanged, else run and kept."""
+    from flux_lint.check.engine import INTERNAL_RULE
+    from flux_lint.run.cache import decode_findings, encode_findings
+
+    stored = cache.get_memo(key)
+    if stored is not None:
+        findings, texts, stamps = stored
+        if all(_text_digest(text_of(path)) == seen for path, seen in texts) and (
+            memo is None or memo.unchanged(stamps)
+        ):
+            if memo is not None:
+                memo.note_inputs(stamps)
+            return decode_findings(findings)
+    given: dict[str, str] = {}
+
+    def recorded_text_of(path: str) -> str | None:
+        text = text_of(path)
+        given.setdefault(path, _text_digest(text))
+        return text
+
+    def run() -> list[Any]:
+        return linter.check_repository(recorded_text_of, checks, render=render)
+
+    stamps: list[Any] = []
+    if memo is None:
+        found = run()
+        trusted = True
+    else:
+        wall = time.time()
+        found, recorder = memo.record(run, memo.ignored_paths(cache.root))
+        stamps = recorder.stamps()
+        trusted = memo.trustworthy(stamps, wall)
+    if trusted and not any(f.rule_id == INTERNAL_RULE for f in found):
+        cache.put_memo(key, (encode_findings(found), sorted(given.items()), stamps))
+    return found
