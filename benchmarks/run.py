@@ -543,11 +543,21 @@ def bench_repository(
         edit, small = _pick_files(root, files)
         if small is not None:
             # pre-commit runs in the repository's top folder and names the file relative to
-            # it: that folder is the root whose files give the file its context
+            # it: that folder is the root whose files give the file its context. A hook runs
+            # on files that were just edited, so the named file changes before each run (a
+            # command run again on an unchanged file would measure the remembered answer).
             named = str(small.relative_to(root))
             hook = [*command, named, "--format", "json", *extra_args, *warm_cache]
             runner.sample(hook, cwd=root)  # the first run of this path set fills its entries
-            precommit = runner.measure(hook, repeat, stdout=work / f"{slug}.hook.json", cwd=root)
+            original = small.read_bytes()
+            try:
+                samples = []
+                for i in range(repeat):
+                    small.write_bytes(original + f"# staged {i}\n".encode())
+                    samples.append(runner.sample(hook, stdout=work / f"{slug}.hook.json", cwd=root))
+                precommit = Measure.of(samples)
+            finally:
+                small.write_bytes(original)
         if edit is not None:  # one file changed: a new comment line before each run
             original = edit.read_bytes()
             try:
