@@ -4,11 +4,11 @@ what the run does with files Flux does not apply."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from manifests import bootstrap_sync, write_tree
 
 from flux_lint.check.engine import RunConfig
 from flux_lint.cli import cli
@@ -33,32 +33,6 @@ spec:
       retries: "3"
 """
 
-BOOTSTRAP = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://github.com/example/fleet
-  ref:
-    branch: main
-{ignore}---
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
-
 APPS_KS = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -75,12 +49,7 @@ spec:
 """
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text) if text.startswith("\n") else text)
-    return root
+write = write_tree
 
 
 def bootstrap_repo(root: Path, ignore: str = "") -> Path:
@@ -89,7 +58,7 @@ def bootstrap_repo(root: Path, ignore: str = "") -> Path:
     return write(
         root,
         {
-            "clusters/prod/flux-system/gotk-sync.yaml": BOOTSTRAP.format(ignore=ignore),
+            "clusters/prod/flux-system/gotk-sync.yaml": bootstrap_sync("prod", ignore=ignore),
             "clusters/prod/apps.yaml": APPS_KS.format(name="apps", path="./apps"),
             "apps/web/release.yaml": BROKEN_RELEASE.format(name="web"),
             "apps/nested/deeper/release.yaml": BROKEN_RELEASE.format(name="deeper"),

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
+from manifests import write_tree
 
 from flux_lint.check.engine import RunConfig
 from flux_lint.run.pipeline import run
@@ -16,12 +16,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "applied" / "resourceset"
 RELEASE = (FIXTURE / "archive" / "release.yaml").read_text()
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+write = write_tree
 
 
 def lint(root: Path, **options) -> object:

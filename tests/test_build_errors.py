@@ -10,6 +10,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from manifests import write_tree
+
 from flux_lint.check.engine import RunConfig
 from flux_lint.model.artifact import ArtifactFilter
 from flux_lint.model.builds import deployed, repository_builds
@@ -20,11 +22,7 @@ from flux_lint.run.pipeline import run
 KUST = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+write = write_tree
 
 
 def ks(name: str, path: str, extra: str = "") -> str:

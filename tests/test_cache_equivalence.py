@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from manifests import bootstrap_sync, write_tree
 
 import flux_lint.__main__ as entry
 from flux_lint.run import memo, replay
@@ -72,32 +73,6 @@ def test_corpus_cached_equals_fresh(
     capfd.readouterr()
 
 
-SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://example.com/fleet.git
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/dev
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
-
 APPS = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -150,9 +125,7 @@ spec:
 
 
 def _write(root: Path, path: str, text: str) -> None:
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    write_tree(root, {path: text})
 
 
 def test_edit_sequence_cached_equals_fresh(
@@ -163,7 +136,7 @@ def test_edit_sequence_cached_equals_fresh(
     monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)
     root = tmp_path / "repo"
     (root / ".git").mkdir(parents=True)
-    _write(root, "clusters/dev/flux-system/gotk-sync.yaml", SYNC)
+    _write(root, "clusters/dev/flux-system/gotk-sync.yaml", bootstrap_sync("dev"))
     _write(root, "clusters/dev/apps.yaml", APPS)
     _write(root, "apps/dev/kustomization.yaml", "resources:\n  - charts.yaml\n  - web.yaml\n")
     _write(root, "apps/dev/charts.yaml", CHARTS)

@@ -5,35 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from manifests import bootstrap_sync, write_tree
+
 from flux_lint.check.engine import RunConfig
 from flux_lint.core.findings import Finding
 from flux_lint.run.pipeline import run
-
-SYNC = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: https://github.com/example/fleet
-  ref:
-    branch: main
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/{cluster}
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -72,7 +48,7 @@ spec:
 {extra}"""
 
 PATCHED = {
-    "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+    "clusters/prod/flux-system/gotk-sync.yaml": bootstrap_sync("prod"),
     "clusters/prod/apps.yaml": APPS.format(
         overlay="prod",
         extra="""\
@@ -111,11 +87,7 @@ spec:
 }
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+write = write_tree
 
 
 def lint(root: Path, files: dict[str, str]) -> list[Finding]:
@@ -167,7 +139,7 @@ def test_manifest_checked_alone_keeps_its_own_findings(tmp_path: Path):
 
 def cluster(name: str, replicas: str) -> dict[str, str]:
     return {
-        f"clusters/{name}/flux-system/gotk-sync.yaml": SYNC.format(cluster=name),
+        f"clusters/{name}/flux-system/gotk-sync.yaml": bootstrap_sync(name),
         f"clusters/{name}/apps.yaml": APPS.format(
             overlay="base",
             extra=f"""\
@@ -441,7 +413,7 @@ def test_deprecated_patch_fields_are_applied_in_kustomizes_order(tmp_path: Path)
     # revisionHistoryLimit, the inline merge patch sets replicas, which the JSON 6902 operation
     # then breaks.
     files = {
-        "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+        "clusters/prod/flux-system/gotk-sync.yaml": bootstrap_sync("prod"),
         "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
         "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
         "apps/base/deployment.yaml": DEPLOYMENT,
@@ -499,7 +471,7 @@ def test_each_document_of_a_patch_file_patches_its_own_object(tmp_path: Path):
     # its own kind and name only (a Deployment has no `spec.ports`, a Service no
     # `spec.replicas`), and a wrong type in the Service's document is reported there.
     files = {
-        "clusters/prod/flux-system/gotk-sync.yaml": SYNC.format(cluster="prod"),
+        "clusters/prod/flux-system/gotk-sync.yaml": bootstrap_sync("prod"),
         "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
         "apps/base/kustomization.yaml": "resources:\n  - deployment.yaml\n  - service.yaml\n",
         "apps/base/deployment.yaml": DEPLOYMENT.replace('"5"', "5"),
