@@ -297,12 +297,16 @@ def _walk(display: str) -> tuple[str, ...]:
     return tuple(folder.split("/")) if folder else ()
 
 
+def _spec_ignore(repo: IndexEntry) -> str | None:
+    return _str(_dict(repo.data.get("spec")).get("ignore")) or None
+
+
 def _local_git_ignores(graph: RepoGraph, index: RepoIndex) -> list[str]:
     """``spec.ignore`` of the GitRepositories that are this repository."""
     found = []
     for repo in index.of_kind("GitRepository", SOURCE_GROUP):
         if repo.name and graph.is_local_source_name("GitRepository", repo.name):
-            ignore = _str(_dict(repo.data.get("spec")).get("ignore"))
+            ignore = _spec_ignore(repo)
             if ignore:
                 found.append(ignore)
     return found
@@ -318,20 +322,27 @@ def compute(
     structural objects and the kustomize files; see :data:`STRUCTURE_MARKERS`) and the texts
     of its ``.sourceignore`` files by display path."""
     local_names = tuple(local_names)
-    graph = RepoGraph(index, local_names=local_names)
     user = [
         (posixpath.dirname(display), text.split("\n"))
         for display, text in sorted((sourceignores or {}).items(), key=lambda i: _walk(i[0]))
     ]
-    user += [("", ignore.splitlines()) for ignore in _local_git_ignores(graph, index)]
+    # A graph is built here only when a GitRepository has ``spec.ignore`` (which ones are
+    # this repository is a question for the graph); building one is most of this function.
+    whole: RepoGraph | None = None
+    if any(_spec_ignore(repo) for repo in index.of_kind("GitRepository", SOURCE_GROUP)):
+        whole = RepoGraph(index, local_names=local_names)
+        user += [("", ignore.splitlines()) for ignore in _local_git_ignores(whole, index)]
     artifact = ArtifactFilter.from_patterns(user)
-    excluded = frozenset(p for p in graph.files if artifact(p))
+    excluded = frozenset(p for p in RepoGraph.files_of(index) if artifact(p))
     work = index
     if excluded:
         work = index.filtered(lambda path: path not in excluded)
     notes: list[str] = []
     synthetic: list[tuple[IndexEntry, EntryPoint]] = []
-    plain_graph = RepoGraph(work, local_names=local_names) if excluded else graph
+    if whole is not None and not excluded:
+        plain_graph = whole
+    else:
+        plain_graph = RepoGraph(work, local_names=local_names)
     for entry, shown, sync in _syncs(work):
         path = _str(sync.get("path"))
         kind = _str(sync.get("kind")) or "GitRepository"

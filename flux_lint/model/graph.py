@@ -239,9 +239,7 @@ class RepoGraph:
             # kustomize build or post-build substitution of the ResourceSet's file touches them.
             if entry.rendered is None:
                 self._entries_by_path[entry.path].append(entry)
-        self.files: set[str] = {p for p in index.files if p != "-"}
-        self.files |= set(self._entries_by_path) - {"-"}
-        self.files |= set(index.kustomize_files)
+        self.files: set[str] = self.files_of(index)
         self._kustomizations: dict[str, str] = {}  # folder -> kustomization file
         for path in sorted(index.kustomize_files):
             if is_kustomization_file(path):
@@ -265,6 +263,16 @@ class RepoGraph:
         self._plain_builds: dict[str, _Build] = {}
         self._variables: dict[EntryKey, dict[str, str]] = {}
         self._build_all()
+
+    @staticmethod
+    def files_of(index: RepoIndex) -> set[str]:
+        """The repository files a graph of ``index`` knows (display paths): every file read,
+        the files of its objects (not those a ResourceSet renders) and of its kustomize files.
+        Cheap, so callers that need only this do not build a graph."""
+        files = {p for p in index.files if p != "-"}
+        files |= {e.path for e in index.entries if e.rendered is None} - {"-"}
+        files |= set(index.kustomize_files)
+        return files
 
     # -- the kustomize graph -------------------------------------------------------------------
 
