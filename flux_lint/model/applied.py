@@ -339,10 +339,12 @@ def compute(
         work = index.filtered(lambda path: path not in excluded)
     notes: list[str] = []
     synthetic: list[tuple[IndexEntry, EntryPoint]] = []
+    # The builds of the plain graph are only needed when no sync names an entry point: with
+    # one, the graph is built once, with the synthetic Kustomizations in it.
     if whole is not None and not excluded:
         plain_graph = whole
     else:
-        plain_graph = RepoGraph(work, local_names=local_names)
+        plain_graph = RepoGraph(work, local_names=local_names, build=False)
     for entry, shown, sync in _syncs(work):
         path = _str(sync.get("path"))
         kind = _str(sync.get("kind")) or "GitRepository"
@@ -356,7 +358,7 @@ def compute(
         ks = _synthetic_kustomization(entry, sync, _relative(folder, plain_graph.root))
         name = entry.name or "?"
         synthetic.append((ks, EntryPoint(shown, name, entry.path, folder)))
-    if not synthetic and not _self_applying(plain_graph):
+    if not synthetic and not _self_applying(plain_graph.built()):
         for folder in _bootstrap_folders(plain_graph):
             ks = _folder_kustomization(folder, _relative(folder, plain_graph.root))
             synthetic.append((ks, EntryPoint("folder", folder, folder, folder)))
@@ -367,7 +369,7 @@ def compute(
         graph = RepoGraph(extended, local_names=local_names)
     else:
         extended = work
-        graph = plain_graph
+        graph = plain_graph.built()
     rendered = rendered_kustomizations(work, graph, local_names)
     if rendered:
         extended = extended.filtered(lambda path: True)

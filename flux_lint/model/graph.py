@@ -82,7 +82,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -230,7 +230,15 @@ class _Build:
 class RepoGraph:
     """The kustomize include graph and the Flux apply graph of one :class:`RepoIndex`."""
 
-    def __init__(self, index: RepoIndex, *, local_names: Iterable[str] = (BOOTSTRAP_SOURCE,)):
+    def __init__(
+        self,
+        index: RepoIndex,
+        *,
+        local_names: Iterable[str] = (BOOTSTRAP_SOURCE,),
+        build: bool = True,
+    ):
+        """``build=False`` leaves the builds (what each Kustomization applies) to
+        :meth:`built`: files, folders, the root and the local sources are known at once."""
         self.index = index
         self.local_names = frozenset(local_names)
         self._entries_by_path: dict[str, list[IndexEntry]] = defaultdict(list)
@@ -262,7 +270,16 @@ class RepoGraph:
         self.kustomize_roots: list[str] = []
         self._plain_builds: dict[str, _Build] = {}
         self._variables: dict[EntryKey, dict[str, str]] = {}
-        self._build_all()
+        self._built = False
+        if build:
+            self.built()
+
+    def built(self) -> RepoGraph:
+        """Work out every build (once; the graph itself)."""
+        if not self._built:
+            self._built = True
+            self._build_all()
+        return self
 
     @staticmethod
     def files_of(index: RepoIndex) -> set[str]:
@@ -497,8 +514,13 @@ class RepoGraph:
         for ks_path, _ in paths:
             candidates.update(_parents(ks_path))
         best, best_count = "", 0
+        # Each distinct path once, with how many Kustomizations name it (a large repository
+        # has hundreds of Kustomizations and a hundred candidate roots).
+        rels = Counter(rel for _, rel in paths)
+        folders = self.folders
         for prefix in sorted(candidates, key=lambda p: (p.count("/") + bool(p), p)):
-            count = sum(1 for _, rel in paths if posixpath.join(prefix, rel) in self.folders)
+            head = prefix + "/" if prefix else ""
+            count = sum(n for rel, n in rels.items() if head + rel in folders)
             if count > best_count:
                 best, best_count = prefix, count
         return best, best_count > 0
