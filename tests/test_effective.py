@@ -519,3 +519,72 @@ spec:
             '`spec.publishNotReadyAddresses` must be of type `boolean`, got string `"yes"`',
         ),
     ]
+
+
+def test_changes_not_modelled_leave_required_fields_unjudged(tmp_path: Path):
+    # The overlay's `replacements` and a component that patches are not applied by the model:
+    # a field they may supply is not reported missing; with neither, it is.
+    base = {
+        "clusters/prod/flux-system/gotk-sync.yaml": bootstrap_sync("prod"),
+        "clusters/prod/apps.yaml": APPS.format(overlay="prod", extra=""),
+        "apps/base/kustomization.yaml": "resources:\n  - kustomization-apps.yaml\n",
+        "apps/base/kustomization-apps.yaml": """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: web
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./web
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+""",
+    }
+    replaced = {
+        **base,
+        "apps/prod/kustomization.yaml": """\
+resources:
+  - ../base
+replacements:
+  - source:
+      kind: ConfigMap
+      name: values
+      fieldPath: data.prune
+    targets:
+      - select:
+          kind: Kustomization
+        fieldPaths:
+          - spec.prune
+        options:
+          create: true
+""",
+    }
+    component = {
+        **base,
+        "apps/prod/kustomization.yaml": "resources:\n  - ../base\ncomponents:\n  - ../prune\n",
+        "apps/prune/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+  - target:
+      kind: Kustomization
+    patch: |
+      - op: add
+        path: /spec/prune
+        value: true
+""",
+    }
+    plain = {**base, "apps/prod/kustomization.yaml": "resources:\n  - ../base\n"}
+    assert brief(lint(tmp_path / "replaced", replaced)) == []
+    assert brief(lint(tmp_path / "component", component)) == []
+    assert brief(lint(tmp_path / "plain", plain)) == [
+        (
+            "FL105",
+            "apps/base/kustomization-apps.yaml",
+            6,
+            1,
+            "missing required field `spec.prune`",
+        ),
+    ]

@@ -38,6 +38,7 @@ from flux_lint.model.instances import entry_key
 from flux_lint.model.objects import K8sObject, is_flux_group
 from flux_lint.model.parent_patches import (
     ASSOCIATIVE_KEYS,
+    TRANSFORMING_FIELDS,
     ParentPatch,
     PatchError,
     Selector,
@@ -154,6 +155,7 @@ class EffectiveObjects:
         self._builds: dict[Any, list[Build] | None] = {}
         self._patch_sources: dict[int, tuple[str, tuple[int, ...]]] = {}
         self._inline_pointers: dict[int, str] = {}  # id(patch) -> pointer of its text
+        self._components: dict[str, bool] = {}  # folder -> whether the component transforms
         self._full_index: Any = None
         self._kind_candidates: dict[Any, Any] = {}
         self._templates: dict[str, Template | None] = {}
@@ -259,6 +261,8 @@ class EffectiveObjects:
             # Kustomize builds inside out: the innermost kustomization's patches first. Flux's
             # own ``spec.patches`` are appended to the root kustomization's.
             chain = list(reversed(inst.chain))
+            if self._unmodelled(inst):
+                return UNKNOWN_BUILDS
             for kfile in chain:
                 for patch in self._candidates(self._patches_of(kfile), target):
                     if build.data is None:
@@ -330,6 +334,43 @@ class EffectiveObjects:
             found.append(patch)
         # The list is kept with the result, so that its id is not reused while cached.
         self._kind_candidates[key] = (patches, found)
+        return found
+
+    def _unmodelled(self, inst: Any) -> bool:
+        """Whether a build passes through a change this model does not apply: a
+        kustomization's ``replacements``, ``vars`` or ``transformers``, or a component (of a
+        kustomization file, or a Flux Kustomization's ``spec.components``) that transforms
+        what it is added to. The object is then not judged on what such a change could set."""
+        for kfile in inst.chain:
+            kustomization = self.graph.index.kustomize_files.get(kfile)
+            data = kustomization.data if kustomization is not None else {}
+            if any(data.get(f) for f in _UNMODELLED_FIELDS):
+                return True
+            base = posixpath.dirname(kfile)
+            for ref in _list(data.get("components")):
+                if isinstance(ref, str) and self._transforming_component(base, ref):
+                    return True
+        applier = inst.applier
+        if applier is None:
+            return False
+        folder = self.graph.path_folder(applier)
+        refs = _list(_dict(applier.data.get("spec")).get("components"))
+        return any(
+            isinstance(ref, str) and (folder is None or self._transforming_component(folder, ref))
+            for ref in refs
+        )
+
+    def _transforming_component(self, base: str, ref: str) -> bool:
+        folder = posixpath.normpath(posixpath.join(base, ref)) if base else posixpath.normpath(ref)
+        found = self._components.get(folder)
+        if found is None:
+            kfile = self.graph.kustomization_in(folder)
+            kustomization = self.graph.index.kustomize_files.get(kfile) if kfile else None
+            # A component that is not in the repository may do anything.
+            found = kustomization is None or any(
+                kustomization.data.get(f) for f in TRANSFORMING_FIELDS
+            )
+            self._components[folder] = found
         return found
 
     def _label(self, inst: Any) -> str:
@@ -690,6 +731,7 @@ class EffectiveObjects:
             if kustomization is None:
                 key = ""
             else:
+                base = posixpath.dirname(kfile)
                 parts = (
                     kfile,
                     repr([kustomization.data.get(f) for f in _KEYED_FIELDS]),
@@ -697,6 +739,7 @@ class EffectiveObjects:
                         repr([e.data for e in self.graph.entries_in(p)])
                         for p in sorted(self._patch_files((kfile,)))
                     ],
+                    self._components_state(base, kustomization.data.get("components")),
                 )
                 key = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
             self._kfile_keys[kfile] = key
@@ -708,10 +751,25 @@ class EffectiveObjects:
         ident = entry_key(applier)
         key = self._spec_keys.get(ident)
         if key is None:
-            spec = repr(self.patched.kustomization(applier).get("spec"))
-            key = hashlib.blake2b(spec.encode(), digest_size=16).hexdigest()
+            spec = _dict(self.patched.kustomization(applier).get("spec"))
+            folder = self.graph.path_folder(applier)
+            components = self._components_state(folder or "", spec.get("components"))
+            text = repr((spec, components))
+            key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
             self._spec_keys[ident] = key
         return key
+
+    def _components_state(self, base: str, refs: Any) -> str:
+        """The kustomization files of the components a build adds, for cache keys: whether
+        they transform decides whether the object is judged."""
+        state = []
+        for ref in _list(refs):
+            if isinstance(ref, str):
+                folder = posixpath.normpath(posixpath.join(base, ref))
+                kfile = self.graph.kustomization_in(folder)
+                found = self.graph.index.kustomize_files.get(kfile) if kfile else None
+                state.append((folder, found.data if found is not None else None))
+        return repr(state)
 
     def _patch_files(self, chain: tuple[str, ...]) -> set[str]:
         files = set()
@@ -751,7 +809,11 @@ def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None
 
 
 #: The fields of a kustomization file that effective objects read (part of the cache key).
+#: Kustomization fields whose changes are not applied here (see EffectiveObjects._unmodelled).
+_UNMODELLED_FIELDS = ("replacements", "vars", "transformers")
+
 _KEYED_FIELDS = (
+    *_UNMODELLED_FIELDS,
     "patchesStrategicMerge",
     "patches",
     "patchesJson6902",

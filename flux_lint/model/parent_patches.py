@@ -72,7 +72,7 @@ MISSING_REQUIRED = "FL105"
 ASSOCIATIVE_KEYS = ("mountPath", "devicePath", "ip", "type", "topologyKey", "name", "containerPort")
 JSON_OPS = ("add", "remove", "replace", "move", "copy", "test")
 #: kustomization fields that change objects before Flux's patches see them.
-_TRANSFORMING_FIELDS = (
+TRANSFORMING_FIELDS = (
     "patches",
     "patchesStrategicMerge",
     "patchesJson6902",
@@ -813,7 +813,7 @@ def is_transformed(graph: RepoGraph, inst: Instance) -> bool:
     from the manifest as written may well exist at patch time."""
     for kfile in inst.chain:
         data = graph.index.kustomize_files.get(kfile)
-        if data is not None and any(data.data.get(f) for f in _TRANSFORMING_FIELDS):
+        if data is not None and any(data.data.get(f) for f in TRANSFORMING_FIELDS):
             return True
     applier = inst.applier
     return bool(applier and _dict(applier.data.get("spec")).get("components"))
