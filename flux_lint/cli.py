@@ -326,7 +326,7 @@ def check_command(
     stdin_source, stdin_error = _read_stdin(max_file_size) if "-" in paths else (None, None)
     stdin_text = stdin_source.text if stdin_source is not None else None
     stdin_path = inputs.stdin_path(stdin_filename, settings.root)
-    current = _from_version(
+    current, detect_from = _from_version(
         from_version or settings.from_version,
         target,
         named or inputs.repository_of(stdin_filename, settings.root),
@@ -334,6 +334,7 @@ def check_command(
         {stdin_path: stdin_text} if stdin_text is not None else {},
         quiet,
         cache_folder,
+        in_run=bool(named) and ("-" not in paths or stdin_text is not None),
     )
     bar = None if quiet or no_progress else _progress_bar()
     remembered.replayable(
@@ -358,6 +359,8 @@ def check_command(
         cache_dir=cache_folder,
         jobs=jobs,
         check_unapplied=bool(check_unapplied or settings.check_unapplied),
+        detect_from=detect_from,
+        from_note=None if quiet else lambda note: _echo(f"flux-lint: {note}", err=True),
     )
     stale = 0
 
@@ -519,20 +522,19 @@ def _from_version(
     texts: dict[str, str],
     quiet: bool,
     cache_dir: Any = None,
-) -> tuple[int, int] | None:
-    """``--from``: as given (``none`` turns it off), else the version the linted files pin
-    (standard input included, without reading anything else for it). With a cache, the
-    detection is remembered with the metadata of the files it read (run/memo.py)."""
-    if text and text.strip().lower() == "none":
-        return None
-    if text:
-        return _flux_minor(text, "--from")
+    in_run: bool = False,
+) -> tuple[tuple[int, int] | None, bool]:
+    """``--from`` as given (``none``: off), else the version the linted files pin (stdin too):
+    found by the run as it reads them (``in_run``: returns True), or here (run/remembered.py)."""
+    if text or in_run:
+        none = not text or text.strip().lower() == "none"
+        return (None if none else _flux_minor(text, "--from")), in_run and not text
     from flux_lint.run.remembered import from_default
 
     current, note = from_default(paths, target, exclude, texts, cache_dir)
     if note and not quiet:
         _echo(f"flux-lint: {note}", err=True)
-    return current
+    return current, False
 
 
 def _shown_paths(root: Any) -> Any:

@@ -72,6 +72,12 @@ class RunConfig:
     #: Worker processes: 1 runs everything here, 0 one per core, N > 1 at most N; a run uses
     #: one worker per :data:`FILES_PER_WORKER` files it has to lint, and none below two.
     jobs: int = 1
+    #: Set ``from_version`` from the Flux version the linted files pin, found while the run
+    #: reads them (model/flux_version.py ``VersionScan``), before any file is linted; the run
+    #: then turns this off, so that a run again (``--fix``) keeps that version.
+    detect_from: bool = False
+    #: Called with the line that says which version was found and whether it is used.
+    from_note: Callable[[str], None] | None = None
 
 
 @dataclass

@@ -473,6 +473,44 @@ def detect(
 _MARKERS = ("FluxInstance", FLUX_INSTANCE_CHART, "fluxcd/flux2", "fluxcd/flux-manifests")
 
 
+class VersionScan:
+    """:func:`detect` fed one file at a time, by whoever reads the files: the pass before a
+    run (:func:`detect_paths`) or the run's own reading pass (run/pipeline.py), which then
+    needs no second walk of the tree.
+
+    Only files that can state a version are parsed: ``gotk-components.yaml`` and files whose
+    text mentions one of :data:`_MARKERS`; everything else is skipped after a substring test.
+    """
+
+    def __init__(self) -> None:
+        self.index = RepoIndex()
+        self.gotk_texts: dict[str, str] = {}
+
+    def add(self, display: str, text: str, loaded: Any = None) -> None:
+        """One file's text (``loaded``: its parsed documents, when the caller has them)."""
+        from flux_lint.load.yaml import load_text
+        from flux_lint.model.kustomize import is_kustomize_config
+        from flux_lint.model.objects import classify
+
+        gotk = is_gotk_components(display)
+        if not gotk and not any(marker in text for marker in _MARKERS):
+            return
+        self.index.files.add(display)
+        if gotk:
+            self.gotk_texts[display] = text
+            if header_version(text, display) is not None:
+                return  # the header is enough; do not parse thousands of CRD lines
+        for doc in (loaded if loaded is not None else load_text(text)).documents:
+            obj = classify(display, doc)
+            if obj is not None:
+                self.index.add(IndexEntry.of(obj))
+            elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
+                self.index.add_kustomize_file(display, doc.data)
+
+    def result(self) -> DetectedVersion | None:
+        return detect(self.index, self.gotk_texts.get)
+
+
 def detect_paths(
     paths: Sequence[str],
     *,
@@ -483,15 +521,11 @@ def detect_paths(
     """:func:`detect` for the files a run would lint, before the run, and ``texts`` (display
     path → text: standard input, which is not on disk).
 
-    Only files that can state a version are parsed: ``gotk-components.yaml`` and files whose
-    text mentions one of :data:`_MARKERS`; everything else is skipped after a substring test,
-    so this costs a fraction of the lint run it precedes.
+    Only files that can state a version are parsed (:class:`VersionScan`), so this costs a
+    fraction of the lint run it precedes.
     """
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceText, read_source
-    from flux_lint.load.yaml import load_text
-    from flux_lint.model.kustomize import is_kustomize_config
-    from flux_lint.model.objects import classify
 
     names = [p for p in paths if p != "-"]
     given = dict(texts or {})
@@ -510,24 +544,10 @@ def detect_paths(
                     yield src.display, source.text
         yield from given.items()
 
-    index = RepoIndex()
-    gotk_texts: dict[str, str] = {}
+    scan = VersionScan()
     for display, text in files():
-        gotk = is_gotk_components(display)
-        if not gotk and not any(marker in text for marker in _MARKERS):
-            continue
-        index.files.add(display)
-        if gotk:
-            gotk_texts[display] = text
-            if header_version(text, display) is not None:
-                continue  # the header is enough; do not parse thousands of CRD lines
-        for doc in load_text(text).documents:
-            obj = classify(display, doc)
-            if obj is not None:
-                index.add(IndexEntry.of(obj))
-            elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
-                index.add_kustomize_file(display, doc.data)
-    return detect(index, gotk_texts.get)
+        scan.add(display, text)
+    return scan.result()
 
 
 def from_default(
@@ -549,6 +569,11 @@ def from_default(
     detected = detect_paths(
         paths, exclude=exclude, respect_gitignore=respect_gitignore, texts=texts
     )
+    return decide(detected, target)
+
+
+def decide(detected: DetectedVersion | None, target: Minor) -> tuple[Minor | None, str | None]:
+    """:func:`from_default` for a version already detected."""
     if detected is None:
         return None, None
     minor = detected.minor

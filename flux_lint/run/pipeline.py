@@ -75,6 +75,8 @@ class RunResult:
 
     #: Lines for the end of the run summary (e.g. ResourceSets rendered with placeholders).
     notes: list[str] = field(default_factory=list)
+    #: (version, note) of the ``--from`` this run detected (RunConfig.detect_from), if any.
+    detected_from: tuple[Any, str | None] | None = None
 
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
@@ -199,6 +201,7 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
         config.max_bytes,
         canonical(config.options),
         linter.index is not None,
+        config.detect_from,
     )
     pack = digest(
         base,
@@ -318,9 +321,15 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     found, stored = memo.recall(config.cache_dir, key)
     if found:
         try:
-            return _decode_result(stored, time.perf_counter() - started)
+            result = _decode_result(stored, time.perf_counter() - started)
         except (TypeError, ValueError):
             pass  # a record of another shape: run
+        else:
+            if config.detect_from and result.detected_from is not None:
+                from flux_lint.run.from_version import apply
+
+                apply(config, *result.detected_from)
+            return result
     wall = time.time()
     result, recorder = memo.record(
         lambda: run_all(config, registry), memo.ignored_paths(config.cache_dir)
@@ -340,7 +349,7 @@ def _run_memo_key(config: RunConfig, registry: Registry) -> str:
     settings = [
         (f.name, canonical(getattr(config, f.name)))
         for f in fields(config)
-        if f.name not in ("progress", "stdin_text")
+        if f.name not in ("progress", "stdin_text", "from_note")
     ]
     return digest("run", code_fingerprint(), registry_digest(registry), settings, os.getcwd())
 
@@ -360,6 +369,7 @@ def _encode_result(result: RunResult) -> tuple[Any, ...]:
         list(result.notes),
         dict(result.schemas),
         dict(result.unchecked),
+        list(result.detected_from) if result.detected_from is not None else None,
     )
 
 
@@ -378,6 +388,7 @@ def _decode_result(stored: Any, duration: float) -> RunResult:
         notes,
         schemas,
         unchecked,
+        detected_from,
     ) = stored
     return RunResult(
         root=Path(root),
@@ -393,10 +404,24 @@ def _decode_result(stored: Any, duration: float) -> RunResult:
         notes=notes,
         schemas=schemas,
         unchecked=unchecked,
+        detected_from=tuple(detected_from) if detected_from is not None else None,
     )
 
 
 def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
+    """The run itself (see :func:`_run_all`); a run that was to detect its ``--from`` and
+    fails before it did says the version all the same (run/from_version.py)."""
+    try:
+        return _run_all(config, registry)
+    except Exception:
+        if config.detect_from:
+            from flux_lint.run.from_version import before_error
+
+            before_error(config)
+        raise
+
+
+def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     """The run itself (see :func:`run`).
 
     One path for every run, in the order of the stages: discover; read every file once
@@ -435,7 +460,13 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
 
     # Kustomization files first: they decide the role of the files they name.
     roles, read_ahead, parsed = _kustomization_roles(config, sources, cache)
-    plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache)
+    detection = None
+    if config.detect_from:
+        from flux_lint.run.from_version import FromDetection
+
+        detection = FromDetection(config)
+    plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache, detection)
+    detected = detection.settle(linter, cache) if detection is not None else None
     if found is not None and found.explicit:
         # Files named one by one (pre-commit, an editor) are judged in their repository:
         # what applies them is read from the whole tree, not just from the files named.
@@ -530,6 +561,7 @@ def run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         notes=_notes(applied, plan, unapplied, config) + ([rendered_note] if rendered_note else []),
         schemas=dict(out.schemas),
         unchecked=dict(out.unchecked),
+        detected_from=detected,
     )
 
 
@@ -553,6 +585,7 @@ def _read_all(
     read_ahead: dict[str, tuple[Any, bytes | None]],
     parsed: dict[str, LoadResult],
     cache: Any,
+    detection: Any = None,
 ) -> _Plan:
     """Read every file once: keep its text for the lint pass (within a memory budget), add
     the repository's CRDs to the run's catalog, and collect the objects and kustomize files
@@ -575,11 +608,15 @@ def _read_all(
         if scan and raw is not None and src.display not in patches and looks_like_crd(raw):
             linter.crd_catalog.add_text(raw.decode("utf-8-sig", errors="replace"), src.display)
         if isinstance(text, SourceError):
+            if detection is not None:
+                detection.add(src, text)
             plan.items.append(("error", src.display, text))
             continue
         if role != DATA:
             structure.files.add(src.display)
             _add_structure(structure, src.display, text, role, parsed, cache)
+        if detection is not None:  # the --from the files pin, before any file is linted
+            detection.add(src, text, parsed.get(src.display))
         keep = None
         if kept + len(text.text) <= KEEP_TEXT_BUDGET or not _is_regular(src.path):
             keep = text.text
