@@ -16,12 +16,11 @@ those objects to this pass, which sees every file it needs (patch files, ConfigM
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flux_lint.core.findings import VALUE, Finding, Problem, Span
+from flux_lint.core.messages import failure
 from flux_lint.load.positions import locate
 from flux_lint.load.yaml import Document, load_text
 from flux_lint.model.objects import K8sObject
@@ -115,11 +114,7 @@ def effective_findings(linter: Linter, text_of: Callable[[str], str | None]) -> 
             builds = effective.builds_of(entry)
             substituted = None if builds else effective.substituted(entry)
         except Exception as exc:  # a model failure must never take the run down
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            message = (
-                f"the object as Flux deploys it could not be built: {type(exc).__name__}: {exc} "
-                f"({Path(where.filename).name}:{where.lineno})"
-            )
+            message = failure("the object as Flux deploys it could not be built", exc)
             finding = linter.file_error("FL009", entry.path, message)
             if finding is not None:
                 findings.append(finding)
@@ -170,11 +165,7 @@ def _judge(
             try:
                 problems = list(fn(obj, linter.ctx))
             except Exception as exc:  # a rule must never take the run down
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                message = (
-                    f"rule {','.join(fn.rule_ids)} failed on this object: "
-                    f"{type(exc).__name__}: {exc} ({Path(where.filename).name}:{where.lineno})"
-                )
+                message = failure(f"rule {','.join(fn.rule_ids)} failed on this object", exc)
                 finding = linter.file_error("FL009", entry.path, message)
                 if finding is not None:
                     out.append(finding)

@@ -9,7 +9,6 @@ repository index. Driving these over a repository is the run's job (:mod:`flux_l
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
 from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Severity, Span
+from flux_lint.core.messages import failure
 from flux_lint.load.positions import locate
 from flux_lint.load.yaml import Document, LoadProblem, LoadResult, load_text
 from flux_lint.model.index import IndexEntry, RepoIndex
@@ -405,11 +405,7 @@ class Linter:
                 problems = list(fn(obj, self.ctx))
             except Exception as exc:  # a rule must never take the run down
                 rid = ",".join(fn.rule_ids)
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                message = (
-                    f"rule {rid} failed on this object: {type(exc).__name__}: {exc} "
-                    f"({Path(where.filename).name}:{where.lineno})"
-                )
+                message = failure(f"rule {rid} failed on this object", exc)
                 finding = self._finding(
                     INTERNAL_RULE,
                     message,

@@ -38,3 +38,15 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+def failure(what: str, exc: BaseException) -> str:
+    """The message of an internal-error finding: what failed, the exception, and the source
+    line it was raised at (``rule FL101 failed on this object: KeyError: 'x' (schema.py:12)``),
+    so a report can be acted on without a traceback."""
+    import posixpath
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({posixpath.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return f"{what}: {type(exc).__name__}: {exc}{where}"

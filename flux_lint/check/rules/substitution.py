@@ -49,7 +49,7 @@ from typing import Any
 from flux_lint.check.context import CheckContext
 from flux_lint.check.registry import repo_check
 from flux_lint.check.rules.references import Resolver, resolver
-from flux_lint.core.findings import KEY, VALUE, Problem, Severity, pointer_join, pointer_tokens
+from flux_lint.core.findings import KEY, VALUE, Problem, Severity, pointer_join
 from flux_lint.model.graph import EntryKey, Instance, RepoGraph, entry_key
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.objects import is_flux_group
@@ -76,6 +76,7 @@ from flux_lint.model.substitution import (
     string_sites,
     substitute_text,
 )
+from flux_lint.model.transformers import set_value
 
 RULE_UNDEFINED = "FL406"
 RULE_SYNTAX = "FL407"
@@ -540,7 +541,7 @@ def invalid_substituted_value(
                 result = substitute_text(occ.template, found.values)
                 if result is None:
                     continue
-                updated = _with(data, occ.site.pointer, retype(occ.site.text, result))
+                updated = set_value(data, occ.site.pointer, retype(occ.site.text, result))
                 if updated is not data:
                     data = updated
                     changed[occ.site.pointer] = (occ, result)
@@ -569,29 +570,6 @@ def invalid_substituted_value(
                 )
                 first = refs[0].start if refs else None
                 yield entry, _problem(message, occ.site, first, rule_id=RULE_TYPED)
-
-
-def _with(data: Any, pointer: str, value: Any) -> Any:
-    """``data`` with the value at ``pointer`` replaced, copying only the containers on the way
-    (the manifest itself is shared with every other rule and must not change); ``data``
-    unchanged when the pointer does not exist."""
-    tokens = pointer_tokens(pointer)
-    if not tokens:
-        return data
-    token = tokens[0]
-    rest = pointer[len(token.replace("~", "~0").replace("/", "~1")) + 1 :]
-    if isinstance(data, dict) and token in data:
-        child = value if not rest else _with(data[token], rest, value)
-        return data if child is data[token] else {**data, token: child}
-    if isinstance(data, list) and token.isdigit() and int(token) < len(data):
-        index = int(token)
-        child = value if not rest else _with(data[index], rest, value)
-        if child is data[index]:
-            return data
-        copied = list(data)
-        copied[index] = child
-        return copied
-    return data
 
 
 def _owner(
