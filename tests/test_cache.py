@@ -430,7 +430,8 @@ def spy(self, *args, **kwargs):
     return original(self, *args, **kwargs)
 lark.Lark.__init__ = spy
 program = cel.compile_expression("self.spec.replicas > 1 && has(self.spec.x)")
-print(len(built), program.evaluate({"self": {"spec": {"replicas": 2, "x": 1}}}))
+value = program.evaluate({"self": {"spec": {"replicas": 2, "x": 1}}})  # compiles on first use
+print(len(built), value)
 """
 
 
