@@ -134,7 +134,10 @@ def _forget(monkeypatch) -> None:
 
 
 def _forms(folder: Path) -> list[Path]:
-    return sorted(folder.glob("cel-programs-*/*.bin"))
+    """The kept forms in the cache folder ``folder``."""
+    from flux_lint import __version__
+
+    return sorted((folder / f"{__version__}-{program_cache._code_key()}").glob("*.pack"))
 
 
 def test_a_kept_form_makes_the_program_compiling_makes(tmp_path, monkeypatch, compiles):
@@ -236,21 +239,18 @@ def test_a_damaged_or_foreign_file_is_compiled_again(tmp_path, monkeypatch, comp
     # Warm: only the evaluation compiles (the error needs no cel-python at all).
     assert compile_all() == [first]
 
-    file_a.write_bytes(file_a.read_bytes()[:-7])  # truncated
-    file_b.write_bytes(file_a.read_bytes())  # another expression's genuine file
+    genuine = file_a.read_bytes()
+    file_b.write_bytes(genuine)  # another expression's genuine file
+    file_a.write_bytes(genuine[:-7])  # truncated
     assert compile_all() == [first, second]  # both compiled again
     assert compile_all() == [first]  # and both rewritten: warm again
 
-    other = tmp_path / "cel-programs-0000"
-    other.mkdir()
-    (other / "x.bin").write_bytes(b"old")
-    folder = file_a.parent
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
-    compile_all()
-    assert not other.exists()  # the folder of other code goes when this code's is made
-    assert len(_forms(tmp_path)) == 2
+    from flux_lint.run.cache_clean import clean
+
+    kept = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(_forms(tmp_path)) == 2 and (tmp_path / "key") in kept
+    assert clean(tmp_path).files == len(kept)  # `flux-lint cache clean` removes them all
+    assert not tmp_path.exists()
 
 
 def test_the_code_key_follows_the_code(monkeypatch):

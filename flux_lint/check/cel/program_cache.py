@@ -19,10 +19,14 @@ Each expression (source text and declared variables) has a file of its own, so t
 reads only what it uses and parallel workers never rewrite each other's files. The files are
 written with marshal, sealed like every file flux-lint keeps (:mod:`flux_lint.core.sealed`),
 so nothing is unpickled and a damaged or foreign file is compiled again and rewritten. They
-live in a folder named after the code whose verdicts they hold: the files of this package and
-of cel-python (names, sizes, times) and Lark's; a folder left by other code is removed when
-the new one is made. The folder is the one :func:`.parser_cache.set_parser_cache_dir` names
-(the run's cache folder; none under ``--no-cache`` and by default: nothing is written).
+live in the folder :func:`.parser_cache.set_parser_cache_dir` names (the run's cache folder;
+none under ``--no-cache`` and by default: nothing is written), in a sub-folder named after
+flux-lint's version and the code whose verdicts they hold: the files of this package and of
+cel-python (names, sizes, times) and Lark's. The sub-folder and its files have the shapes of
+the result cache's (``<version>-<digest>/<hash>.pack``), so ``flux-lint cache clean`` removes
+them, and the result cache's pruning removes the files of such a folder a week after they
+were written, and then the folder: those of other code go, and a current one is simply
+compiled again and rewritten.
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ Form = tuple[Any, ...]
 #: Bumped whenever the layout of a form changes.
 _FORMAT = 1
 _KIND = b"cel-program"
-_PREFIX = "cel-programs-"
 
 _STATE: dict[str, Any] = {}  # per cache folder: its sealer, and this code's sub-folder
 
@@ -85,9 +88,6 @@ def store(source: str, variables: frozenset[str] | None, form: Form) -> bool:
         payload = marshal.dumps((_FORMAT, source, names, form))
     except ValueError:  # nested deeper than marshal writes: compiled again next time
         return False
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        _remove_other_folders(os.path.dirname(folder), keep=os.path.basename(folder))
     return write_sealed(sealer, _KIND, path, payload)
 
 
@@ -114,12 +114,14 @@ def _place(
         return None
     state = _STATE.get(str(root))
     if state is None:
-        folder = os.path.join(root, _PREFIX + _code_key())
+        from flux_lint import __version__
+
+        folder = os.path.join(root, f"{__version__}-{_code_key()}")
         state = _STATE[str(root)] = (Sealer(root), folder)
     sealer, folder = state
     names = None if variables is None else tuple(sorted(variables))
     name = blake2b(repr((source, names)).encode("utf-8", "surrogatepass"), digest_size=20)
-    return sealer, os.path.join(folder, name.hexdigest() + ".bin"), names
+    return sealer, os.path.join(folder, name.hexdigest() + ".pack"), names
 
 
 _CODE_KEY: list[str] = []
@@ -140,7 +142,7 @@ def _code_key() -> str:
                 stamps.extend(_stamps(os.path.dirname(origin)))
             else:
                 stamps.append(_stamp(origin))
-        digest = blake2b(repr(stamps).encode("utf-8", "surrogatepass"), digest_size=10)
+        digest = blake2b(repr(stamps).encode("utf-8", "surrogatepass"), digest_size=8)
         _CODE_KEY.append(digest.hexdigest())
     return _CODE_KEY[0]
 
@@ -186,21 +188,3 @@ def _origin(name: str) -> str | None:
     except (ImportError, ValueError):
         return None
     return spec.origin if spec is not None else None
-
-
-def _remove_other_folders(root: str, *, keep: str) -> None:
-    """Remove the folders of forms made by other code (best effort: another process may be
-    using one, and then only loses its speed-up)."""
-    import shutil
-
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(_PREFIX) and entry.name != keep:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-            except OSError:
-                continue
