@@ -135,9 +135,7 @@ def _forget(monkeypatch) -> None:
 
 def _forms(folder: Path) -> list[Path]:
     """The kept forms in the cache folder ``folder``."""
-    from flux_lint import __version__
-
-    return sorted((folder / f"{__version__}-{program_cache._code_key()}").glob("*.pack"))
+    return sorted((folder / program_cache.folder_name()).glob("*.pack"))
 
 
 def test_a_kept_form_makes_the_program_compiling_makes(tmp_path, monkeypatch, compiles):

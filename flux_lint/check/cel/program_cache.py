@@ -38,7 +38,7 @@ from typing import Any
 from flux_lint.check.cel import parser_cache
 from flux_lint.core.sealed import Sealer, blake2b, read_sealed, write_sealed
 
-__all__ = ["COMPILED", "FAILED", "Form", "load", "store"]
+__all__ = ["COMPILED", "FAILED", "Form", "folder_name", "load", "store"]
 
 FAILED = "failed"
 COMPILED = "compiled"
@@ -114,14 +114,19 @@ def _place(
         return None
     state = _STATE.get(str(root))
     if state is None:
-        from flux_lint import __version__
-
-        folder = os.path.join(root, f"{__version__}-{_code_key()}")
+        folder = os.path.join(root, folder_name())
         state = _STATE[str(root)] = (Sealer(root), folder)
     sealer, folder = state
     names = None if variables is None else tuple(sorted(variables))
     name = blake2b(repr((source, names)).encode("utf-8", "surrogatepass"), digest_size=20)
     return sealer, os.path.join(folder, name.hexdigest() + ".pack"), names
+
+
+def folder_name() -> str:
+    """The sub-folder of the cache folder that holds the forms this code makes."""
+    from flux_lint import __version__
+
+    return f"{__version__}-{_code_key()}"
 
 
 _CODE_KEY: list[str] = []
