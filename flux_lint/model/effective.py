@@ -689,6 +689,26 @@ class EffectiveObjects:
         patch.strategic = documents
         return patch
 
+    def changeable_kinds(self, path: str) -> frozenset[str] | None:
+        """The kinds of object in ``path`` that some build may change (:meth:`changes`), read
+        from the patches on the way alone, whatever the objects: the kinds their targets or
+        documents name. None when any kind may be changed (a patch whose target kind is a
+        pattern or missing, or a change this model does not apply); empty when none can."""
+        kinds: set[str] = set()
+        for emission in self.graph.emissions(path):
+            if self._unmodelled(emission):
+                return None
+            lists = [self._patches_of(kfile) for kfile in emission.chain]
+            if emission.applier is not None:
+                lists.append(self.patched.patches(emission.applier))
+            for patches in lists:
+                for patch in patches:
+                    found = _patch_kinds(patch)
+                    if found is None:
+                        return None
+                    kinds |= found
+        return frozenset(kinds)
+
     def context_key(self, path: str) -> str:
         """What the effective objects of a file depend on besides the file itself (the patches
         on the way, as deployed): part of its cache key.
@@ -790,6 +810,22 @@ class EffectiveObjects:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _patch_kinds(patch: ParentPatch | None) -> set[str] | None:
+    """The kinds a patch may select (None: any). A patch kustomize rejects without a target
+    changes nothing (see :meth:`EffectiveObjects._make_builds`)."""
+    if patch is None:
+        return set()
+    if patch.target is not None:
+        kind = patch.target.kind
+        return {kind} if kind and kind.isidentifier() else None
+    if patch.error is not None:
+        return set()
+    kinds = {d.get("kind") for d in patch.strategic}
+    if patch.operations or not all(isinstance(k, str) and k.isidentifier() for k in kinds):
+        return None
+    return set(kinds)  # type: ignore[arg-type]
 
 
 def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None:

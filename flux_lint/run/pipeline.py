@@ -347,7 +347,11 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     result, recorder = memo.record(
         lambda: run_all(config, registry), memo.ignored_paths(config.cache_dir)
     )
-    if not result.internal_errors() and not result.racy:
+    if result.racy:  # nothing made from a file changed a moment ago can be remembered
+        from flux_lint.run import replay
+
+        replay.not_replayable()
+    elif not result.internal_errors():
         memo.remember(config.cache_dir, key, _encode_result(result), recorder, wall)
     return result
 
@@ -489,12 +493,8 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         # Files named one by one (pre-commit, an editor) are judged in their repository:
         # what applies them is read from the whole tree, not just from the files named.
         found = add_context(config, found, plan, cache)
-    applied = _applied_set(config, found, plan, roles)
+    applied, linter.ctx.effective = _applied_set(config, found, plan, cache)
     linter.ctx.applied = applied
-    if applied.graph is not None:
-        from flux_lint.model.effective import EffectiveObjects
-
-        linter.ctx.effective = EffectiveObjects(applied.graph)
     checked = (lambda path: True) if config.check_unapplied else applied.applies
     linter.is_checked = checked
     if found is not None and applied.known and not config.check_unapplied:
@@ -661,12 +661,14 @@ def _read_all(
     return plan
 
 
-def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, str]) -> Any:
-    """The model stage's applied set for this run (model/applied.py)."""
-    from flux_lint.model.applied import AppliedSet, compute
+def _applied_set(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> tuple[Any, Any]:
+    """The model stage's applied set for this run (model/applied.py) and the effective
+    objects of its graph (model/effective.py), remembered per structure (run/applied_memo.py)."""
+    from flux_lint.model.applied import AppliedSet
+    from flux_lint.run.applied_memo import remembered_applied_set
 
     if found is None or not plan.structure.files:
-        return AppliedSet()
+        return AppliedSet(), None
     sourceignores: dict[str, str] = {}
     for src in found.sourceignores:
         try:
@@ -676,7 +678,11 @@ def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, st
             continue
         sourceignores[src.display] = data.decode("utf-8", "replace")
     plan.sourceignores = repr(sorted(sourceignores.items()))
-    return compute(plan.structure, sourceignores)
+
+    def checked(applied: Any, path: str) -> bool:
+        return config.check_unapplied or applied.applies(path)
+
+    return remembered_applied_set(plan.structure, sourceignores, cache, checked)
 
 
 def _not_applied_message(applied: Any, display: str) -> str:
