@@ -618,6 +618,10 @@ def _read_all(
 
     plan = _Plan()
     structure = plan.structure = RepoIndex()
+    # The node trees parsed for the structure are kept for the lint pass, unless the run is
+    # large enough for worker processes: they parse their files themselves, and each would
+    # count the trees of the whole repository in its resident memory.
+    trees = parsed if _workers_for(_worker_count(config.jobs), len(sources)) <= 1 else None
     kept = 0
     scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
@@ -643,7 +647,7 @@ def _read_all(
             continue
         if role != DATA:
             structure.files.add(src.display)
-            add_structure(structure, src.display, text, role, parsed, cache)
+            add_structure(structure, src.display, text, role, trees, cache)
         if detection is not None:  # the --from the files pin, before any file is linted
             detection.add(src, text, parsed.get(src.display))
         keep = None
@@ -753,6 +757,9 @@ def _lint_plan(
     if used > 1:
         from flux_lint.run.workers import lint_in_workers
 
+        # Workers parse their files themselves: the node trees of the reading pass would
+        # only be copied into every worker (each counts them in its resident memory).
+        parsed.clear()
         results: Iterator[tuple[Any, ...]] = lint_in_workers(linter, todo, used)
     else:
         results = (

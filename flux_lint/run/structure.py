@@ -81,7 +81,7 @@ def add_structure(
     display: str,
     text: Any,
     role: str | None,
-    parsed: dict[str, LoadResult],
+    parsed: dict[str, LoadResult] | None,
     cache: Any,
 ) -> bool:
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
@@ -101,9 +101,11 @@ def add_structure(
         if stored is not None:
             _restore_structure(structure, display, stored)
             return True
-    loaded = parsed.get(display)
+    loaded = parsed.get(display) if parsed is not None else None
     if loaded is None:
-        loaded = parsed[display] = load_text(text.text)
+        loaded = load_text(text.text)
+        if parsed is not None:  # kept for the lint pass
+            parsed[display] = loaded
     entries_out: list[list[Any]] = []
     kustomize_out: list[Any] = []
     for doc in loaded.documents:
@@ -191,7 +193,7 @@ def _context_files(
         if isinstance(text, SourceError):
             continue
         structure.files.add(src.display)
-        held = add_structure(structure, src.display, text, None, {}, cache)
+        held = add_structure(structure, src.display, text, None, None, cache)
         files.append((src.display, text.sha256 if held else None))
     return files, [(s.display, str(s.path)) for s in tree.sourceignores]
 
