@@ -159,6 +159,8 @@ class EffectiveObjects:
         self._full_index: Any = None
         self._kind_candidates: dict[Any, Any] = {}
         self._templates: dict[str, Template | None] = {}
+        self._emission_kinds: dict[Any, frozenset[str] | None] = {}
+        self._list_kinds: dict[int, tuple[list[Any], set[str] | None]] = {}
 
     def variants(self, obj: K8sObject) -> list[dict[str, Any] | None] | None:
         """The object as each build deploys it (None where a patch deletes it), or None when
@@ -689,6 +691,40 @@ class EffectiveObjects:
         patch.strategic = documents
         return patch
 
+    def changeable_kinds(self, path: str) -> frozenset[str] | None:
+        """The kinds of object in ``path`` that some build may change (:meth:`changes`), read
+        from the patches on the way alone, whatever the objects: the kinds their targets or
+        documents name. None when any kind may be changed (a patch whose target kind is a
+        pattern or missing, or a change this model does not apply); empty when none can."""
+        kinds: set[str] = set()
+        for emission in self.graph.emissions(path):
+            applier = emission.applier
+            key = (emission.chain, entry_key(applier) if applier is not None else None)
+            if key not in self._emission_kinds:
+                self._emission_kinds[key] = self._kinds_of(emission)
+            found = self._emission_kinds[key]
+            if found is None:
+                return None
+            kinds |= found
+        return frozenset(kinds)
+
+    def _kinds_of(self, emission: Any) -> frozenset[str] | None:
+        """:meth:`changeable_kinds` of one build of a file (files share their builds)."""
+        if self._unmodelled(emission):
+            return None
+        lists = [self._patches_of(kfile) for kfile in emission.chain]
+        if emission.applier is not None:
+            lists.append(self.patched.patches(emission.applier))
+        kinds: set[str] = set()
+        for patches in lists:
+            cached = self._list_kinds.get(id(patches))
+            if cached is None or cached[0] is not patches:
+                cached = self._list_kinds[id(patches)] = (patches, _list_kinds(patches))
+            if cached[1] is None:
+                return None
+            kinds |= cached[1]
+        return frozenset(kinds)
+
     def context_key(self, path: str) -> str:
         """What the effective objects of a file depend on besides the file itself (the patches
         on the way, as deployed): part of its cache key.
@@ -790,6 +826,33 @@ class EffectiveObjects:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _list_kinds(patches: list[ParentPatch | None]) -> set[str] | None:
+    """The kinds a list of patches may select (None: any)."""
+    kinds: set[str] = set()
+    for patch in patches:
+        found = _patch_kinds(patch)
+        if found is None:
+            return None
+        kinds |= found
+    return kinds
+
+
+def _patch_kinds(patch: ParentPatch | None) -> set[str] | None:
+    """The kinds a patch may select (None: any). A patch kustomize rejects without a target
+    changes nothing (see :meth:`EffectiveObjects._make_builds`)."""
+    if patch is None:
+        return set()
+    if patch.target is not None:
+        kind = patch.target.kind
+        return {kind} if kind and kind.isidentifier() else None
+    if patch.error is not None:
+        return set()
+    kinds = {d.get("kind") for d in patch.strategic}
+    if patch.operations or not all(isinstance(k, str) and k.isidentifier() for k in kinds):
+        return None
+    return set(kinds)  # type: ignore[arg-type]
 
 
 def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None:

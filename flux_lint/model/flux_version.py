@@ -473,6 +473,11 @@ def detect(
 _MARKERS = ("FluxInstance", FLUX_INSTANCE_CHART, "fluxcd/flux2", "fluxcd/flux-manifests")
 
 
+def may_state_version(display: str, text: str) -> bool:
+    """Whether a file can state a Flux version (the only files :class:`VersionScan` parses)."""
+    return is_gotk_components(display) or any(marker in text for marker in _MARKERS)
+
+
 class VersionScan:
     """:func:`detect` fed one file at a time, by whoever reads the files: the pass before a
     run (:func:`detect_paths`) or the run's own reading pass (run/pipeline.py), which then
@@ -493,7 +498,7 @@ class VersionScan:
         from flux_lint.model.objects import classify
 
         gotk = is_gotk_components(display)
-        if not gotk and not any(marker in text for marker in _MARKERS):
+        if not gotk and not may_state_version(display, text):
             return
         self.index.files.add(display)
         if gotk:

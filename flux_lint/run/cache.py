@@ -332,7 +332,7 @@ class ResultCache:
 
 #: Pack keys: the CRD digest, and the prefix of entries that do not depend on CRDs.
 _CRD_KEY = "crd"
-_CRD_FREE = ("roles:", "structure:")  # memos that do not depend on CRDs
+_CRD_FREE = ("roles:", "structure:", "facts:")  # memos that do not depend on CRDs
 
 
 def prune(root: Path, *, keep: Path, now: float | None = None) -> None:

@@ -295,6 +295,13 @@ def note_inputs(stamps: list[tuple[str, str, Any]]) -> None:
             {"d": _ACTIVE.folders, "p": _ACTIVE.files, "s": _ACTIVE.looked_up}[kind].add(where)
 
 
+def note_read(path: Any) -> None:
+    """Inside a recorded step, a file the step relies on without opening it (its content is
+    known from its metadata: run/facts.py) is an input all the same."""
+    if _ACTIVE is not None:
+        _ACTIVE.files.add(path)
+
+
 def unchanged(stamps: list[tuple[str, str, Any]]) -> bool:
     """Whether every path is stamped as it was."""
     stampers = {"p": path_stamp, "s": kind_stamp, "d": folder_stamp}

@@ -46,6 +46,12 @@ from flux_lint.model.kustomize import (
     is_kustomization_file,
     is_kustomize_config,
 )
+from flux_lint.run.structure import (
+    add_context,
+    add_structure,
+    has_flux_kustomization,
+    known_file,
+)
 from flux_lint.run.workers import Task
 
 
@@ -67,8 +73,6 @@ class RunResult:
     #: because nothing applies them.
     applied: Any = None
     unapplied: int = 0
-    #: Lines for the summary: what was and was not checked, and why.
-    notes: list[str] = field(default_factory=list)
     #: Objects per schema source that validated them, and objects without a schema per kind.
     schemas: dict[str, int] = field(default_factory=dict)
     unchecked: dict[str, int] = field(default_factory=dict)
@@ -77,6 +81,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: (version, note) of the ``--from`` this run detected (RunConfig.detect_from), if any.
     detected_from: tuple[Any, str | None] | None = None
+    #: Whether the run read a file changed too recently for its result to be remembered.
+    racy: bool = False
 
     def internal_errors(self) -> list[Finding]:
         return [f for f in self.findings if f.rule_id == INTERNAL_RULE]
@@ -270,7 +276,7 @@ def _cacheable(report: FileReport) -> bool:
 
 
 def _kustomization_roles(
-    config: RunConfig, sources: list[Any], cache: Any
+    config: RunConfig, sources: list[Any], cache: Any, facts: Any = None
 ) -> tuple[dict[str, str], dict[str, tuple[Any, bytes | None]], dict[str, LoadResult]]:
     """Roles of the files kustomization files name (patch, generator data), and what was read
     and parsed to learn them (kept for the per-file pass). A kustomization file's roles depend
@@ -284,6 +290,13 @@ def _kustomization_roles(
     for src in sources:
         if not is_kustomization_file(src.display):
             continue
+        known = facts.known(src.display, src.path) if facts is not None else None
+        if known is not None:  # unchanged since the last run: its roles are in the cache
+            named = cache.get_memo("roles:" + digest(cache.run_key, src.display, known[0]))
+            if named is not None:
+                for path, role in named:
+                    roles.setdefault(path, role)
+                continue
         text, raw = read_file_and_bytes(src.path, src.display, config.max_bytes)
         read[src.display] = (text, raw)
         if isinstance(text, SourceError):
@@ -334,7 +347,11 @@ def run(config: RunConfig, registry: Registry | None = None) -> RunResult:
     result, recorder = memo.record(
         lambda: run_all(config, registry), memo.ignored_paths(config.cache_dir)
     )
-    if not result.internal_errors():
+    if result.racy:  # nothing made from a file changed a moment ago can be remembered
+        from flux_lint.run import replay
+
+        replay.not_replayable()
+    elif not result.internal_errors():
         memo.remember(config.cache_dir, key, _encode_result(result), recorder, wall)
     return result
 
@@ -459,24 +476,25 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     cache = _open_cache(config, linter, root) if config.cache_dir is not None else None
 
     # Kustomization files first: they decide the role of the files they name.
-    roles, read_ahead, parsed = _kustomization_roles(config, sources, cache)
+    facts = None
+    if cache is not None:
+        from flux_lint.run.facts import Facts
+
+        facts = Facts(cache, time.time())
+    roles, read_ahead, parsed = _kustomization_roles(config, sources, cache, facts)
     detection = None
     if config.detect_from:
         from flux_lint.run.from_version import FromDetection
 
         detection = FromDetection(config)
-    plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache, detection)
+    plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache, detection, facts)
     detected = detection.settle(linter, cache) if detection is not None else None
     if found is not None and found.explicit:
         # Files named one by one (pre-commit, an editor) are judged in their repository:
         # what applies them is read from the whole tree, not just from the files named.
-        found = _add_context(config, found, plan, cache)
-    applied = _applied_set(config, found, plan, roles)
+        found = add_context(config, found, plan, cache)
+    applied, linter.ctx.effective = _applied_set(config, found, plan, cache)
     linter.ctx.applied = applied
-    if applied.graph is not None:
-        from flux_lint.model.effective import EffectiveObjects
-
-        linter.ctx.effective = EffectiveObjects(applied.graph)
     checked = (lambda path: True) if config.check_unapplied else applied.applies
     linter.is_checked = checked
     if found is not None and applied.known and not config.check_unapplied:
@@ -534,6 +552,8 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
 
     rendered_note = placeholder_note(linter.index)
     if cache is not None:
+        if facts is not None:
+            facts.save()
         cache.save()
     if out.directives:  # inline suppressions, once every finding (file and repository) exists
         from flux_lint.report.suppressions import apply as apply_directives
@@ -562,6 +582,7 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         schemas=dict(out.schemas),
         unchecked=dict(out.unchecked),
         detected_from=detected,
+        racy=facts is not None and facts.racy,
     )
 
 
@@ -586,6 +607,7 @@ def _read_all(
     parsed: dict[str, LoadResult],
     cache: Any,
     detection: Any = None,
+    facts: Any = None,
 ) -> _Plan:
     """Read every file once: keep its text for the lint pass (within a memory budget), add
     the repository's CRDs to the run's catalog, and collect the objects and kustomize files
@@ -596,6 +618,10 @@ def _read_all(
 
     plan = _Plan()
     structure = plan.structure = RepoIndex()
+    # The node trees parsed for the structure are kept for the lint pass, unless the run is
+    # large enough for worker processes: they parse their files themselves, and each would
+    # count the trees of the whole repository in its resident memory.
+    trees = parsed if _workers_for(_worker_count(config.jobs), len(sources)) <= 1 else None
     kept = 0
     scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
@@ -604,6 +630,13 @@ def _read_all(
     for src in sources:
         role = roles.get(src.display)
         ahead = read_ahead.pop(src.display, None)
+        if ahead is None and facts is not None:
+            known = facts.known(src.display, src.path)
+            if known is not None and known_file(
+                structure, src.display, role, known, cache, scan, detection is not None
+            ):
+                plan.items.append(("file", src.display, src.path, role, None, known[0]))
+                continue
         text, raw = ahead or read_file_and_bytes(src.path, src.display, config.max_bytes)
         if scan and raw is not None and src.display not in patches and looks_like_crd(raw):
             linter.crd_catalog.add_text(raw.decode("utf-8-sig", errors="replace"), src.display)
@@ -614,7 +647,7 @@ def _read_all(
             continue
         if role != DATA:
             structure.files.add(src.display)
-            _add_structure(structure, src.display, text, role, parsed, cache)
+            add_structure(structure, src.display, text, role, trees, cache)
         if detection is not None:  # the --from the files pin, before any file is linted
             detection.add(src, text, parsed.get(src.display))
         keep = None
@@ -622,177 +655,24 @@ def _read_all(
             keep = text.text
             kept += len(keep)
         plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
+        if facts is not None:
+            from flux_lint.run.facts import flags_of
+
+            facts.learn(src.display, text.sha256, flags_of(src.display, text.text, raw))
     if scan and config.stdin_text is not None and looks_like_crd(config.stdin_text):
         linter.crd_catalog.add_text(config.stdin_text, config.stdin_path)
-    plan.has_flux = _has_flux_kustomization(structure)
+    plan.has_flux = has_flux_kustomization(structure)
     return plan
 
 
-def _has_flux_kustomization(structure: Any) -> bool:
-    """A repository of Flux Kustomizations has entry points to find; a bare folder of
-    manifests has none, and is checked whole without a note."""
-    from flux_lint.model.graph import is_flux_kustomization
-
-    return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
-
-
-def _add_structure(
-    structure: Any,
-    display: str,
-    text: Any,
-    role: str | None,
-    parsed: dict[str, LoadResult],
-    cache: Any,
-) -> bool:
-    """Add one file's structural objects (model/applied.py) and kustomize files; False when
-    the file cannot hold any (nothing was parsed or kept)."""
-    from flux_lint.model.applied import STRUCTURE_MARKERS, is_structural
-    from flux_lint.model.index import IndexEntry
-    from flux_lint.model.objects import classify
-
-    kfile = is_kustomization_file(display)
-    patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
-    if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
-        return False
-    key = ""
-    if cache is not None:
-        from flux_lint.run.cache import digest
-
-        key = "structure:" + digest(cache.run_key, display, role, text.sha256)
-        stored = cache.get_memo(key)
-        if stored is not None:
-            entries, kustomize = stored
-            for item in entries:
-                structure.add(IndexEntry(*item))
-            for data in kustomize:
-                structure.add_kustomize_file(display, data)
-            return True
-    loaded = parsed.get(display)
-    if loaded is None:
-        loaded = parsed[display] = load_text(text.text)
-    entries_out: list[list[Any]] = []
-    kustomize_out: list[Any] = []
-    for doc in loaded.documents:
-        obj = classify(display, doc, partial=role == PATCH)
-        if obj is not None:
-            entry = IndexEntry.of(obj)
-            if patch or (is_structural(entry) and not entry.partial):
-                structure.add(entry)
-                entries_out.append(
-                    [
-                        entry.path,
-                        entry.document,
-                        entry.api_version,
-                        entry.kind,
-                        entry.namespace,
-                        entry.name,
-                        entry.data,
-                        entry.partial,
-                    ]
-                )
-        elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
-            structure.add_kustomize_file(display, doc.data)
-            kustomize_out.append(doc.data)
-    if cache is not None:
-        cache.put_memo(key, [entries_out, kustomize_out])
-    return True
-
-
-def _add_context(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> Any:
-    """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
-    discovery result returned also lists the repository's ``.sourceignore`` files.
-
-    With a cache, what the walk found is remembered with the stamps of every file and folder
-    it read (run/memo.py), each file's structure being in the cache already: a file named
-    again in a repository whose other files did not change reads none of them."""
-    from dataclasses import replace
-
-    from flux_lint.load.discover import SourcePath
-
-    seen = set(plan.structure.files)
-
-    def walk() -> Any:
-        return _context_files(config, found.root, seen, plan.structure, cache)
-
-    if cache is None:
-        walked = walk()
-    else:
-        from flux_lint.run import memo
-        from flux_lint.run.cache import digest
-
-        key = digest(
-            "context",
-            cache.run_key,
-            str(found.root),
-            sorted(seen),
-            sorted(config.exclude),
-            config.respect_gitignore,
-            config.max_bytes,
-        )
-        known, walked = memo.recall(config.cache_dir, key)
-        if not known or not _restore_context(plan.structure, walked, cache):
-            started = time.time()
-            walked, recorder = memo.record(walk, memo.ignored_paths(config.cache_dir))
-            memo.remember(config.cache_dir, key, walked, recorder, started)
-    plan.has_flux = _has_flux_kustomization(plan.structure)
-    ignores = [SourcePath(Path(path), display) for display, path in walked[1]]
-    return replace(found, sourceignores=ignores)
-
-
-def _context_files(
-    config: RunConfig, root: Path, seen: set[str], structure: Any, cache: Any
-) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
-    """Walk the repository and add the structure of every file not in ``seen``; returns
-    (display path, content hash when the file holds structure) of each, and the ignore
-    files found (display, path)."""
-    from flux_lint.load.discover import discover
-    from flux_lint.load.source import SourceError
-
-    tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
-    files: list[tuple[str, str | None]] = []
-    for src in tree.files:
-        if src.display in seen:
-            continue
-        text = read_file(src.path, src.display, config.max_bytes)
-        if isinstance(text, SourceError):
-            continue
-        structure.files.add(src.display)
-        held = _add_structure(structure, src.display, text, None, {}, cache)
-        files.append((src.display, text.sha256 if held else None))
-    return files, [(s.display, str(s.path)) for s in tree.sourceignores]
-
-
-def _restore_context(structure: Any, walked: Any, cache: Any) -> bool:
-    """Add a remembered walk's files to ``structure`` from their cached structure; False
-    (and nothing added) when one of them is no longer in the cache."""
-    from flux_lint.model.index import IndexEntry
-    from flux_lint.run.cache import digest
-
-    stored = []
-    for display, sha256 in walked[0]:
-        item = None
-        if sha256 is not None:
-            item = cache.get_memo("structure:" + digest(cache.run_key, display, None, sha256))
-            if item is None:
-                return False
-        stored.append((display, item))
-    for display, item in stored:
-        structure.files.add(display)
-        if item is not None:
-            entries, kustomize = item
-            for values in entries:
-                structure.add(IndexEntry(*values))
-            for data in kustomize:
-                structure.add_kustomize_file(display, data)
-    return True
-
-
-def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, str]) -> Any:
-    """The model stage's applied set for this run (model/applied.py)."""
-    from flux_lint.model.applied import AppliedSet, compute
+def _applied_set(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> tuple[Any, Any]:
+    """The model stage's applied set for this run (model/applied.py) and the effective
+    objects of its graph (model/effective.py), remembered per structure (run/applied_memo.py)."""
+    from flux_lint.model.applied import AppliedSet
+    from flux_lint.run.applied_memo import remembered_applied_set
 
     if found is None or not plan.structure.files:
-        return AppliedSet()
+        return AppliedSet(), None
     sourceignores: dict[str, str] = {}
     for src in found.sourceignores:
         try:
@@ -802,7 +682,11 @@ def _applied_set(config: RunConfig, found: Any, plan: _Plan, roles: dict[str, st
             continue
         sourceignores[src.display] = data.decode("utf-8", "replace")
     plan.sourceignores = repr(sorted(sourceignores.items()))
-    return compute(plan.structure, sourceignores)
+
+    def checked(applied: Any, path: str) -> bool:
+        return config.check_unapplied or applied.applies(path)
+
+    return remembered_applied_set(plan.structure, sourceignores, cache, checked)
 
 
 def _not_applied_message(applied: Any, display: str) -> str:
@@ -861,7 +745,9 @@ def _lint_plan(
         if cache is not None:
             record = cache.get(_entry_key(linter, cache, display, role, sha256, check))
         if record is not None:
-            keep = text if record[2] or record[3] is not None else None
+            keep = None
+            if record[2] or record[3] is not None:  # findings or directives: text shown
+                keep = text if text is not None else _text_if_same(path, display, sha256, config)
             order.append(("record", display, role, record, keep, sha256, check))
             continue
         todo.append((display, path, role, text, sha256, check))
@@ -871,6 +757,9 @@ def _lint_plan(
     if used > 1:
         from flux_lint.run.workers import lint_in_workers
 
+        # Workers parse their files themselves: the node trees of the reading pass would
+        # only be copied into every worker (each counts them in its resident memory).
+        parsed.clear()
         results: Iterator[tuple[Any, ...]] = lint_in_workers(linter, todo, used)
     else:
         results = (
@@ -918,6 +807,17 @@ def _lint_plan(
         if cache is not None and _cacheable(report):
             cache.put(_entry_key(linter, cache, display, role, sha256, check), record)
     return linted, used
+
+
+def _text_if_same(path: Path, display: str, sha256: str, config: RunConfig) -> str | None:
+    """The text of a file known by its metadata (run/facts.py), if it still has the content
+    its cached findings were made from."""
+    from flux_lint.load.source import SourceError
+
+    source = read_file(path, display, config.max_bytes)
+    if isinstance(source, SourceError) or source.sha256 != sha256:
+        return None
+    return source.text
 
 
 def _is_regular(path: Path) -> bool:

@@ -1,0 +1,141 @@
+"""The applied set remembered with the structure it was computed from.
+
+Working out what Flux applies (model/applied.py) builds the repository graph: every Flux
+Kustomization's kustomize build. That is most of what linting one changed file in a warm
+repository costs, yet it depends only on the structural index (the Flux objects and kustomize
+files of every file, and which files exist) and the ignore files. So the cache keeps, under a
+digest of those, what the run needs of the applied set without its graph:
+
+* the entry points, the applied files, the files the ignore rules leave out and the note;
+* per file, the part of its cache key its effective objects depend on
+  (:meth:`EffectiveObjects.context_key`), and the kinds of object in it that some build may
+  change (:meth:`EffectiveObjects.changeable_kinds`: those the patches on the way target).
+
+The graph, and the effective objects made from it, are built on first use only: by the
+per-file pass when it lints a file some build may change, and by the repository checks when
+they run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flux_lint.model.applied import AppliedSet, EntryPoint
+
+__all__ = ["LazyEffective", "remembered_applied_set"]
+
+_KEY = "applied:"
+
+
+def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
+    """A digest of everything :func:`model.applied.compute` reads."""
+    parts = (
+        sorted(structure.files),
+        [
+            (e.path, e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial)
+            for e in structure.entries
+        ],
+        sorted((path, k.data) for path, k in structure.kustomize_files.items()),
+        sorted(sourceignores.items()),
+    )
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class LazyEffective:
+    """The effective objects (model/effective.py) of a remembered applied set: answers what a
+    file's cache key needs, and whether an object no patch on the way can select is changed,
+    from what was remembered; builds the real thing for anything else."""
+
+    def __init__(self, keys: dict[str, tuple[str, frozenset[str] | None]], build: Any) -> None:
+        self._keys = keys
+        self._build = build
+        self._real: Any = None
+
+    def real(self) -> Any:
+        if self._real is None:
+            self._real = self._build()
+        return self._real
+
+    def context_key(self, path: str) -> str:
+        known = self._keys.get(path)
+        return known[0] if known is not None else self.real().context_key(path)
+
+    def _unchangeable(self, obj: Any) -> bool:
+        known = self._keys.get(obj.path)
+        return known is not None and known[1] is not None and obj.kind not in known[1]
+
+    def changes(self, obj: Any) -> bool:
+        if self._unchangeable(obj):
+            return False
+        return bool(self.real().changes(obj))
+
+    def variants(self, obj: Any) -> Any:
+        if self._unchangeable(obj):
+            return None  # deployed as written
+        return self.real().variants(obj)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def remembered_applied_set(
+    structure: Any,
+    sourceignores: dict[str, str],
+    cache: Any,
+    checked_files: Any,
+) -> tuple[AppliedSet, Any]:
+    """(applied set, effective objects) of ``structure``, from the cache when it holds them
+    for this structure; the effective objects are None when there is no graph."""
+    from flux_lint.model.applied import compute
+    from flux_lint.model.effective import EffectiveObjects
+
+    key = _KEY + structure_digest(structure, sourceignores)
+    stored = cache.get_memo(key) if cache is not None else None
+    made: dict[str, Any] = {}
+
+    def build() -> tuple[AppliedSet, Any]:
+        if "set" not in made:
+            applied = compute(structure, sourceignores)
+            effective = EffectiveObjects(applied.graph) if applied.graph is not None else None
+            made["set"] = (applied, effective)
+        return made["set"]
+
+    if stored is not None:
+        points, files, excluded, note, has_graph, keys = stored
+        applied = AppliedSet(
+            entry_points=[EntryPoint(*p) for p in points],
+            files={path: tuple(names) for path, names in files.items()},
+            excluded=frozenset(excluded),
+            note=note,
+        )
+        if not has_graph:
+            return applied, None
+        known = {
+            p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()
+        }
+        lazy = LazyEffective(known, lambda: build()[1])
+        return applied, lazy
+    applied, effective = build()
+    if cache is not None:
+        keys = {}
+        if effective is not None:
+            for path in sorted(structure.files):
+                if checked_files(applied, path):
+                    kinds = effective.changeable_kinds(path)
+                    keys[path] = (
+                        effective.context_key(path),
+                        None if kinds is None else sorted(kinds),
+                    )
+        cache.put_memo(
+            key,
+            (
+                [(p.kind, p.name, p.path, p.folder) for p in applied.entry_points],
+                {path: list(names) for path, names in applied.files.items()},
+                sorted(applied.excluded),
+                applied.note,
+                effective is not None,
+                keys,
+            ),
+        )
+    return applied, effective

@@ -1,0 +1,112 @@
+"""What the last run learned of each file, kept with the file's metadata: a file whose metadata
+did not change is not read again.
+
+A warm run takes every per-file result from the cache by the file's content hash; reading and
+hashing every file to learn that hash was most of what such a run still did. So the cache also
+keeps, per file, its *stamp* (size, modification and change times in nanoseconds, inode and
+device) with its content hash and what the reading pass looks for in its text (whether it
+holds a CRD, an object the applied set is computed from, a Flux version). When a file's stamp
+is what it was, those facts stand and the file is not opened; a file with findings is read
+when its text is shown.
+
+The stamp is taken before the file is read: a file changed while it was read has a newer
+stamp next time, and is read again then. As for remembered results (run/memo.py), a file
+changed less than :data:`~flux_lint.run.memo.RACY_SECONDS` before the run started is not
+remembered, since an edit within the file system's time granularity leaves its stamp as it
+was.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Any
+
+__all__ = ["CRD", "FACTS_KEY", "STRUCTURE", "VERSION", "Facts", "flags_of"]
+
+#: The cache entry holding the facts (it does not depend on the run's CRDs).
+FACTS_KEY = "facts:"
+#: Flags: the file looks like a CRD; it mentions a structural kind (model/applied.py
+#: ``STRUCTURE_MARKERS``); it mentions something that states a Flux version.
+CRD, STRUCTURE, VERSION = 1, 2, 4
+
+
+def stamp_of(path: Any) -> tuple[int, ...] | None:
+    """A regular file's stamp, or None (anything else is always read)."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+class Facts:
+    """The facts of one run's files: those the cache holds, and those this run learns."""
+
+    def __init__(self, cache: Any, started: float) -> None:
+        from flux_lint.run.memo import RACY_SECONDS
+
+        self.cache = cache
+        self._old: dict[str, Any] = {}
+        if cache is not None:
+            stored = cache.get_memo(FACTS_KEY)
+            if isinstance(stored, dict):
+                self._old = stored
+        self._new: dict[str, Any] = {}
+        self._limit = int((started - RACY_SECONDS) * 1e9)
+        self._stamps: dict[str, tuple[int, ...] | None] = {}
+        self._answers: dict[str, tuple[str, int] | None] = {}
+        #: Whether a file read was changed too recently to be remembered (a result made from
+        #: it cannot be remembered either: run/memo.py).
+        self.racy = False
+
+    def known(self, display: str, path: Any) -> tuple[str, int] | None:
+        """(content hash, flags) of a file whose stamp is as it was; None: read it (its
+        stamp is taken now, before it is read)."""
+        if self.cache is None:
+            return None
+        if display in self._answers:
+            return self._answers[display]
+        stamp = self._stamps[display] = stamp_of(path)
+        old = self._old.get(display)
+        answer = None
+        if stamp is not None and old is not None and tuple(old[0]) == stamp:
+            from flux_lint.run.memo import note_read
+
+            note_read(path)  # a remembered result made from this file depends on it
+            self._new[display] = old
+            answer = (old[1], old[2])
+        self._answers[display] = answer
+        return answer
+
+    def learn(self, display: str, sha256: str, flags: int) -> None:
+        """What reading a file showed; kept when its stamp (taken by :meth:`known`, before the
+        file was read) is old enough to tell a later edit apart."""
+        stamp = self._stamps.get(display)
+        if stamp is None:
+            return
+        if max(stamp[1], stamp[2]) >= self._limit:
+            self.racy = True
+            return
+        self._new[display] = (stamp, sha256, flags)
+
+    def save(self) -> None:
+        """Keep what this run knows for the next one."""
+        if self.cache is not None and self._new:
+            self.cache.put_memo(FACTS_KEY, self._new)
+
+
+def flags_of(display: str, text: str, raw: bytes | None) -> int:
+    """What the reading pass looks for in a file (see :data:`CRD`)."""
+    from flux_lint.check.schema.crds import looks_like_crd
+    from flux_lint.model.applied import STRUCTURE_MARKERS
+    from flux_lint.model.flux_version import may_state_version
+
+    flags = CRD if looks_like_crd(raw if raw is not None else text) else 0
+    if any(marker in text for marker in STRUCTURE_MARKERS):
+        flags |= STRUCTURE
+    if may_state_version(display, text):
+        flags |= VERSION
+    return flags
