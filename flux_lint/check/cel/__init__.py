@@ -5,10 +5,12 @@ Every CEL expression flux-lint runs goes through this package: the
 expression strings that Flux controllers run themselves (``readyExpr``, ``healthCheckExprs``,
 Receiver filters). cel-python does the parsing and the evaluation; around it:
 
-* :mod:`.compiler` compiles once per process, with the compile-time checks cel-go makes (and
-  its nesting limit), cel-go's optional syntax and namespaced functions;
-  :mod:`.environment` holds the one cel-python environment, and :mod:`.parser_cache` keeps
-  cel-python's parser tables between runs where the run says (:func:`set_parser_cache_dir`).
+* :mod:`.compiler` compiles once per process, with the compile-time checks cel-go makes
+  (:mod:`.checks`, and its nesting limit), cel-go's optional syntax and namespaced functions;
+  :mod:`.environment` holds the one cel-python environment. Where the run says
+  (:func:`set_parser_cache_dir`), :mod:`.parser_cache` keeps cel-python's parser tables
+  between runs, and :mod:`.program_cache` what compiling each expression found, so that a
+  later run decides rules on the fast path without loading cel-python at all.
 * :mod:`.interpreter` is cel-python's interpreter with cel-go's semantics where they differ
   (strict ``has()``, errors that are not ``false``, macros that propagate errors), metered by
   :mod:`.budget`; :mod:`.evaluation` turns what it gives into a value or a
@@ -20,7 +22,9 @@ Receiver filters). cel-python does the parsing and the evaluation; around it:
 
 Importing this package is cheap: its names are loaded on first use (loading cel-python takes
 a noticeable part of a second), so a run that evaluates no CEL never pays for it, and the run
-can call :func:`set_parser_cache_dir` without loading cel-python.
+can call :func:`set_parser_cache_dir` without loading cel-python. Compiling from kept forms,
+:func:`decide` and :class:`CelView`'s plain values do not load it either: only the interpreter
+(evaluating, or compiling for it) does.
 """
 
 from __future__ import annotations

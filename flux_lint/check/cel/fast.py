@@ -7,6 +7,20 @@ into Python closures that run on the visible plain values (:func:`.values.to_vis
 microseconds. Anything outside that subset, and any value the closures do not model
 (numbers, timestamps, bytes), makes :func:`decide` answer ``None`` and the caller evaluates
 with the interpreter, so the closures never have to be complete, only right.
+
+The closures are built from the *plain form* of a parse tree, made of tuples and strings only
+(:func:`.tree.plain` makes it from cel-python's Lark tree), so that it can be kept between runs
+(:mod:`.program_cache`) and a later process builds the closures without loading cel-python or
+Lark:
+
+* a tree node is a tuple: its rule name, then its children (``("ident", "self")``);
+* a token is its text (a ``str``), except the one child of a ``literal`` node, which is kept
+  as two items, the token type and its value: ``("literal", "STRING_LIT", "abc")``, the string
+  literals already decoded (escapes expanded, quotes removed). A string literal that
+  cel-python cannot decode is kept as the error decoding raised (its type name, from
+  :data:`LITERAL_ERRORS`, and its message), raised again if a closure is built from it.
+
+This module imports neither cel-python nor Lark.
 """
 
 from __future__ import annotations
@@ -14,13 +28,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import lark
-from celpy.evaluation import celstr
-
-from flux_lint.check.cel.tree import unwrap
 from flux_lint.core.regex import compile_pattern
 
-__all__ = ["Undecided", "build", "decide"]
+__all__ = ["LITERAL_ERRORS", "Undecided", "build", "decide", "unwrap"]
+
+#: The errors decoding a string literal may raise, by the name the plain form keeps.
+LITERAL_ERRORS: dict[str, type[Exception]] = {
+    "ValueError": ValueError,
+    "OverflowError": OverflowError,
+}
 
 
 class Undecided(Exception):
@@ -56,10 +72,11 @@ def decide(program: Decidable, activation: Mapping[str, Any]) -> bool | None:
 
 
 def build(node: Any) -> Fast:
-    """Compile a parse tree into a closure; raise ``Undecided`` for unsupported syntax."""
-    if not isinstance(node, lark.Tree):
+    """Compile a parse tree in plain form into a closure; raise ``Undecided`` for unsupported
+    syntax."""
+    if type(node) is not tuple:
         raise Undecided
-    kind, children = node.data, node.children
+    kind, children = node[0], node[1:]
     if len(children) == 1 and kind in _WRAPPERS:
         return build(children[0])
     builder = _FAST_BUILDERS.get(kind)
@@ -68,13 +85,25 @@ def build(node: Any) -> Fast:
     return builder(children)
 
 
+def unwrap(node: Any) -> Any:
+    """Descend through the single-child wrappers of a plain tree (expr → ... → member)."""
+    while type(node) is tuple and len(node) == 2 and type(node[1]) is tuple:
+        node = node[1]
+    return node
+
+
+def _is(node: Any, kind: str) -> bool:
+    """Whether ``node`` is a plain tree node of rule ``kind``."""
+    return type(node) is tuple and node[0] == kind
+
+
 _WRAPPERS = frozenset(
     {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
      "unary", "member", "primary", "paren_expr"}
 )  # fmt: skip
 
 
-def _fast_ternary(children: list[Any]) -> Fast:
+def _fast_ternary(children: tuple[Any, ...]) -> Fast:
     condition, when_true, when_false = (build(c) for c in children)
 
     def run(activation: Mapping[str, Any]) -> Any:
@@ -97,11 +126,11 @@ def _try(fn: Fast, activation: Mapping[str, Any]) -> Any:
         return Undecided
 
 
-def _fast_logical(absorbing: bool) -> Callable[[list[Any]], Fast]:
+def _fast_logical(absorbing: bool) -> Callable[[tuple[Any, ...]], Fast]:
     """``||`` (``absorbing=True``) and ``&&``: the absorbing value wins whatever the other
     side is, even an error; two errors, or an error and the other value, give an error."""
 
-    def make(children: list[Any]) -> Fast:
+    def make(children: tuple[Any, ...]) -> Fast:
         left, right = build(children[0]), build(children[1])
 
         def run(activation: Mapping[str, Any]) -> Any:
@@ -128,10 +157,10 @@ def _same_kind(a: Any, b: Any) -> bool:
     return type(a) is type(b) and type(a) in (str, bool, int)
 
 
-def _fast_relation(children: list[Any]) -> Fast:
+def _fast_relation(children: tuple[Any, ...]) -> Fast:
     operator_tree, right_tree = children
-    operator = operator_tree.data
-    left, right = build(operator_tree.children[0]), build(right_tree)
+    operator = operator_tree[0]
+    left, right = build(operator_tree[1]), build(right_tree)
     if operator not in _COMPARISONS:
         raise Undecided
     compare = _COMPARISONS[operator]
@@ -160,9 +189,9 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _fast_unary(children: list[Any]) -> Fast:
+def _fast_unary(children: tuple[Any, ...]) -> Fast:
     operator, operand_tree = children
-    if not isinstance(operator, lark.Tree) or operator.data != "unary_not":
+    if not _is(operator, "unary_not"):
         raise Undecided
     operand = build(operand_tree)
 
@@ -177,7 +206,7 @@ def _fast_unary(children: list[Any]) -> Fast:
     return run
 
 
-def _fast_select(children: list[Any]) -> Fast:
+def _fast_select(children: tuple[Any, ...]) -> Fast:
     target, name = build(children[0]), str(children[1])
 
     def run(activation: Mapping[str, Any]) -> Any:
@@ -193,9 +222,9 @@ def _fast_select(children: list[Any]) -> Fast:
 
 def _fast_has(argument: Any) -> Fast:
     selection = unwrap(argument)
-    if not isinstance(selection, lark.Tree) or selection.data != "member_dot":
+    if not _is(selection, "member_dot"):
         raise Undecided
-    target, name = build(selection.children[0]), str(selection.children[1])
+    target, name = build(selection[1]), str(selection[2])
 
     def run(activation: Mapping[str, Any]) -> Any:
         value = target(activation)
@@ -220,9 +249,9 @@ def _fast_size(argument: Fast) -> Fast:
     return run
 
 
-def _fast_method(children: list[Any]) -> Fast:
+def _fast_method(children: tuple[Any, ...]) -> Fast:
     name = str(children[1])
-    args = list(children[2].children) if len(children) > 2 else []
+    args = list(children[2][1:]) if len(children) > 2 else []
     if name in ("all", "exists") and len(args) == 2:
         return _fast_quantifier(children[0], args, absorbing=name == "exists")
     target = build(children[0])
@@ -237,9 +266,9 @@ def _fast_quantifier(target_tree: Any, args: list[Any], absorbing: bool) -> Fast
     """``all()`` (``absorbing=False``) and ``exists()`` over a list, with the error rules of
     ``&&`` and ``||``: one absorbing answer decides, else any error makes the result an error."""
     variable = unwrap(args[0])
-    if not (isinstance(variable, lark.Tree) and variable.data == "ident"):
+    if not _is(variable, "ident"):
         raise Undecided
-    name = str(variable.children[0])
+    name = str(variable[1])
     target, body = build(target_tree), build(args[1])
 
     def run(activation: Mapping[str, Any]) -> Any:
@@ -293,9 +322,9 @@ def _fast_string_method(method: Callable[[str, str], bool], target: Fast, argume
     return run
 
 
-def _fast_call(children: list[Any]) -> Fast:
+def _fast_call(children: tuple[Any, ...]) -> Fast:
     name = str(children[0])
-    args = list(children[1].children) if len(children) > 1 else []
+    args = list(children[1][1:]) if len(children) > 1 else []
     if len(args) != 1:
         raise Undecided
     if name == "has":
@@ -305,7 +334,7 @@ def _fast_call(children: list[Any]) -> Fast:
     raise Undecided
 
 
-def _fast_ident(children: list[Any]) -> Fast:
+def _fast_ident(children: tuple[Any, ...]) -> Fast:
     name = str(children[0])
 
     def run(activation: Mapping[str, Any]) -> Any:
@@ -316,18 +345,19 @@ def _fast_ident(children: list[Any]) -> Fast:
     return run
 
 
-def _fast_literal(children: list[Any]) -> Fast:
-    token = children[0]
-    kind = token.type
+def _fast_literal(children: tuple[Any, ...]) -> Fast:
+    kind, text = children
+    if kind in LITERAL_ERRORS:
+        raise LITERAL_ERRORS[kind](text)
     if kind in ("STRING_LIT", "MLSTRING_LIT"):
-        value: Any = str(celstr(token))
+        value: Any = text  # decoded already
     elif kind == "BOOL_LIT":
-        value = token.value == "true"
+        value = text == "true"
     elif kind == "NULL_LIT":
         value = None
     elif kind == "INT_LIT":
         try:
-            value = int(token.value, 0)
+            value = int(text, 0)
         except ValueError:
             raise Undecided from None
     else:
@@ -335,7 +365,7 @@ def _fast_literal(children: list[Any]) -> Fast:
     return lambda _activation: value
 
 
-_FAST_BUILDERS: dict[str, Callable[[list[Any]], Fast]] = {
+_FAST_BUILDERS: dict[str, Callable[[tuple[Any, ...]], Fast]] = {
     "expr": _fast_ternary,
     "conditionalor": _fast_logical(True),
     "conditionaland": _fast_logical(False),

@@ -12,7 +12,8 @@ error.
 
 Where the tables are kept is the caller's decision, made once before the first expression is
 compiled: :func:`set_parser_cache_dir` with the run's cache folder (``--cache-dir``), or None
-(``--no-cache``, and the default: nothing is written anywhere).
+(``--no-cache``, and the default: nothing is written anywhere). The compiled forms of
+:mod:`.program_cache` are kept in the same folder.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ _KIND = b"cel-parser"
 
 
 def set_parser_cache_dir(path: str | Path | None) -> None:
-    """Keep the parser tables in ``path`` (created when needed); None: keep them nowhere."""
+    """Keep the parser tables and the compiled forms in ``path`` (created when needed); None:
+    keep them nowhere."""
     global _DIRECTORY
     _DIRECTORY = None if path is None else Path(path)
 
 
 def parser_cache_dir() -> Path | None:
-    """Where the parser tables are kept, if anywhere."""
+    """Where the parser tables and the compiled forms are kept, if anywhere."""
     return _DIRECTORY
 
 

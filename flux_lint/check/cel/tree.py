@@ -1,11 +1,48 @@
-"""Helpers for cel-python's parse trees (Lark trees), shared by the compiler, the interpreter
-and the fast path."""
+"""Helpers for cel-python's parse trees (Lark trees), shared by the compiler and the
+interpreter, and :func:`plain`, the one adapter from a Lark tree to the plain form the fast
+path (:mod:`.fast`) builds its closures from."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import lark
+
+_LITERAL_STRINGS = frozenset({"STRING_LIT", "MLSTRING_LIT"})
+
+
+def plain(tree: Any) -> Any:
+    """``tree`` in the plain form of :mod:`.fast` (tuples and strings), without recursion: the
+    trees of hostile expressions are deep.
+
+    A string literal cel-python cannot decode (an escape beyond Unicode) is kept as the error
+    it raises (see :data:`.fast.LITERAL_ERRORS`), raised again when a closure is built from it.
+    """
+    from celpy.evaluation import celstr
+
+    if not isinstance(tree, lark.Tree):
+        return str(tree)
+    done: dict[int, Any] = {}
+    stack: list[tuple[Any, bool]] = [(tree, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if node.data == "literal" and len(node.children) == 1:
+            token = node.children[0]
+            kind = str(getattr(token, "type", ""))
+            try:
+                value = str(celstr(token)) if kind in _LITERAL_STRINGS else str(token)
+            except (ValueError, OverflowError) as exc:
+                kind, value = type(exc).__name__, str(exc)
+            done[id(node)] = ("literal", kind, value)
+        elif expanded:
+            done[id(node)] = (
+                str(node.data),
+                *(done[id(c)] if isinstance(c, lark.Tree) else str(c) for c in node.children),
+            )
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children if isinstance(c, lark.Tree))
+    return done[id(tree)]
 
 
 def unwrap(tree: Any) -> Any:

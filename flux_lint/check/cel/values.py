@@ -11,6 +11,9 @@ JSON decoder makes of it, a double (the schema check reports the range).
 :func:`to_cel` gives cel-python values for the interpreter, :func:`to_visible` the cheaper
 plain values the fast path (:mod:`.fast`) works on, and :class:`CelView` converts a document
 once, the first time a rule needs a node, and hands out sub-values to every later rule.
+
+cel-python is loaded on the first conversion to its values, not before: the fast path's plain
+values never need it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from celpy import celtypes
-
 __all__ = ["OPAQUE", "CelView", "to_cel", "to_python", "to_visible"]
+
+#: cel-python's ``celtypes`` module, once a conversion needs it (:func:`_load`).
+celtypes: Any = None
+
+
+def _load() -> None:
+    global celtypes
+    from celpy import celtypes as loaded
+
+    celtypes = loaded
+
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -38,6 +50,8 @@ def to_cel(value: Any, schema: Mapping[str, Any] | None = None, *, root: bool = 
     does not declare are left out (the API server prunes them before any rule runs). ``root``
     restricts ``metadata`` to ``name`` and ``generateName``, the only metadata rules can read.
     """
+    if celtypes is None:
+        _load()
     if value is None:
         return None
     if schema is None:
@@ -123,6 +137,24 @@ def _string(value: str, fmt: Any) -> Any:
     return celtypes.StringType(value)
 
 
+def _reads_as_string(value: str, fmt: Any) -> bool:
+    """Whether :func:`_string` leaves ``value`` a string (a malformed value of its format),
+    found without cel-python except for durations, which only cel-python parses."""
+    if fmt == "byte":
+        try:
+            base64.b64decode(value, validate=True)
+        except (ValueError, TypeError, binascii.Error):
+            return True
+        return False
+    if fmt == "date-time":
+        return parse_date_time(value) is None
+    if fmt == "date":
+        return parse_date(value) is None
+    if celtypes is None:
+        _load()
+    return type(_string(value, fmt)) is celtypes.StringType
+
+
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATE_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
@@ -184,6 +216,8 @@ def _generic(value: Any) -> Any:
 
 def to_python(value: Any) -> Any:
     """Convert a CEL result back to plain Python values (for messages and tests)."""
+    if celtypes is None:
+        _load()
     if value is None:
         return None
     if isinstance(value, celtypes.BoolType):
@@ -254,6 +288,8 @@ class CelView:
 
 
 def _cel_step(value: Any, token: str | int) -> Any:
+    if celtypes is None:
+        _load()
     return value[token if isinstance(token, int) else celtypes.StringType(token)]
 
 
@@ -287,9 +323,7 @@ def to_visible(value: Any, schema: Mapping[str, Any] | None = None, *, root: boo
     if isinstance(value, str):
         if schema is not None and schema.get("format") in _FORMATTED:
             # Opaque only if CEL really gets a timestamp, duration or bytes value.
-            return (
-                value if type(_string(value, schema["format"])) is celtypes.StringType else OPAQUE
-            )
+            return value if _reads_as_string(value, schema["format"]) else OPAQUE
         return value
     if isinstance(value, list):
         items = schema.get("items") if schema is not None else None
