@@ -106,6 +106,8 @@ def test_a_failing_rule_becomes_fl009_and_exit_code_2(tmp_path, monkeypatch):
         yield  # pragma: no cover
 
     broken.rule_ids = ("FL404",)
+    import flux_lint.check.rules.behaviour  # noqa: F401  (registers FL404 before it is replaced)
+
     monkeypatch.setitem(CHECKS, "FL404", broken)
     root = _repo(tmp_path, {"source.yaml": GITREPO})
     result = run(RunConfig(paths=[str(root)]))

@@ -38,12 +38,16 @@ DESCRIPTOR_KEYS = {
     "severity",
     "summary",
     "engine",
+    "check",
+    "repositoryCheck",
     "fix",
     "match",
     "fluxVersions",
     "validations",
     "docs",
 }
+#: ``check:`` / ``repositoryCheck:`` value: ``module.function`` in :mod:`flux_lint.check.rules`.
+CHECK_TARGET = re.compile(r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 DOCS_KEYS = {"what", "why", "example", "useInstead", "references", "options"}
 
 
@@ -61,6 +65,12 @@ class Rule:
     validations: tuple[dict[str, Any], ...] = ()
     docs: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # file the descriptor was read from
+    #: The Python function that implements the rule, ``module.function`` in
+    #: :mod:`flux_lint.check.rules` (``check:`` or ``repositoryCheck:`` in the descriptor); None
+    #: for the rules the engine itself reports (FL0xx) and for user rules.
+    check: str | None = None
+    #: Whether ``check`` is a repository check (``repositoryCheck:``) rather than a per-object one.
+    repository: bool = False
 
     @property
     def anchor(self) -> str:
@@ -102,6 +112,11 @@ def parse_descriptor(data: Any, source: str) -> Rule:
     validations = data.get("validations") or []
     if engine == "cel" and not validations:
         raise RuleError(f"{source}: a cel rule needs `validations`")
+    if "check" in data and "repositoryCheck" in data:
+        raise RuleError(f"{source}: a rule has either `check` or `repositoryCheck`, not both")
+    target = data.get("check", data.get("repositoryCheck"))
+    if target is not None and (not isinstance(target, str) or not CHECK_TARGET.match(target)):
+        raise RuleError(f"{source}: `check`/`repositoryCheck` must be `module.function`")
     return Rule(
         id=rid,
         name=name,
@@ -115,6 +130,8 @@ def parse_descriptor(data: Any, source: str) -> Rule:
         validations=tuple(validations),
         docs=docs,
         source=source,
+        check=target,
+        repository="repositoryCheck" in data,
     )
 
 
@@ -207,7 +224,9 @@ def builtin_registry(read: Callable[[Path], list[tuple[str, Any]]] | None = None
     return _BUILTIN
 
 
-# Python check functions, bound to rule ids. Filled by importing ``flux_lint.check.rules``.
+# Python check functions, bound to rule ids. Filled as the modules of ``flux_lint.check.rules``
+# are imported: a run imports a module when it first runs a function that a descriptor names
+# (see :class:`BoundCheck`).
 CheckFn = Callable[..., Iterable[Any]]
 CHECKS: dict[str, CheckFn] = {}
 
@@ -242,3 +261,63 @@ def repo_check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
         return fn
 
     return wrap
+
+
+#: The package that holds the modules a descriptor's ``check``/``repositoryCheck`` names.
+RULES_PACKAGE = "flux_lint.check.rules"
+
+
+class BoundCheck:
+    """The function that descriptors name (``check: module.function``), imported the first
+    time it runs: a run pays for the rule modules it uses, not for all of them.
+
+    It is called like the function itself (``fn(obj, ctx)``, or ``fn(index, ctx)`` for a
+    repository check) and has its ``rule_ids``: the ids of every descriptor that names it, in
+    order, as the function's ``@check`` lists them (a test holds the two equal). The function
+    is looked up by id in :data:`CHECKS` (:data:`REPO_CHECKS`) on every call, so that a
+    function put there in its place is the one that runs.
+    """
+
+    __slots__ = ("repository", "rule_ids", "target")
+
+    def __init__(self, target: str, rule_ids: tuple[str, ...], repository: bool) -> None:
+        self.target = target
+        self.rule_ids = rule_ids
+        self.repository = repository
+
+    @property
+    def module(self) -> str:
+        return f"{RULES_PACKAGE}.{self.target.partition('.')[0]}"
+
+    def resolve(self) -> CheckFn:
+        """The registered function (importing its module the first time)."""
+        table = REPO_CHECKS if self.repository else CHECKS
+        fn = table.get(self.rule_ids[0])
+        if fn is None:
+            import importlib
+
+            importlib.import_module(self.module)
+            fn = table[self.rule_ids[0]]
+        return fn
+
+    def __call__(self, *args: Any) -> Iterable[Any]:
+        return self.resolve()(*args)
+
+    def __repr__(self) -> str:
+        return f"BoundCheck({self.target!r}, {self.rule_ids!r})"
+
+
+def bound_checks(registry: Registry, enabled: set[str], *, repository: bool) -> list[BoundCheck]:
+    """The functions of the enabled rules of ``registry`` (per-object ones, or with
+    ``repository`` the repository checks), one per function, in the order of their ids;
+    nothing is imported."""
+    ids: dict[str, list[str]] = {}
+    for rule in registry.rules.values():
+        if rule.check is not None and rule.repository == repository:
+            ids.setdefault(rule.check, []).append(rule.id)
+    wanted = [
+        BoundCheck(target, tuple(sorted(rids)), repository)
+        for target, rids in ids.items()
+        if enabled.intersection(rids)
+    ]
+    return sorted(wanted, key=lambda fn: fn.rule_ids)
