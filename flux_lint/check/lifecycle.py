@@ -380,8 +380,12 @@ def load_rows(path: Path) -> list[ApiRow]:
 
 @lru_cache(maxsize=1)
 def builtin_table() -> LifecycleTable:
-    """The shipped table, read on first use and kept for the process."""
-    return LifecycleTable(load_rows(data_file()))
+    """The shipped table (from the JSON copy of its data file, core/datafiles.py), read on
+    first use and kept for the process."""
+    from flux_lint.core import datafiles
+
+    rows = datafiles.load("api-versions.yaml")
+    return LifecycleTable(parse_rows(rows, "rules/data/api-versions.yaml", require_source=True))
 
 
 def table(
