@@ -136,7 +136,6 @@ class Linter:
         shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
         in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
-        from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
         from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
@@ -153,8 +152,13 @@ class Linter:
             self.crd_catalog, folders, settings=catalog_settings(self.ctx.options)
         )
         self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
-        with_function = {rid for rid, rule in self.registry.rules.items() if rule.check}
-        cel_check = CelRuleCheck.for_run(self.registry, known, with_function)
+        cel_check = None
+        cel_rules = {rid for rid, rule in self.registry.rules.items() if rule.engine == "cel"}
+        if cel_rules & known:  # user rules (user_cel.py compiles their CEL)
+            from flux_lint.check.rules.user_cel import CelRuleCheck
+
+            with_function = {rid for rid, rule in self.registry.rules.items() if rule.check}
+            cel_check = CelRuleCheck.for_run(self.registry, known, with_function)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
     # -- findings -------------------------------------------------------------------------

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flux_lint.core.findings import Severity
+from flux_lint.core.regex import lazy
 from flux_lint.core.resources import rules_dir
 
-RULE_ID = re.compile(r"^FL\d{3}$")
-RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+RULE_ID = lazy(r"^FL\d{3}$")
+RULE_NAME = lazy(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 CATEGORIES = {
     "0": "input",
@@ -47,7 +48,7 @@ DESCRIPTOR_KEYS = {
     "docs",
 }
 #: ``check:`` / ``repositoryCheck:`` value: ``module.function`` in :mod:`flux_lint.check.rules`.
-CHECK_TARGET = re.compile(r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+CHECK_TARGET = lazy(r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 DOCS_KEYS = {"what", "why", "example", "useInstead", "references", "options"}
 
 
