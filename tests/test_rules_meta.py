@@ -175,3 +175,59 @@ def test_rule_ids_and_names_are_unique_and_categorised():
     for rule in RULES:
         folder = Path(rule.source).parent.name
         assert folder == rule.category, f"{rule.id} lives in rules/{folder}/, not {rule.category}"
+
+
+def _fixture_objects() -> list:
+    """Every object of the rule fixtures and examples, and each also as a kind and as a group
+    it is not (to hold a function's guard against objects that look like its own)."""
+    import copy
+
+    from flux_lint.load.yaml import load_text
+    from flux_lint.model.objects import classify
+
+    found = []
+    files = sorted(FIXTURES.rglob("*.y*ml")) + sorted((ROOT / "examples").rglob("*.y*ml"))
+    for path in files:
+        for doc in load_text(path.read_text(encoding="utf-8")).documents:
+            obj = classify(str(path), doc)
+            if obj is None:
+                continue
+            found.append(obj)
+            version = obj.api_version.rpartition("/")[2]
+            for api_version, kind in (
+                (obj.api_version, obj.kind + "X"),
+                (f"example.com/{version}", obj.kind),
+            ):
+                data = copy.deepcopy(obj.data)
+                data["apiVersion"], data["kind"] = api_version, kind
+                found.append(classify(str(path), type(doc)(doc.index, doc.node, data, doc.line)))
+    return [obj for obj in found if obj is not None]
+
+
+def test_a_function_with_match_ignores_every_other_object():
+    """A per-object function whose rules all have ``match`` is not run on other objects
+    (registry.BoundCheck): that must change nothing, so the function itself yields nothing
+    for them, under each Flux version and upgrade."""
+    from flux_lint.check.context import CheckContext
+    from flux_lint.check.registry import bound_checks, selects
+
+    gated = [
+        b for b in bound_checks(REGISTRY, set(REGISTRY.rules), repository=False) if b.selectors
+    ]
+    assert {rid for b in gated for rid in b.rule_ids} >= {"FL202", "FL336", "FL401", "FL404"}
+    objects = _fixture_objects()
+    assert len(objects) > 500
+    contexts = [CheckContext(flux_version=(2, 9)), CheckContext(flux_version=(2, 8))]
+    contexts.append(CheckContext(flux_version=(2, 9), from_version=(2, 7)))
+    for bound in gated:
+        fn = bound.resolve()
+        outside = [obj for obj in objects if not selects(bound.selectors, obj)]
+        inside = [obj for obj in objects if selects(bound.selectors, obj)]
+        assert outside and inside, bound
+        for ctx in contexts:
+            for obj in outside:
+                assert list(fn(obj, ctx)) == [], (bound.target, obj.path, obj.kind)
+                assert list(bound(obj, ctx)) == []
+        # Inside the selectors the bound check is the function.
+        yielded = [p.message for obj in inside for p in fn(obj, contexts[2])]
+        assert yielded == [p.message for obj in inside for p in bound(obj, contexts[2])]

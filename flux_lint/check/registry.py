@@ -83,6 +83,42 @@ class RuleError(ValueError):
     """A rule descriptor is malformed; the message names the file."""
 
 
+#: The keys of one ``match`` selector.
+SELECTOR_KEYS = ("group", "version", "kind")
+Selector = dict[str, frozenset[str]]
+
+
+def selectors_of(match: Any, source: str = "") -> list[Selector]:
+    """The object selectors of a built-in descriptor's ``match``: a mapping or a list of
+    mappings of ``group``, ``version`` and ``kind`` to a name or a list of names (the shape
+    user rules use). An object is selected when one selector has all its keys matching."""
+    items = match if isinstance(match, list) else [match]
+    found = []
+    for item in items:
+        if not isinstance(item, dict) or not item or set(item) - set(SELECTOR_KEYS):
+            raise RuleError(f"{source}: `match` selectors have {', '.join(SELECTOR_KEYS)}")
+        selector = {}
+        for key, value in item.items():
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise RuleError(f"{source}: `match.{key}` must be a name or a list of names")
+            selector[key] = frozenset(names)
+        found.append(selector)
+    return found
+
+
+def selects(selectors: list[Selector], obj: Any) -> bool:
+    """Whether one of ``selectors`` matches the object's group, version and kind."""
+    for selector in selectors:
+        if (
+            ("group" not in selector or obj.group in selector["group"])
+            and ("version" not in selector or obj.version in selector["version"])
+            and ("kind" not in selector or obj.kind in selector["kind"])
+        ):
+            return True
+    return False
+
+
 def parse_descriptor(data: Any, source: str) -> Rule:
     if not isinstance(data, dict):
         raise RuleError(f"{source}: a rule descriptor must be a mapping")
@@ -115,6 +151,8 @@ def parse_descriptor(data: Any, source: str) -> Rule:
         raise RuleError(f"{source}: a cel rule needs `validations`")
     if "check" in data and "repositoryCheck" in data:
         raise RuleError(f"{source}: a rule has either `check` or `repositoryCheck`, not both")
+    if "match" in data:
+        selectors_of(data["match"], source)
     target = data.get("check", data.get("repositoryCheck"))
     if target is not None and (not isinstance(target, str) or not CHECK_TARGET.match(target)):
         raise RuleError(f"{source}: `check`/`repositoryCheck` must be `module.function`")
@@ -277,14 +315,25 @@ class BoundCheck:
     order, as the function's ``@check`` lists them (a test holds the two equal). The function
     is looked up by id in :data:`CHECKS` (:data:`REPO_CHECKS`) on every call, so that a
     function put there in its place is the one that runs.
+
+    ``selectors``: when every rule of a per-object function has a ``match``, the objects the
+    function looks at (its first lines return for any other); it is neither imported nor
+    called for other objects.
     """
 
-    __slots__ = ("repository", "rule_ids", "target")
+    __slots__ = ("repository", "rule_ids", "selectors", "target")
 
-    def __init__(self, target: str, rule_ids: tuple[str, ...], repository: bool) -> None:
+    def __init__(
+        self,
+        target: str,
+        rule_ids: tuple[str, ...],
+        repository: bool,
+        selectors: list[Selector] | None = None,
+    ) -> None:
         self.target = target
         self.rule_ids = rule_ids
         self.repository = repository
+        self.selectors = selectors
 
     @property
     def module(self) -> str:
@@ -302,6 +351,8 @@ class BoundCheck:
         return fn
 
     def __call__(self, *args: Any) -> Iterable[Any]:
+        if self.selectors is not None and not selects(self.selectors, args[0]):
+            return ()
         return self.resolve()(*args)
 
     def __repr__(self) -> str:
@@ -312,13 +363,17 @@ def bound_checks(registry: Registry, enabled: set[str], *, repository: bool) -> 
     """The functions of the enabled rules of ``registry`` (per-object ones, or with
     ``repository`` the repository checks), one per function, in the order of their ids;
     nothing is imported."""
-    ids: dict[str, list[str]] = {}
+    rules: dict[str, list[Rule]] = {}
     for rule in registry.rules.values():
         if rule.check is not None and rule.repository == repository:
-            ids.setdefault(rule.check, []).append(rule.id)
-    wanted = [
-        BoundCheck(target, tuple(sorted(rids)), repository)
-        for target, rids in ids.items()
-        if enabled.intersection(rids)
-    ]
+            rules.setdefault(rule.check, []).append(rule)
+    wanted = []
+    for target, named in rules.items():
+        rids = tuple(sorted(rule.id for rule in named))
+        if not enabled.intersection(rids):
+            continue
+        selectors = None
+        if not repository and all(rule.match for rule in named):
+            selectors = [s for rule in named for s in selectors_of(rule.match, rule.source)]
+        wanted.append(BoundCheck(target, rids, repository, selectors))
     return sorted(wanted, key=lambda fn: fn.rule_ids)
