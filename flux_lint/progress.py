@@ -13,7 +13,6 @@ knows nothing about terminals; this module is the only place that writes the bar
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -83,7 +82,7 @@ class ProgressBar:
     def line(self, done: int, total: int) -> str:
         """The bar's text for ``done`` of ``total`` files, fitted to the terminal width."""
         label = f" {done}/{total} files"
-        columns = self.width or shutil.get_terminal_size((80, 24)).columns
+        columns = self.width or _terminal_columns()
         size = max(10, min(40, columns - len(label) - 3))
         filled = size if total <= 0 else min(size, size * done // total)
         if filled < size:
@@ -105,3 +104,9 @@ class ProgressBar:
         except (OSError, ValueError):  # the terminal went away: stop drawing
             self.drawn = False
             self.delay = float("inf")
+
+
+def _terminal_columns() -> int:
+    import shutil  # here: most runs draw no progress line
+
+    return shutil.get_terminal_size((80, 24)).columns

@@ -370,7 +370,8 @@ def test_d2_fleet_renders_kustomizations_of_other_repositories_only() -> None:
     Kustomizations: of d2-apps/d2-infra OCI artifacts (paths `./${ENVIRONMENT}`) and
     GitRepositories. None is this repository, so the applied set stays the FluxInstances'."""
     from flux_lint.load.yaml import load_text
-    from flux_lint.model.resourceset import is_resourceset, render
+    from flux_lint.model.resourceset import is_resourceset
+    from flux_lint.model.resourceset.render import render
 
     objects = input_sets = 0
     kustomizations = []

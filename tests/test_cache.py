@@ -303,8 +303,10 @@ def test_an_unusable_cache_folder_does_not_fail_the_run(tmp_path):
 def test_rule_crashes_are_not_remembered(tmp_path, cache_dir, monkeypatch):
     root = _repo(tmp_path)
     from flux_lint.check.registry import CHECKS
+    from flux_lint.check.rules import behaviour  # registers FL401 before it is replaced
 
-    original = CHECKS["FL401"]
+    original = behaviour.post_render_strategy_default
+    assert CHECKS["FL401"] is original
 
     def broken(obj, ctx):
         raise RuntimeError("boom")

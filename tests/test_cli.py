@@ -905,7 +905,7 @@ def test_internal_error_is_one_line_and_exit_2(warn_repo: Path) -> None:
 
 def test_a_crashing_rule_becomes_fl009_and_exit_2(warn_repo: Path) -> None:
     code = (
-        "import flux_lint.check.rules\n"
+        "import flux_lint.check.rules.behaviour\n"
         "from flux_lint.check.registry import CHECKS\n"
         "def boom(obj, ctx):\n"
         "    if obj.kind == 'HelmRelease':\n"

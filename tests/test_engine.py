@@ -105,13 +105,15 @@ def test_a_failing_rule_becomes_fl009_and_exit_code_2(tmp_path, monkeypatch):
         raise RuntimeError("boom")
         yield  # pragma: no cover
 
-    broken.rule_ids = ("FL404",)
-    monkeypatch.setitem(CHECKS, "FL404", broken)
+    broken.rule_ids = ("FL306",)
+    import flux_lint.check.rules.migration  # noqa: F401  (registers FL306 before it is replaced)
+
+    monkeypatch.setitem(CHECKS, "FL306", broken)
     root = _repo(tmp_path, {"source.yaml": GITREPO})
     result = run(RunConfig(paths=[str(root)]))
     [finding] = [f for f in result.findings if f.rule_id == "FL009"]
     assert (finding.path, finding.line) == ("source.yaml", 1)
-    assert "rule FL404 failed on this object: RuntimeError: boom" in finding.message
+    assert "rule FL306 failed on this object: RuntimeError: boom" in finding.message
     assert exit_code(result.findings, Severity.ERROR) == 2
     assert exit_code(result.findings, None) == 2
 

@@ -12,10 +12,11 @@ from click.testing import CliRunner
 from flux_lint.check.engine import RunConfig
 from flux_lint.cli import cli
 from flux_lint.load.yaml import load_text
-from flux_lint.model.resourceset import render, rendered_objects
+from flux_lint.model.resourceset import rendered_objects
 from flux_lint.model.resourceset.executor import execute
 from flux_lint.model.resourceset.functions import OPERATOR_FUNCTIONS, GoValues, function_map
 from flux_lint.model.resourceset.inputs import combine, input_id, normalize_key
+from flux_lint.model.resourceset.render import render
 from flux_lint.model.resourceset.template import (
     NotEvaluated,
     TemplateExecError,

@@ -104,8 +104,37 @@ def test_version_through_python_m_with_importtime(tmp_path: Path) -> None:
         for line in proc.stderr.splitlines()
         if line.startswith("import time:") and line.count("|") == 2
     }
-    assert "flux_lint.cli" in modules
-    assert loaded(modules, HEAVY) == []
+    # ``__main__`` answers ``--version`` alone itself: not even the command line is loaded.
+    assert loaded(modules, (*HEAVY, "click", "flux_lint.cli", "flux_lint.run")) == []
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_from_main_is_what_click_prints(tmp_path: Path, flag: str) -> None:
+    """The text and exit code of ``flux-lint --version`` answered in ``__main__`` are those
+    of click's version option on the command line."""
+    fast = subprocess.run(
+        [sys.executable, "-m", "flux_lint", flag],
+        cwd=tmp_path,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
+    through_click = subprocess.run(
+        [sys.executable, "-c", "from flux_lint.cli import main; main()", flag],
+        cwd=tmp_path,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
+    from flux_lint import __version__
+
+    expected = f"flux-lint {__version__}\n".encode()
+    assert (fast.returncode, fast.stdout, fast.stderr) == (0, expected, b"")
+    assert (through_click.returncode, through_click.stdout, through_click.stderr) == (
+        fast.returncode,
+        fast.stdout,
+        fast.stderr,
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,12 +31,12 @@ from __future__ import annotations
 import bisect
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flux_lint.core.findings import Edit, Fix, pointer_tokens
+from flux_lint.core.regex import lazy
 from flux_lint.load.yaml import Document, LoadResult, Node, load_text, node_key, resolve_plain
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ STDIN = "-"
 # --------------------------------------------------------------------------------------------
 # Offsets
 
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_BREAK = lazy("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 class LineIndex:
@@ -112,8 +112,8 @@ class LineIndex:
 
 #: Conservative plain scalars: safe in block and flow context alike (no indicators, no `: `,
 #: no ` #`, no flow punctuation), which covers apiVersions, kinds and enum values.
-_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+-]*")
-_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+_PLAIN = lazy(r"[A-Za-z0-9_./][A-Za-z0-9_./+-]*")
+_NOT_PRINTABLE = lazy("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 def _plain_ok(value: str) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flux_lint.check.context import CheckContext
-from flux_lint.check.registry import CHECKS, REPO_CHECKS, Registry, Rule, builtin_registry
+from flux_lint.check.registry import Registry, Rule, bound_checks, builtin_registry
 from flux_lint.core.findings import Finding, Fix, ObjectRef, Problem, Severity, Span
 from flux_lint.core.messages import failure
 from flux_lint.load.positions import locate
@@ -98,16 +98,10 @@ def _always(path: str) -> bool:
     return True
 
 
-def _load_checks() -> None:
-    """Import every check module once so their ``@check`` functions register."""
-    from flux_lint.check import rules as checks  # noqa: F401
-
-
 class Linter:
     """Runs the enabled rules over files; holds what is compiled once per run."""
 
     def __init__(self, config: RunConfig, registry: Registry | None = None):
-        _load_checks()
         self.config = config
         self.registry = registry or builtin_registry()
         if config.rule_dirs:  # user rules next to the built-in ones (see user_rules.py)
@@ -119,17 +113,14 @@ class Linter:
         self.ctx.options = dict(config.options)
         self.ctx.kubernetes_version = config.kubernetes_version
         self.ctx.schema_dirs = tuple(config.schema_dirs)
-        functions: dict[int, Any] = {}
-        for rid, fn in CHECKS.items():
-            if rid in self.enabled and rid in self.registry.rules:
-                functions[id(fn)] = fn
-        self.checks = sorted(functions.values(), key=lambda fn: fn.rule_ids)
+        # The functions the enabled rules' descriptors name; their modules are imported when
+        # they first run (registry.BoundCheck), so a run that takes its repository findings
+        # from the cache never imports the repository checks.
+        self.checks: list[Any] = list(bound_checks(self.registry, self.enabled, repository=False))
         self._add_descriptor_and_crd_checks(config)
-        repo_functions: dict[int, Any] = {}
-        for rid, fn in REPO_CHECKS.items():
-            if rid in self.enabled and rid in self.registry.rules:
-                repo_functions[id(fn)] = fn
-        self.repo_checks = sorted(repo_functions.values(), key=lambda fn: fn.rule_ids)
+        self.repo_checks: list[Any] = list(
+            bound_checks(self.registry, self.enabled, repository=True)
+        )
         # The index is kept when a repository check will read it; ResourceSets are rendered
         # from the index too, for every per-object check.
         keep_index = bool(self.repo_checks) or bool(self.checks)
@@ -145,7 +136,6 @@ class Linter:
         shipped catalog (rules/extra_crds.py; the repository's CRDs are added by the pre-pass
         in ``run``)."""
         from flux_lint.check.rules.extra_crds import ExtraCrdCheck
-        from flux_lint.check.rules.user_cel import CelRuleCheck
         from flux_lint.check.schema.crds import CrdCatalog
         from flux_lint.check.schema.sources import SchemaSources, catalog_settings
 
@@ -162,7 +152,13 @@ class Linter:
             self.crd_catalog, folders, settings=catalog_settings(self.ctx.options)
         )
         self.crd_check = ExtraCrdCheck.for_run(self.ctx.schema_sources, known)
-        cel_check = CelRuleCheck.for_run(self.registry, known, CHECKS)
+        cel_check = None
+        cel_rules = {rid for rid, rule in self.registry.rules.items() if rule.engine == "cel"}
+        if cel_rules & known:  # user rules (user_cel.py compiles their CEL)
+            from flux_lint.check.rules.user_cel import CelRuleCheck
+
+            with_function = {rid for rid, rule in self.registry.rules.items() if rule.check}
+            cel_check = CelRuleCheck.for_run(self.registry, known, with_function)
         self.checks.extend(check for check in (cel_check, self.crd_check) if check is not None)
 
     # -- findings -------------------------------------------------------------------------

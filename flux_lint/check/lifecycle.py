@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from flux_lint.check.schema.store import DEFAULT_MINOR
+from flux_lint.core.regex import lazy
 from flux_lint.model.objects import is_flux_group, split_api_version
 
 Minor = tuple[int, int]
@@ -42,11 +42,11 @@ ROW_KEYS = frozenset(
     }
 )
 
-_MINOR_RE = re.compile(r"^(\d+)\.(\d+)$")
-_VERSION_RE = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-_GROUP_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
-_KIND_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_URL_RE = re.compile(r"^https?://\S+$")
+_MINOR_RE = lazy(r"^(\d+)\.(\d+)$")
+_VERSION_RE = lazy(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_GROUP_RE = lazy(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+_KIND_RE = lazy(r"^[A-Z][A-Za-z0-9]*$")
+_URL_RE = lazy(r"^https?://\S+$")
 
 
 class LifecycleDataError(ValueError):
@@ -380,8 +380,12 @@ def load_rows(path: Path) -> list[ApiRow]:
 
 @lru_cache(maxsize=1)
 def builtin_table() -> LifecycleTable:
-    """The shipped table, read on first use and kept for the process."""
-    return LifecycleTable(load_rows(data_file()))
+    """The shipped table (from the JSON copy of its data file, core/datafiles.py), read on
+    first use and kept for the process."""
+    from flux_lint.core import datafiles
+
+    rows = datafiles.load("api-versions.yaml")
+    return LifecycleTable(parse_rows(rows, "rules/data/api-versions.yaml", require_source=True))
 
 
 def table(

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flux_lint.core.findings import Severity
+from flux_lint.core.regex import lazy
 from flux_lint.core.resources import rules_dir
 
-RULE_ID = re.compile(r"^FL\d{3}$")
-RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+RULE_ID = lazy(r"^FL\d{3}$")
+RULE_NAME = lazy(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 CATEGORIES = {
     "0": "input",
@@ -38,12 +39,16 @@ DESCRIPTOR_KEYS = {
     "severity",
     "summary",
     "engine",
+    "check",
+    "repositoryCheck",
     "fix",
     "match",
     "fluxVersions",
     "validations",
     "docs",
 }
+#: ``check:`` / ``repositoryCheck:`` value: ``module.function`` in :mod:`flux_lint.check.rules`.
+CHECK_TARGET = lazy(r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 DOCS_KEYS = {"what", "why", "example", "useInstead", "references", "options"}
 
 
@@ -61,6 +66,12 @@ class Rule:
     validations: tuple[dict[str, Any], ...] = ()
     docs: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # file the descriptor was read from
+    #: The Python function that implements the rule, ``module.function`` in
+    #: :mod:`flux_lint.check.rules` (``check:`` or ``repositoryCheck:`` in the descriptor); None
+    #: for the rules the engine itself reports (FL0xx) and for user rules.
+    check: str | None = None
+    #: Whether ``check`` is a repository check (``repositoryCheck:``) rather than a per-object one.
+    repository: bool = False
 
     @property
     def anchor(self) -> str:
@@ -70,6 +81,42 @@ class Rule:
 
 class RuleError(ValueError):
     """A rule descriptor is malformed; the message names the file."""
+
+
+#: The keys of one ``match`` selector.
+SELECTOR_KEYS = ("group", "version", "kind")
+Selector = dict[str, frozenset[str]]
+
+
+def selectors_of(match: Any, source: str = "") -> list[Selector]:
+    """The object selectors of a built-in descriptor's ``match``: a mapping or a list of
+    mappings of ``group``, ``version`` and ``kind`` to a name or a list of names (the shape
+    user rules use). An object is selected when one selector has all its keys matching."""
+    items = match if isinstance(match, list) else [match]
+    found = []
+    for item in items:
+        if not isinstance(item, dict) or not item or set(item) - set(SELECTOR_KEYS):
+            raise RuleError(f"{source}: `match` selectors have {', '.join(SELECTOR_KEYS)}")
+        selector = {}
+        for key, value in item.items():
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise RuleError(f"{source}: `match.{key}` must be a name or a list of names")
+            selector[key] = frozenset(names)
+        found.append(selector)
+    return found
+
+
+def selects(selectors: list[Selector], obj: Any) -> bool:
+    """Whether one of ``selectors`` matches the object's group, version and kind."""
+    for selector in selectors:
+        if (
+            ("group" not in selector or obj.group in selector["group"])
+            and ("version" not in selector or obj.version in selector["version"])
+            and ("kind" not in selector or obj.kind in selector["kind"])
+        ):
+            return True
+    return False
 
 
 def parse_descriptor(data: Any, source: str) -> Rule:
@@ -102,6 +149,13 @@ def parse_descriptor(data: Any, source: str) -> Rule:
     validations = data.get("validations") or []
     if engine == "cel" and not validations:
         raise RuleError(f"{source}: a cel rule needs `validations`")
+    if "check" in data and "repositoryCheck" in data:
+        raise RuleError(f"{source}: a rule has either `check` or `repositoryCheck`, not both")
+    if "match" in data:
+        selectors_of(data["match"], source)
+    target = data.get("check", data.get("repositoryCheck"))
+    if target is not None and (not isinstance(target, str) or not CHECK_TARGET.match(target)):
+        raise RuleError(f"{source}: `check`/`repositoryCheck` must be `module.function`")
     return Rule(
         id=rid,
         name=name,
@@ -115,6 +169,8 @@ def parse_descriptor(data: Any, source: str) -> Rule:
         validations=tuple(validations),
         docs=docs,
         source=source,
+        check=target,
+        repository="repositoryCheck" in data,
     )
 
 
@@ -207,7 +263,9 @@ def builtin_registry(read: Callable[[Path], list[tuple[str, Any]]] | None = None
     return _BUILTIN
 
 
-# Python check functions, bound to rule ids. Filled by importing ``flux_lint.check.rules``.
+# Python check functions, bound to rule ids. Filled as the modules of ``flux_lint.check.rules``
+# are imported: a run imports a module when it first runs a function that a descriptor names
+# (see :class:`BoundCheck`).
 CheckFn = Callable[..., Iterable[Any]]
 CHECKS: dict[str, CheckFn] = {}
 
@@ -242,3 +300,80 @@ def repo_check(*rule_ids: str) -> Callable[[CheckFn], CheckFn]:
         return fn
 
     return wrap
+
+
+#: The package that holds the modules a descriptor's ``check``/``repositoryCheck`` names.
+RULES_PACKAGE = "flux_lint.check.rules"
+
+
+class BoundCheck:
+    """The function that descriptors name (``check: module.function``), imported the first
+    time it runs: a run pays for the rule modules it uses, not for all of them.
+
+    It is called like the function itself (``fn(obj, ctx)``, or ``fn(index, ctx)`` for a
+    repository check) and has its ``rule_ids``: the ids of every descriptor that names it, in
+    order, as the function's ``@check`` lists them (a test holds the two equal). The function
+    is looked up by id in :data:`CHECKS` (:data:`REPO_CHECKS`) on every call, so that a
+    function put there in its place is the one that runs.
+
+    ``selectors``: when every rule of a per-object function has a ``match``, the objects the
+    function looks at (its first lines return for any other); it is neither imported nor
+    called for other objects.
+    """
+
+    __slots__ = ("repository", "rule_ids", "selectors", "target")
+
+    def __init__(
+        self,
+        target: str,
+        rule_ids: tuple[str, ...],
+        repository: bool,
+        selectors: list[Selector] | None = None,
+    ) -> None:
+        self.target = target
+        self.rule_ids = rule_ids
+        self.repository = repository
+        self.selectors = selectors
+
+    @property
+    def module(self) -> str:
+        return f"{RULES_PACKAGE}.{self.target.partition('.')[0]}"
+
+    def resolve(self) -> CheckFn:
+        """The registered function (importing its module the first time)."""
+        table = REPO_CHECKS if self.repository else CHECKS
+        fn = table.get(self.rule_ids[0])
+        if fn is None:
+            import importlib
+
+            importlib.import_module(self.module)
+            fn = table[self.rule_ids[0]]
+        return fn
+
+    def __call__(self, *args: Any) -> Iterable[Any]:
+        if self.selectors is not None and not selects(self.selectors, args[0]):
+            return ()
+        return self.resolve()(*args)
+
+    def __repr__(self) -> str:
+        return f"BoundCheck({self.target!r}, {self.rule_ids!r})"
+
+
+def bound_checks(registry: Registry, enabled: set[str], *, repository: bool) -> list[BoundCheck]:
+    """The functions of the enabled rules of ``registry`` (per-object ones, or with
+    ``repository`` the repository checks), one per function, in the order of their ids;
+    nothing is imported."""
+    rules: dict[str, list[Rule]] = {}
+    for rule in registry.rules.values():
+        if rule.check is not None and rule.repository == repository:
+            rules.setdefault(rule.check, []).append(rule)
+    wanted = []
+    for target, named in rules.items():
+        rids = tuple(sorted(rule.id for rule in named))
+        if not enabled.intersection(rids):
+            continue
+        selectors = None
+        if not repository and all(rule.match for rule in named):
+            selectors = [s for rule in named for s in selectors_of(rule.match, rule.source)]
+        wanted.append(BoundCheck(target, rids, repository, selectors))
+    return sorted(wanted, key=lambda fn: fn.rule_ids)

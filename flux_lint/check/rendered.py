@@ -108,7 +108,8 @@ def render_repository(linter: Linter, text_of: Callable[[str], str | None]) -> l
     """Render every ResourceSet of the index, check the rendered objects and add them to the
     index; returns the findings on rendered objects (the template findings come from the
     FL210–FL216 repository check, which reads ``linter.ctx.rendered``)."""
-    from flux_lint.model.resourceset.render import is_resourceset, render
+    from flux_lint.model.resourceset import is_resourceset
+    from flux_lint.model.resourceset.render import render
 
     index = linter.index
     linter.ctx.rendered = []
@@ -186,15 +187,20 @@ def _check_rendered(
 def placeholder_note(index: Any) -> str | None:
     """One line for the run summary when some ResourceSet takes inputs from providers that
     only the cluster can answer (rendered with placeholders)."""
-    from flux_lint.model.resourceset.render import providers_for
-
     if index is None:
         return None
+    resourcesets = [
+        entry
+        for entry in index.of_kind("ResourceSet", group=GROUP)
+        if entry.rendered is None and isinstance(entry.data.get("spec"), dict)
+    ]
+    if not resourcesets:
+        return None
+    from flux_lint.model.resourceset.render import providers_for
+
     providers = [e.data for e in index.of_kind("ResourceSetInputProvider", group=GROUP)]
     names: dict[str, None] = {}
-    for entry in index.of_kind("ResourceSet", group=GROUP):
-        if entry.rendered is not None or not isinstance(entry.data.get("spec"), dict):
-            continue
+    for entry in resourcesets:
         for provider in providers_for(entry.data, providers):
             if provider.uncertain:
                 names[f"{provider.type or 'not in the repository'}"] = None

@@ -291,6 +291,9 @@ class _Descriptor:
             self.fail("/engine", "a user rule must use `engine: cel`", VALUE)
         if "fix" in data:
             self.fail("/fix", "user rules cannot have a `fix`")
+        for key in ("check", "repositoryCheck"):
+            if key in data:
+                self.fail(_pointer(key), f"user rules cannot have a `{key}`: they are CEL rules")
         flux_versions = self.flux_versions()
         match = self.match()
         validations = self.validations()

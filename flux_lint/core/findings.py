@@ -8,7 +8,6 @@ rule report an exact location without knowing anything about YAML.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -153,6 +152,8 @@ class Finding:
                 "" if self.obj.kind else str(self.document),
             ]
         )
+        import hashlib
+
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
     def sort_key(self) -> tuple:

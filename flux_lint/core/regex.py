@@ -14,18 +14,29 @@ not have to map byte offsets back to character offsets, which only a match objec
 Manifests repeat the same few values (``interval: 10m``, ``kind: HelmRepository``) thousands of
 times across a repository, so each pattern remembers its recent verdicts: a dictionary lookup
 costs a fraction of an RE2 call through the binding.
+
+:func:`lazy` is for flux-lint's own patterns (Python ``re``): a module-level pattern compiled
+the first time it is used, so that importing a module does not pay for patterns its caller
+never needs (compiling one costs tens to hundreds of microseconds, and there are many).
+RE2 itself is imported with the first RE2 pattern.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
-import re2
+if TYPE_CHECKING:
+    import re2
 
-__all__ = ["Pattern", "compile_pattern", "search"]
+__all__ = ["LazyRegex", "Pattern", "compile_pattern", "lazy", "search"]
 
 
+@cache
 def _options() -> re2.Options:
+    import re2
+
     options = re2.Options()
     # A bad pattern is reported to the caller as a ValueError; RE2 must not also log it to
     # stderr, where it would interleave with the linter's own output.
@@ -33,7 +44,6 @@ def _options() -> re2.Options:
     return options
 
 
-_OPTIONS = _options()
 _MEMO_SIZE = 2048
 
 
@@ -45,8 +55,10 @@ class Pattern:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._memo: dict[str, bool] = {}
+        import re2
+
         try:
-            self._regexp = re2.compile(pattern, _OPTIONS)
+            self._regexp = re2.compile(pattern, _options())
         except re2.error as exc:
             raise ValueError(f"invalid regular expression `{pattern}`: {_reason(exc)}") from None
         except (TypeError, UnicodeEncodeError):
@@ -89,3 +101,56 @@ def compile_pattern(pattern: str) -> Pattern:
 def search(pattern: str, text: str) -> bool:
     """``compile_pattern(pattern).search(text)``."""
     return compile_pattern(pattern).search(text)
+
+
+#: The methods of a compiled ``re.Pattern`` that :class:`LazyRegex` offers.
+_METHODS = ("match", "search", "fullmatch", "sub", "subn", "split", "finditer", "findall")
+
+
+class LazyRegex:
+    """A Python ``re`` pattern compiled on first use; then its methods are the compiled
+    pattern's own (bound onto the instance), so a call costs what it costs on ``re.Pattern``."""
+
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+
+    def compiled(self) -> re.Pattern[Any]:
+        """The compiled pattern (compiling it, and binding its methods, the first time)."""
+        found = re.compile(self.pattern, self.flags)
+        for name in _METHODS:
+            setattr(self, name, getattr(found, name))
+        self.compiled = lambda: found  # type: ignore[method-assign]
+        return found
+
+    def match(self, *args: Any) -> Any:
+        return self.compiled().match(*args)
+
+    def search(self, *args: Any) -> Any:
+        return self.compiled().search(*args)
+
+    def fullmatch(self, *args: Any) -> Any:
+        return self.compiled().fullmatch(*args)
+
+    def sub(self, *args: Any) -> Any:
+        return self.compiled().sub(*args)
+
+    def subn(self, *args: Any) -> Any:
+        return self.compiled().subn(*args)
+
+    def split(self, *args: Any) -> Any:
+        return self.compiled().split(*args)
+
+    def finditer(self, *args: Any) -> Any:
+        return self.compiled().finditer(*args)
+
+    def findall(self, *args: Any) -> Any:
+        return self.compiled().findall(*args)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.pattern!r})"
+
+
+def lazy(pattern: str | bytes, flags: int = 0) -> LazyRegex:
+    """``re.compile(pattern, flags)``, done the first time the pattern is used."""
+    return LazyRegex(pattern, flags)

@@ -54,10 +54,12 @@ import stat
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import re2
+if TYPE_CHECKING:
+    import re2
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SOURCEIGNORE = ".sourceignore"
@@ -344,10 +346,14 @@ class _Match(Protocol):
     def lastindex(self) -> int | None: ...
 
 
+@cache
 def _re2_options() -> re2.Options:
     """Latin-1 so that RE2 sees bytes as git does; ``.`` across newlines as in ``re.DOTALL``;
     errors kept off stderr (a pattern too large is handled by the caller); and room for the
-    large alternations a long ``.gitignore`` makes (the default budget is 8 MiB)."""
+    large alternations a long ``.gitignore`` makes (the default budget is 8 MiB). RE2 is
+    imported here, for the first ignore line that needs it: few repositories have one."""
+    import re2
+
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
     options.dot_nl = True
@@ -356,16 +362,15 @@ def _re2_options() -> re2.Options:
     return options
 
 
-_RE2_OPTIONS = _re2_options()
-
-
 class _Latin1RE2:
     """An RE2 pattern in Latin-1 mode, fed byte strings (which it takes as ``bytes``)."""
 
     __slots__ = ("_regexp",)
 
     def __init__(self, pattern: str) -> None:
-        self._regexp = re2.compile(pattern.encode("latin-1"), _RE2_OPTIONS)
+        import re2
+
+        self._regexp = re2.compile(pattern.encode("latin-1"), _re2_options())
 
     def fullmatch(self, text: str, /) -> _Match | None:
         found: _Match | None = self._regexp.fullmatch(text.encode("latin-1"))
@@ -431,6 +436,8 @@ def _re2_alternations(globs: list[_Glob]) -> list[_Alternation]:
     take exponential time on it."""
     if not globs:
         return []
+    import re2
+
     try:
         return [_Alternation(_Latin1RE2(_alternatives(globs)), _lines(globs))]
     except re2.error:

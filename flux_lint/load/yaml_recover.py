@@ -12,7 +12,7 @@ libyaml's speed.
 
 from __future__ import annotations
 
-import re
+from flux_lint.core.regex import lazy
 
 from .yaml_compose import Budget, Spots, compose, event_source, line_offset
 from .yaml_nodes import Document, LoadProblem, LoadResult
@@ -23,20 +23,18 @@ from .yaml_nodes import Document, LoadProblem, LoadResult
 # What the second parser must not see: characters YAML does not allow (libyaml stops at them,
 # ruamel's Python scanner can loop on some), and line breaks other than LF and CRLF, which the
 # parsers count as lines and the positions here do not.
-_UNSUITED = re.compile(
+_UNSUITED = lazy(
     r"[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
     r"|\r(?!\n)"
 )
 # A line this long is data (an embedded certificate, minified JSON), not the layout problem a
 # second reading can settle, and the Python scanner reads such lines slowly: libyaml's error
 # stands (a run over thousands of damaged files must stay fast).
-_LONG_LINE = re.compile(r"[^\n]{2049}")
+_LONG_LINE = lazy(r"[^\n]{2049}")
 # Indentation and block indicators (`- `, `? `, `: `) at the start of a line.
-_LEAD = re.compile(r"[ \t]*(?:[-?:](?:[ \t]+|$))*")
+_LEAD = lazy(r"[ \t]*(?:[-?:](?:[ \t]+|$))*")
 # The rest of a line starts a block mapping entry (`key: value`, `"key": value`, `key:`).
-_IMPLICIT_KEY = re.compile(
-    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^'"#\s][^#]*?)?[ \t]*:(?:[ \t]|$)"""
-)
+_IMPLICIT_KEY = lazy(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^'"#\s][^#]*?)?[ \t]*:(?:[ \t]|$)""")
 
 
 def recover(

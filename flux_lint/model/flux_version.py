@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flux_lint.core.placeholders import has_placeholder
+from flux_lint.core.regex import lazy
 from flux_lint.core.releases import MINORS
 from flux_lint.model.index import IndexEntry, RepoIndex
 
@@ -53,18 +54,18 @@ _CANDIDATE_MINORS = range(0, 100)
 
 GOTK_FILES = ("gotk-components.yaml", "gotk-components.yml")
 #: The header ``flux install --export`` writes (the same one Renovate's flux manager reads).
-GOTK_HEADER = re.compile(r"^#\s*Flux Version:\s*(?P<version>\S+)\s*$", re.MULTILINE)
+GOTK_HEADER = lazy(r"^#\s*Flux Version:\s*(?P<version>\S+)\s*$", re.MULTILINE)
 VERSION_LABEL = "app.kubernetes.io/version"
 
 
 # -- semver constraints ---------------------------------------------------------------------------
 
 _PART = r"(?:0|[1-9]\d*|[xX*])"
-_VERSION = re.compile(
+_VERSION = lazy(
     rf"^v?(?P<major>{_PART})(?:\.(?P<minor>{_PART}))?(?:\.(?P<patch>{_PART}))?"
     r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 )
-_COMPARATOR = re.compile(r"^(?P<op>!=|>=|<=|=>|=<|~>|[=<>~^])?\s*(?P<version>\S+)$")
+_COMPARATOR = lazy(r"^(?P<op>!=|>=|<=|=>|=<|~>|[=<>~^])?\s*(?P<version>\S+)$")
 
 
 class ConstraintError(ValueError):
@@ -312,9 +313,9 @@ def _from_flux_instance_release(entry: IndexEntry) -> DetectedVersion | None:
 
 
 #: Flux's release manifests, which a repository can make Flux apply to itself.
-FLUX_GIT_URL = re.compile(r"^(?:https?://|ssh://git@|git@)github\.com[/:]fluxcd/flux2(?:\.git)?/?$")
-FLUX_OCI_URL = re.compile(r"^oci://ghcr\.io/fluxcd/flux-manifests/?$")
-FLUX_REMOTE_RESOURCE = re.compile(
+FLUX_GIT_URL = lazy(r"^(?:https?://|ssh://git@|git@)github\.com[/:]fluxcd/flux2(?:\.git)?/?$")
+FLUX_OCI_URL = lazy(r"^oci://ghcr\.io/fluxcd/flux-manifests/?$")
+FLUX_REMOTE_RESOURCE = lazy(
     r"github\.com/fluxcd/flux2/+manifests/install/?\?(?:.*&)?ref=(?P<ref>[^&\s]+)"
     r"|github\.com/fluxcd/flux2/releases/download/(?P<release>[^/\s]+)/install\.yaml"
 )

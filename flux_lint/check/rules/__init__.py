@@ -1,11 +1,18 @@
 """Python rule implementations, one module per topic.
 
-Importing this package imports every module in it, so a new module's ``@check`` functions
-register without being listed anywhere else.
+A rule descriptor names the function that implements it (``check: module.function``, or
+``repositoryCheck:`` for a repository check); a run imports a module the first time it runs one
+of its functions (registry.BoundCheck). :func:`import_all` imports every module, for the tests
+that hold descriptors and functions together.
 """
 
 import importlib
 import pkgutil
 
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+
+def import_all() -> list[str]:
+    """Import every rule module (so that each ``@check`` has registered); their names."""
+    names = [module.name for module in pkgutil.iter_modules(__path__)]
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}")
+    return names

@@ -33,7 +33,6 @@ from flux_lint.check.schema.sources import (
     parse_release,
 )
 from flux_lint.core.findings import VALUE, Problem
-from flux_lint.core.resources import rules_dir
 from flux_lint.model.index import IndexEntry, RepoIndex
 from flux_lint.model.objects import is_flux_group, split_api_version
 
@@ -57,11 +56,10 @@ class ProjectFacts:
 
 @cache
 def project_facts() -> dict[str, ProjectFacts]:
-    """The data file, read once."""
-    from flux_lint.core.yamlio import safe_load_text
+    """The data file (its JSON copy, core/datafiles.py), read once."""
+    from flux_lint.core import datafiles
 
-    path = rules_dir() / "data" / DATA_FILE
-    data = safe_load_text(path.read_text(encoding="utf-8"), DATA_FILE) or {}
+    data = datafiles.load(DATA_FILE) or {}
     facts = {}
     for name, raw in (data.get("projects") or {}).items():
         raw = raw or {}

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flux_lint.check.deployed import required_as_deployed
-from flux_lint.check.rules import crd_cel
 from flux_lint.check.rules.schema import RULE_BY_CODE, problems_from_errors
 
 if TYPE_CHECKING:
@@ -63,6 +62,8 @@ class ExtraCrdCheck:
                 errors = validator.validate(obj.data, partial=obj.partial)
                 yield from problems_from_errors(required_as_deployed(obj, ctx, validator, errors))
         if CEL_RULE in self.enabled and not obj.partial:
+            from flux_lint.check.rules import crd_cel  # imported for the first such object
+
             for problem in crd_cel.validate(found.entry.schema, obj.data):
                 problem.rule_id = CEL_RULE
                 yield problem

@@ -33,7 +33,6 @@ from flux_lint.check.schema.kubernetes import (
     parse_kubernetes_version,
 )
 from flux_lint.core.findings import VALUE, Problem
-from flux_lint.core.resources import rules_dir
 from flux_lint.model.objects import K8sObject, split_api_version
 
 REMOVED = "FL310"
@@ -108,11 +107,10 @@ def parse_table(data: Any) -> list[ApiRow]:
 
 @cache
 def table() -> dict[tuple[str, str], ApiRow]:
-    """(apiVersion, kind) → row."""
-    from ruamel.yaml import YAML
+    """(apiVersion, kind) → row, from the JSON copy of the data file (core/datafiles.py)."""
+    from flux_lint.core import datafiles
 
-    path = rules_dir() / "data" / "kubernetes-apis.yaml"
-    data = YAML(typ="safe", pure=False).load(path.read_text(encoding="utf-8"))
+    data = datafiles.load("kubernetes-apis.yaml")
     return {(row.api_version, kind): row for row in parse_table(data) for kind in row.kinds}
 
 

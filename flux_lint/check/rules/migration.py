@@ -279,13 +279,11 @@ def parse_field_migrations(data: Any, origin: str) -> list[FieldMigration]:
 
 @lru_cache(maxsize=1)
 def field_migrations() -> tuple[FieldMigration, ...]:
-    """The shipped table, read once."""
-    from flux_lint.core.resources import rules_dir
-    from flux_lint.core.yamlio import safe_load_text
+    """The shipped table (the JSON copy of its data file, core/datafiles.py), read once."""
+    from flux_lint.core import datafiles
 
-    path = rules_dir() / "data" / "field-migrations.yaml"
     origin = "rules/data/field-migrations.yaml"
-    return tuple(parse_field_migrations(safe_load_text(path.read_text("utf-8"), origin), origin))
+    return tuple(parse_field_migrations(datafiles.load("field-migrations.yaml"), origin))
 
 
 def field_shape(pointer: str) -> str:

@@ -33,7 +33,7 @@ How a rule runs on an object, and why:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,10 +120,10 @@ class CelRuleCheck:
 
     @classmethod
     def for_run(
-        cls, registry: Registry, enabled: Iterable[str], bound: Mapping[str, Any]
+        cls, registry: Registry, enabled: Iterable[str], bound: Container[str]
     ) -> CelRuleCheck | None:
-        """The check for the enabled ``engine: cel`` rules of ``registry`` that have no
-        Python function in ``bound``; ``None`` when there are none."""
+        """The check for the enabled ``engine: cel`` rules of ``registry`` whose ids are
+        not in ``bound`` (the ids a Python function implements); ``None`` when there are none."""
         wanted = set(enabled)
         rules = [
             _compile(rule)

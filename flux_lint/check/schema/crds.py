@@ -42,6 +42,7 @@ from typing import Any
 
 from flux_lint.check.schema.build import BundleBuildError, reduce_schema
 from flux_lint.check.schema.store import VersionEntry
+from flux_lint.core.regex import lazy
 from flux_lint.model.objects import is_flux_group
 
 __all__ = ["CrdCatalog", "ExtraCrdError", "crd_entries", "looks_like_crd"]
@@ -51,9 +52,9 @@ CRD_KIND = "CustomResourceDefinition"
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
 #: ``kind: CustomResourceDefinition`` in YAML or JSON (``"kind": "CustomResourceDefinition"``).
-_MARKER = re.compile(r"""kind["']?:[ \t]*["']?CustomResourceDefinition\b""")
-_DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.M)
-_GROUP = re.compile(r"""^[ \t]+group:[ \t]*["']?([A-Za-z0-9.-]+)""", re.M)
+_MARKER = lazy(r"""kind["']?:[ \t]*["']?CustomResourceDefinition\b""")
+_DOCUMENT_START = lazy(r"^---(?=[ \t]|$)", re.M)
+_GROUP = lazy(r"""^[ \t]+group:[ \t]*["']?([A-Za-z0-9.-]+)""", re.M)
 
 
 class ExtraCrdError(ValueError):
@@ -64,7 +65,7 @@ class _NotACrd(ValueError):
     """A document that claims to be a CRD but cannot be read as one."""
 
 
-_MARKER_BYTES = re.compile(_MARKER.pattern.encode("ascii"))
+_MARKER_BYTES = lazy(_MARKER.pattern.encode("ascii"))
 
 
 def looks_like_crd(text: bytes | str) -> bool:

@@ -11,8 +11,6 @@ tests that hold this).
 
 from __future__ import annotations
 
-import difflib
-import gzip
 import json
 from functools import cache
 from pathlib import Path
@@ -109,6 +107,8 @@ def load_schema(name: str) -> dict[str, Any]:
     """The schema stored as ``<name>.json.gz``."""
     path = _directory() / f"{name}.json.gz"
     LOADED.append(path.name)
+    import gzip
+
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
@@ -154,6 +154,8 @@ class KubernetesSchemas:
         lowered = {k.lower(): k for k in kinds}
         if kind.lower() in lowered:
             return lowered[kind.lower()]
+        import difflib
+
         close = difflib.get_close_matches(kind.lower(), list(lowered), n=1, cutoff=0.75)
         return lowered[close[0]] if close else None
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +49,7 @@ from flux_lint.core.findings import KEY, VALUE, pointer_join
 from flux_lint.core.messages import json_type as _type_name
 from flux_lint.core.messages import show as _show
 from flux_lint.core.placeholders import is_unresolved
-from flux_lint.core.regex import Pattern, compile_pattern
+from flux_lint.core.regex import Pattern, compile_pattern, lazy
 
 __all__ = ["SchemaError", "StructuralValidator", "format_path"]
 
@@ -88,7 +87,7 @@ _JSON_INT_LIMIT = 2**53  # kube-openapi's bound for "a float that is a JSON inte
 # Rendering paths and values for messages
 
 
-_SIMPLE_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+_SIMPLE_KEY = lazy(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 
 
 def format_path(path: list[str | int] | tuple[str | int, ...]) -> str:
@@ -168,8 +167,8 @@ def _contains_unresolved(value: Any) -> bool:
 # only patterns that come from schemas go through RE2.
 
 
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_TIME = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))")
+_DATE = lazy(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_TIME = lazy(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))")
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -197,7 +196,7 @@ def is_date_time(text: str) -> bool:
     return bool(m) and m[1] <= "23" and m[2] <= "59" and m[3] <= "59"
 
 
-_RFC3339 = re.compile(
+_RFC3339 = lazy(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,][0-9]+)?"
     r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))"
 )
@@ -225,10 +224,8 @@ CRD_FORMATS = frozenset({"int64", "date-time"})
 #: (``500m``, ``1Gi``, or a plain number). Only the built-in schemas use ``quantity``.
 BUILTIN_FORMATS = CRD_FORMATS | {"byte", "quantity"}
 
-_QUANTITY = re.compile(
-    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?"
-)
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+_QUANTITY = lazy(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?")
+_BASE64 = lazy(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 def is_quantity(text: str) -> bool:
@@ -769,10 +766,10 @@ OBJECT_META_FIELDS = (
 )
 _META_FIELD_SET = frozenset(OBJECT_META_FIELDS)
 
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_DNS1123_LABEL = lazy(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = lazy(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_QUALIFIED_NAME = lazy(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE = lazy(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 

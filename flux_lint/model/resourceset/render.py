@@ -50,7 +50,6 @@ from flux_lint.model.resourceset.template import (
 )
 from flux_lint.model.resourceset.yamlemit import Scalar, emit
 
-GROUP = "fluxcd.controlplane.io"
 RECONCILE_ANNOTATION = "fluxcd.controlplane.io/reconcile"
 OWNER_NAME_LABEL = "resourceset.fluxcd.controlplane.io/name"
 OWNER_NAMESPACE_LABEL = "resourceset.fluxcd.controlplane.io/namespace"
@@ -82,13 +81,6 @@ class Place:
 
 #: The file span of a :class:`Place` of the ResourceSet document.
 Where = Callable[[Place], Span]
-
-
-def is_resourceset(data: Any) -> bool:
-    if not isinstance(data, dict) or data.get("kind") != "ResourceSet":
-        return False
-    api_version = data.get("apiVersion")
-    return isinstance(api_version, str) and api_version.startswith(GROUP + "/")
 
 
 @dataclass
