@@ -84,9 +84,11 @@ def remembered_applied_set(
     sourceignores: dict[str, str],
     cache: Any,
     checked_files: Any,
+    also: Any = (),
 ) -> tuple[AppliedSet, Any]:
     """(applied set, effective objects) of ``structure``, from the cache when it holds them
-    for this structure; the effective objects are None when there is no graph."""
+    for this structure; the effective objects are None when there is no graph. ``also``: the
+    paths of files not in the structure (generator data) whose cache context is asked for."""
     from flux_lint.model.applied import compute
     from flux_lint.model.effective import EffectiveObjects
 
@@ -120,7 +122,7 @@ def remembered_applied_set(
     if cache is not None:
         keys = {}
         if effective is not None:
-            for path in sorted(structure.files):
+            for path in sorted(structure.files | set(also)):
                 if checked_files(applied, path):
                     kinds = effective.changeable_kinds(path)
                     keys[path] = (

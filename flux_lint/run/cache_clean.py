@@ -9,7 +9,9 @@ holds these kinds of files, all written by flux-lint (core/sealed.py):
 * ``<version>-<code fingerprint>/<hash>.pack``: the per-file results of one set of linted
   paths and settings, one folder per flux-lint installation;
 * ``<version>-<code fingerprint>/memo-<hash>.pack``: a whole result (a run, a command's
-  answer, the ``--from`` detection) with the stamps of the files it read (run/memo.py).
+  answer, the ``--from`` detection) with the stamps of the files it read (run/memo.py);
+* ``<version>-<CEL fingerprint>/<hash>.pack``: what compiling one CEL expression found
+  (check/cel/program_cache.py), in a folder of the same shape.
 
 A user may point ``--cache-dir`` at a folder that holds other things too (a shared CI cache),
 so only names of these shapes are removed, and the folder itself only once it is empty. A

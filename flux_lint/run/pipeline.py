@@ -686,7 +686,8 @@ def _applied_set(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> tupl
     def checked(applied: Any, path: str) -> bool:
         return config.check_unapplied or applied.applies(path)
 
-    return remembered_applied_set(plan.structure, sourceignores, cache, checked)
+    linted = [item[1] for item in plan.items if item[0] == "file"]
+    return remembered_applied_set(plan.structure, sourceignores, cache, checked, linted)
 
 
 def _not_applied_message(applied: Any, display: str) -> str:
