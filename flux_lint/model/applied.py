@@ -326,11 +326,12 @@ def compute(
         (posixpath.dirname(display), text.split("\n"))
         for display, text in sorted((sourceignores or {}).items(), key=lambda i: _walk(i[0]))
     ]
-    # A graph is built here only when a GitRepository has ``spec.ignore`` (which ones are
-    # this repository is a question for the graph); building one is most of this function.
+    # A graph is made here only when a GitRepository has ``spec.ignore`` (which ones are
+    # this repository is a question for the graph, answered without its builds, which are
+    # most of this function's work: they are worked out only if this graph is used on).
     whole: RepoGraph | None = None
     if any(_spec_ignore(repo) for repo in index.of_kind("GitRepository", SOURCE_GROUP)):
-        whole = RepoGraph(index, local_names=local_names)
+        whole = RepoGraph(index, local_names=local_names, build=False)
         user += [("", ignore.splitlines()) for ignore in _local_git_ignores(whole, index)]
     artifact = ArtifactFilter.from_patterns(user)
     excluded = frozenset(p for p in RepoGraph.files_of(index) if artifact(p))
