@@ -94,7 +94,11 @@ class Facts:
 
     def save(self) -> None:
         """Keep what this run knows for the next one."""
-        if self.cache is not None and self._new:
+        if self.cache is None or not self._new:
+            return
+        if self._new == self._old:
+            self.cache.get_memo(FACTS_KEY)  # kept as it is (the pack need not be written)
+        else:
             self.cache.put_memo(FACTS_KEY, self._new)
 
 
