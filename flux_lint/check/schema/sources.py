@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flux_lint.check.schema.catalog import Catalog, load_catalog
 from flux_lint.check.schema.store import VersionEntry
+
+if TYPE_CHECKING:
+    from flux_lint.check.schema.catalog import Catalog
 
 __all__ = [
     "CATALOG_KEY",
@@ -114,7 +116,9 @@ class SchemaSources:
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
+        if self._catalog is None:  # imported and read for the first kind asked about
+            from flux_lint.check.schema.catalog import load_catalog
+
             self._catalog = load_catalog()
         return self._catalog
 
