@@ -310,15 +310,33 @@ class EffectiveObjects:
         return list(dict.fromkeys(found))
 
     def _candidates(self, patches: list[Any], target: Any) -> list[Any]:
-        """The patches of a list whose group, version and kind may select ``target`` (most
-        patches of a Kustomization target one kind): decided once per list and kind."""
+        """The patches of a list that may select ``target``, in their order: those whose
+        group, version and kind may select it (most patches of a Kustomization target one
+        kind), and of the untargeted strategic-merge patches only those naming one of its
+        names. The split is made once per list and kind, so an overlay with a patch per app
+        does not test every patch against every object it builds."""
         key = (id(patches), target.api_version, target.kind)
         cached = self._kind_candidates.get(key)
-        if cached is not None:
-            return cached[1]
+        if cached is None:
+            always, by_name = self._split(patches, target)
+            # The list is kept with the result, so that its id is not reused while cached.
+            cached = (patches, always, [p for _, p in always], by_name)
+            self._kind_candidates[key] = cached
+        _, always, plain, by_name = cached
+        named = [pair for name in set(target.names) for pair in by_name.get(name, ())]
+        if not named:
+            return plain
+        merged = sorted({id(p): (i, p) for i, p in [*always, *named]}.values(), key=_first)
+        return [p for _, p in merged]
+
+    @staticmethod
+    def _split(patches: list[Any], target: Any) -> tuple[Any, dict[str, list[Any]]]:
+        """(patches to test against any object of ``target``'s kind, with their positions;
+        untargeted strategic-merge patches by the names their documents give)."""
         group, _, version = target.api_version.rpartition("/")
-        found = []
-        for patch in patches:
+        always: list[Any] = []
+        by_name: dict[str, list[Any]] = {}
+        for position, patch in enumerate(patches):
             selector = getattr(patch, "target", None)
             if selector is not None and not (
                 selector._match("group", group)
@@ -326,17 +344,17 @@ class EffectiveObjects:
                 and selector._match("kind", target.kind)
             ):
                 continue
-            if (
-                selector is None
-                and patch is not None
-                and patch.error is None
-                and not any(d.get("kind") == target.kind for d in patch.strategic)
-            ):
+            if selector is None and patch is not None and patch.error is None:
+                docs = [d for d in patch.strategic if d.get("kind") == target.kind]
+                if not docs:
+                    continue
+                names = {_dict(d.get("metadata")).get("name") for d in docs}
+                for name in names:
+                    if isinstance(name, str):
+                        by_name.setdefault(name, []).append((position, patch))
                 continue
-            found.append(patch)
-        # The list is kept with the result, so that its id is not reused while cached.
-        self._kind_candidates[key] = (patches, found)
-        return found
+            always.append((position, patch))
+        return always, by_name
 
     def _unmodelled(self, inst: Any) -> bool:
         """Whether a build passes through a change this model does not apply: a
@@ -826,6 +844,10 @@ class EffectiveObjects:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
 
 
 def _list_kinds(patches: list[ParentPatch | None]) -> set[str] | None:

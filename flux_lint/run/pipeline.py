@@ -184,6 +184,14 @@ def _workers_for(workers: int, files: int) -> int:
     return used if used >= 2 else 1
 
 
+def _planned_workers(jobs: int, files: int) -> int:
+    """:func:`_workers_for` ``files`` with ``--jobs``; the cores are only looked up (and
+    multiprocessing imported) when there are files enough for workers."""
+    if files < 2 * FILES_PER_WORKER:
+        return 1
+    return _workers_for(_worker_count(jobs), files)
+
+
 def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
     """The run's cache, keyed by everything but the CRDs (added by :func:`_crd_key` once the
     repository's own CRDs are known)."""
@@ -621,7 +629,7 @@ def _read_all(
     # The node trees parsed for the structure are kept for the lint pass, unless the run is
     # large enough for worker processes: they parse their files themselves, and each would
     # count the trees of the whole repository in its resident memory.
-    trees = parsed if _workers_for(_worker_count(config.jobs), len(sources)) <= 1 else None
+    trees = parsed if _planned_workers(config.jobs, len(sources)) <= 1 else None
     kept = 0
     scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
@@ -754,7 +762,7 @@ def _lint_plan(
         todo.append((display, path, role, text, sha256, check))
         order.append(("todo",))
 
-    used = _workers_for(_worker_count(config.jobs), len(todo))
+    used = _planned_workers(config.jobs, len(todo))
     if used > 1:
         from flux_lint.run.workers import lint_in_workers
 

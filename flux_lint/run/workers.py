@@ -21,7 +21,6 @@ answered for are linted in the main process instead.
 from __future__ import annotations
 
 import marshal
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -41,6 +40,8 @@ _LINTER: Linter | None = None
 
 def can_fork() -> bool:
     """Whether worker processes can be forked here."""
+    import multiprocessing
+
     return sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -78,6 +79,8 @@ def lint_in_workers(
     done = 0
     _LINTER = linter  # kept while the pool lives: a replacement worker forks from here too
     try:
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
             answered = pool.map(_work, others)

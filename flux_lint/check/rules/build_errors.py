@@ -556,6 +556,7 @@ def kustomization_patches(
         who = _who(graph, use.appliers)
         entry = kustomization_entry(index, use.path)
         known: Any = False  # not computed yet
+        ids: dict[str, set[str]] = {}  # kind -> every name its resources have had
         items: list[tuple[str, Any]] = [
             (f"/patches/{i}", p) for i, p in enumerate(_list(data.get("patches")))
         ]
@@ -605,14 +606,16 @@ def kustomization_patches(
                 kind, name = smp
                 # The original name, or one an inner namePrefix/nameSuffix made (kustomize
                 # matches every id a resource has had).
-                names_seen = {
-                    p + n + x
-                    for k, names in candidates
-                    if k == kind
-                    for n in names
-                    for p in prefixes
-                    for x in suffixes
-                }
+                names_seen = ids.get(kind)
+                if names_seen is None:
+                    names_seen = ids[kind] = {
+                        p + n + x
+                        for k, names in candidates
+                        if k == kind
+                        for n in names
+                        for p in prefixes
+                        for x in suffixes
+                    }
                 if name in names_seen:
                     continue
                 same_kind = sorted({n for k, names in candidates if k == kind for n in names})
