@@ -49,6 +49,7 @@ from flux_lint.model.parent_patches import (
     kustomization_instance,
     parse_patch,
     patched_objects,
+    selectable_kinds,
     selects,
     strategic_documents,
     target_of,
@@ -737,7 +738,7 @@ class EffectiveObjects:
         for patches in lists:
             cached = self._list_kinds.get(id(patches))
             if cached is None or cached[0] is not patches:
-                cached = self._list_kinds[id(patches)] = (patches, _list_kinds(patches))
+                cached = self._list_kinds[id(patches)] = (patches, selectable_kinds(patches))
             if cached[1] is None:
                 return None
             kinds |= cached[1]
@@ -848,33 +849,6 @@ class EffectiveObjects:
 
 def _first(pair: tuple[int, Any]) -> int:
     return pair[0]
-
-
-def _list_kinds(patches: list[ParentPatch | None]) -> set[str] | None:
-    """The kinds a list of patches may select (None: any)."""
-    kinds: set[str] = set()
-    for patch in patches:
-        found = _patch_kinds(patch)
-        if found is None:
-            return None
-        kinds |= found
-    return kinds
-
-
-def _patch_kinds(patch: ParentPatch | None) -> set[str] | None:
-    """The kinds a patch may select (None: any). A patch kustomize rejects without a target
-    changes nothing (see :meth:`EffectiveObjects._make_builds`)."""
-    if patch is None:
-        return set()
-    if patch.target is not None:
-        kind = patch.target.kind
-        return {kind} if kind and kind.isidentifier() else None
-    if patch.error is not None:
-        return set()
-    kinds = {d.get("kind") for d in patch.strategic}
-    if patch.operations or not all(isinstance(k, str) and k.isidentifier() for k in kinds):
-        return None
-    return set(kinds)  # type: ignore[arg-type]
 
 
 def _substitution_origin(variables: Variables, refs: list[Any]) -> Origin | None:

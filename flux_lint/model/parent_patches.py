@@ -694,6 +694,33 @@ def selects(patch: ParentPatch, target: Target) -> bool | None:
     return any(strategic_selects(doc, target) for doc in patch.strategic)
 
 
+def selectable_kinds(patches: list[ParentPatch | None]) -> set[str] | None:
+    """The kinds a list of patches may select (None: any)."""
+    kinds: set[str] = set()
+    for patch in patches:
+        found = _patch_kinds(patch)
+        if found is None:
+            return None
+        kinds |= found
+    return kinds
+
+
+def _patch_kinds(patch: ParentPatch | None) -> set[str] | None:
+    """The kinds a patch may select (None: any). A patch kustomize rejects without a target
+    changes nothing (model/effective.py ``_make_builds``)."""
+    if patch is None:
+        return set()
+    if patch.target is not None:
+        kind = patch.target.kind
+        return {kind} if kind and kind.isidentifier() else None
+    if patch.error is not None:
+        return set()
+    kinds = {d.get("kind") for d in patch.strategic}
+    if patch.operations or not all(isinstance(k, str) and k.isidentifier() for k in kinds):
+        return None
+    return set(kinds)  # type: ignore[arg-type]
+
+
 # -- the repository as deployed ---------------------------------------------------------------
 
 

@@ -158,24 +158,9 @@ def _module_file(name: str) -> str | None:
 
 
 def _walk(root: Path) -> Iterator[tuple[str, int, int]]:
-    stack = [str(root)]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name == "__pycache__" or entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.name.endswith((".py", ".yaml", ".yml", ".json", ".lark")):
-                    info = entry.stat()
-                    yield entry.path, info.st_size, info.st_mtime_ns
-            except OSError:
-                continue
+    from flux_lint.core.source_tree import source_files
+
+    return source_files(root, (".py", ".yaml", ".yml", ".json", ".lark"))
 
 
 def registry_digest(registry: Any) -> str:

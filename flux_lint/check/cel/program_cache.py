@@ -154,25 +154,12 @@ def _code_key() -> str:
 
 def _stamps(folder: str) -> list[tuple[str, int, int]]:
     """(path below ``folder``, size, time) of its source and grammar files, sorted."""
-    found = []
-    stack = [folder]
-    while stack:
-        current = stack.pop()
-        try:
-            entries = list(os.scandir(current))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name == "__pycache__" or entry.name.startswith("."):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.name.endswith((".py", ".lark")):
-                    found.append(_stamp(entry.path, folder))
-            except OSError:
-                continue
-    return sorted(found)
+    from flux_lint.core.source_tree import source_files
+
+    cut = len(folder) + 1
+    return sorted(
+        (path[cut:], size, mtime) for path, size, mtime in source_files(folder, (".py", ".lark"))
+    )
 
 
 def _stamp(path: str, folder: str | None = None) -> tuple[str, int, int]:
