@@ -8,27 +8,13 @@ from pathlib import Path
 
 import pytest
 from manifests import bootstrap_sync, write_tree
+from test_cache_equivalence import RELEASE
+from test_effective import APPS
 
 import flux_lint.load.source as source
 from flux_lint.check.engine import RunConfig
 from flux_lint.run import memo
 from flux_lint.run.pipeline import run
-
-RELEASE = """\
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: {name}
-  namespace: apps
-spec:
-  {interval}: 5m
-  chart:
-    spec:
-      chart: {name}
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-"""
 
 SETTINGS = """\
 apiVersion: v1
@@ -40,21 +26,6 @@ metadata:
   mode: fast
 """
 
-APPS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
-
 
 def _repo(root: Path) -> None:
     (root / ".git").mkdir(parents=True)
@@ -62,7 +33,7 @@ def _repo(root: Path) -> None:
         root,
         {
             "clusters/dev/flux-system/gotk-sync.yaml": bootstrap_sync("dev"),
-            "clusters/dev/apps.yaml": APPS.replace("./apps", "./apps/dev"),
+            "clusters/dev/apps.yaml": APPS.format(overlay="dev", extra=""),
             "apps/dev/kustomization.yaml": (
                 "resources:\n  - web.yaml\n  - worker.yaml\n  - settings.yaml\n"
             ),
@@ -108,7 +79,7 @@ def test_unchanged_files_are_not_read(tmp_path: Path, monkeypatch: pytest.Monkey
     assert found == expected
     # Only the edited file, and the one with findings (its text is shown), are read.
     assert sorted(set(opened)) == ["apps/dev/web.yaml", "apps/dev/worker.yaml"]
-    assert "intervall: 5m" in result.texts["apps/dev/worker.yaml"]
+    assert "intervall: 10m" in result.texts["apps/dev/worker.yaml"]
     assert result.linted == 1
 
 
