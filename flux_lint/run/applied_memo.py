@@ -18,6 +18,7 @@ they run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -30,12 +31,11 @@ _KEY = "applied:"
 
 def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
     """A digest of everything :func:`model.applied.compute` reads."""
+    from flux_lint.run.structure import entry_row
+
     parts = (
         sorted(structure.files),
-        [
-            (e.path, e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial)
-            for e in structure.entries
-        ],
+        [entry_row(e) for e in structure.entries],
         sorted((path, k.data) for path, k in structure.kustomize_files.items()),
         sorted(sourceignores.items()),
     )
@@ -92,17 +92,15 @@ def remembered_applied_set(
     from flux_lint.model.applied import compute
     from flux_lint.model.effective import EffectiveObjects
 
-    key = _KEY + structure_digest(structure, sourceignores)
-    stored = cache.get_memo(key) if cache is not None else None
-    made: dict[str, Any] = {}
-
+    @functools.cache
     def build() -> tuple[AppliedSet, Any]:
-        if "set" not in made:
-            applied = compute(structure, sourceignores)
-            effective = EffectiveObjects(applied.graph) if applied.graph is not None else None
-            made["set"] = (applied, effective)
-        return made["set"]
+        applied = compute(structure, sourceignores)
+        return applied, EffectiveObjects(applied.graph) if applied.graph is not None else None
 
+    if cache is None:  # nothing to remember it in: no digest either
+        return build()
+    key = _KEY + structure_digest(structure, sourceignores)
+    stored = cache.get_memo(key)
     if stored is not None:
         points, files, excluded, note, has_graph, keys = stored
         applied = AppliedSet(
@@ -119,25 +117,24 @@ def remembered_applied_set(
         lazy = LazyEffective(known, lambda: build()[1])
         return applied, lazy
     applied, effective = build()
-    if cache is not None:
-        keys = {}
-        if effective is not None:
-            for path in sorted(structure.files | set(also)):
-                if checked_files(applied, path):
-                    kinds = effective.changeable_kinds(path)
-                    keys[path] = (
-                        effective.context_key(path),
-                        None if kinds is None else sorted(kinds),
-                    )
-        cache.put_memo(
-            key,
-            (
-                [(p.kind, p.name, p.path, p.folder) for p in applied.entry_points],
-                {path: list(names) for path, names in applied.files.items()},
-                sorted(applied.excluded),
-                applied.note,
-                effective is not None,
-                keys,
-            ),
-        )
+    keys = {}
+    if effective is not None:
+        for path in sorted(structure.files | set(also)):
+            if checked_files(applied, path):
+                kinds = effective.changeable_kinds(path)
+                keys[path] = (
+                    effective.context_key(path),
+                    None if kinds is None else sorted(kinds),
+                )
+    cache.put_memo(
+        key,
+        (
+            [(p.kind, p.name, p.path, p.folder) for p in applied.entry_points],
+            {path: list(names) for path, names in applied.files.items()},
+            sorted(applied.excluded),
+            applied.note,
+            effective is not None,
+            keys,
+        ),
+    )
     return applied, effective

@@ -18,9 +18,10 @@ was.
 
 from __future__ import annotations
 
-import os
 import stat
 from typing import Any
+
+from flux_lint.run import memo
 
 __all__ = ["CRD", "FACTS_KEY", "STRUCTURE", "VERSION", "Facts", "flags_of"]
 
@@ -31,31 +32,15 @@ FACTS_KEY = "facts:"
 CRD, STRUCTURE, VERSION = 1, 2, 4
 
 
-def stamp_of(path: Any) -> tuple[int, ...] | None:
-    """A regular file's stamp, or None (anything else is always read)."""
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-
-
 class Facts:
-    """The facts of one run's files: those the cache holds, and those this run learns."""
+    """The facts of one run's files: those the run's cache holds, and those this run learns."""
 
     def __init__(self, cache: Any, started: float) -> None:
-        from flux_lint.run.memo import RACY_SECONDS
-
         self.cache = cache
-        self._old: dict[str, Any] = {}
-        if cache is not None:
-            stored = cache.get_memo(FACTS_KEY)
-            if isinstance(stored, dict):
-                self._old = stored
+        stored = cache.get_memo(FACTS_KEY)
+        self._old: dict[str, Any] = stored if isinstance(stored, dict) else {}
         self._new: dict[str, Any] = {}
-        self._limit = int((started - RACY_SECONDS) * 1e9)
+        self._limit = memo.racy_limit(started)
         self._stamps: dict[str, tuple[int, ...] | None] = {}
         self._answers: dict[str, tuple[str, int] | None] = {}
         #: Whether a file read was changed too recently to be remembered (a result made from
@@ -65,17 +50,16 @@ class Facts:
     def known(self, display: str, path: Any) -> tuple[str, int] | None:
         """(content hash, flags) of a file whose stamp is as it was; None: read it (its
         stamp is taken now, before it is read)."""
-        if self.cache is None:
-            return None
         if display in self._answers:
             return self._answers[display]
-        stamp = self._stamps[display] = stamp_of(path)
+        stamp = memo.file_stamp(path)
+        if stamp is not None and stamp[0] != stat.S_IFREG:
+            stamp = None  # anything but a regular file is always read
+        self._stamps[display] = stamp
         old = self._old.get(display)
         answer = None
         if stamp is not None and old is not None and tuple(old[0]) == stamp:
-            from flux_lint.run.memo import note_read
-
-            note_read(path)  # a remembered result made from this file depends on it
+            memo.note_read(path)  # a remembered result made from this file depends on it
             self._new[display] = old
             answer = (old[1], old[2])
         self._answers[display] = answer
@@ -87,14 +71,14 @@ class Facts:
         stamp = self._stamps.get(display)
         if stamp is None:
             return
-        if max(stamp[1], stamp[2]) >= self._limit:
+        if memo.is_racy(stamp, self._limit):
             self.racy = True
             return
         self._new[display] = (stamp, sha256, flags)
 
     def save(self) -> None:
         """Keep what this run knows for the next one."""
-        if self.cache is None or not self._new:
+        if not self._new:
             return
         if self._new == self._old:
             self.cache.get_memo(FACTS_KEY)  # kept as it is (the pack need not be written)

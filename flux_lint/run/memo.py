@@ -186,6 +186,12 @@ def _kind(entry: os.DirEntry[str]) -> int:
     return 0
 
 
+def file_stamp(path: Any) -> Any:
+    """A path's own stamp, links followed: (type, size, modification and change times in ns,
+    inode, device), or None when nothing is there."""
+    return _stat_tuple(path, True)
+
+
 def _newest(stamp: Any) -> int:
     """The latest modification or change time in a stamp (ns), 0 when none."""
     if stamp is None:
@@ -308,11 +314,22 @@ def unchanged(stamps: list[tuple[str, str, Any]]) -> bool:
     return all(stampers[kind](where) == stamp for kind, where, stamp in stamps)
 
 
+def racy_limit(started: float) -> int:
+    """The time (ns) from which a change is too recent to be told apart from an edit made
+    while a step that started at ``started`` read the path."""
+    return int((started - RACY_SECONDS) * 1e9)
+
+
+def is_racy(stamp: Any, limit: int) -> bool:
+    """Whether ``stamp`` changed at or after ``limit`` (see :func:`racy_limit`)."""
+    return _newest(stamp) >= limit
+
+
 def trustworthy(stamps: list[tuple[str, str, Any]], started: float) -> bool:
     """False when a path changed too recently to be told apart from an edit made while the
     step read it (see the module docstring)."""
-    limit = int((started - RACY_SECONDS) * 1e9)
-    return all(_newest(stamp) < limit for _, _, stamp in stamps)
+    limit = racy_limit(started)
+    return not any(is_racy(stamp, limit) for _, _, stamp in stamps)
 
 
 def remember(

@@ -14,13 +14,21 @@ from typing import Any
 from flux_lint.load.yaml import LoadResult, load_text
 from flux_lint.model.kustomize import DATA, PATCH, is_kustomization_file, is_kustomize_config
 
-__all__ = ["add_context", "add_structure", "has_flux_kustomization", "known_file"]
+__all__ = ["add_context", "add_structure", "entry_row", "has_flux_kustomization", "known_file"]
 
 
-def _read(path: Any, display: str, max_bytes: int) -> Any:
-    from flux_lint.load.source import read_source_and_bytes
-
-    return read_source_and_bytes(path, display, max_bytes=max_bytes)[0]
+def entry_row(entry: Any) -> list[Any]:
+    """A structural entry as the cache keeps it (``IndexEntry(*row)`` makes it again)."""
+    return [
+        entry.path,
+        entry.document,
+        entry.api_version,
+        entry.kind,
+        entry.namespace,
+        entry.name,
+        entry.data,
+        entry.partial,
+    ]
 
 
 def known_file(
@@ -114,18 +122,7 @@ def add_structure(
             entry = IndexEntry.of(obj)
             if patch or (is_structural(entry) and not entry.partial):
                 structure.add(entry)
-                entries_out.append(
-                    [
-                        entry.path,
-                        entry.document,
-                        entry.api_version,
-                        entry.kind,
-                        entry.namespace,
-                        entry.name,
-                        entry.data,
-                        entry.partial,
-                    ]
-                )
+                entries_out.append(entry_row(entry))
         elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
             structure.add_kustomize_file(display, doc.data)
             kustomize_out.append(doc.data)
@@ -182,14 +179,14 @@ def _context_files(
     (display path, content hash when the file holds structure) of each, and the ignore
     files found (display, path)."""
     from flux_lint.load.discover import discover
-    from flux_lint.load.source import SourceError
+    from flux_lint.load.source import SourceError, read_source
 
     tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
     files: list[tuple[str, str | None]] = []
     for src in tree.files:
         if src.display in seen:
             continue
-        text = _read(src.path, src.display, config.max_bytes)
+        text = read_source(src.path, src.display, max_bytes=config.max_bytes)
         if isinstance(text, SourceError):
             continue
         structure.files.add(src.display)
