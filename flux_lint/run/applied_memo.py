@@ -22,7 +22,7 @@ import functools
 import hashlib
 from typing import Any
 
-from flux_lint.model.applied import AppliedSet, EntryPoint
+from flux_lint.model.applied_set import AppliedSet, EntryPoint
 
 __all__ = ["LazyEffective", "remembered_applied_set"]
 
@@ -89,11 +89,14 @@ def remembered_applied_set(
     """(applied set, effective objects) of ``structure``, from the cache when it holds them
     for this structure; the effective objects are None when there is no graph. ``also``: the
     paths of files not in the structure (generator data) whose cache context is asked for."""
-    from flux_lint.model.applied import compute
-    from flux_lint.model.effective import EffectiveObjects
 
     @functools.cache
     def build() -> tuple[AppliedSet, Any]:
+        # Imported here: a set answered from the cache needs neither the graph nor the
+        # effective objects (their modules are a good part of a pre-commit run's start-up).
+        from flux_lint.model.applied import compute
+        from flux_lint.model.effective import EffectiveObjects
+
         applied = compute(structure, sourceignores)
         return applied, EffectiveObjects(applied.graph) if applied.graph is not None else None
 
