@@ -17,12 +17,12 @@ project off, or states the release the cluster runs; see :class:`CatalogSettings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flux_lint.check.schema.store import VersionEntry
+from flux_lint.core.regex import lazy
 
 if TYPE_CHECKING:
     from flux_lint.check.schema.catalog import Catalog
@@ -46,7 +46,7 @@ SOURCE_CRDS = "repository CRDs"
 SOURCE_SCHEMA_DIR = "schema folders"
 SOURCE_CATALOG = "catalog"
 
-_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_RELEASE = lazy(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 
 
 def parse_release(text: Any) -> tuple[int, int, int] | None:
