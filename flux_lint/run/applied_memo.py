@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import marshal
 from typing import Any
 
 from flux_lint.model.applied_set import AppliedSet, EntryPoint
@@ -39,7 +40,14 @@ def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
         sorted((path, k.data) for path, k in structure.kustomize_files.items()),
         sorted(sourceignores.items()),
     )
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    try:
+        # marshal writes the half megabyte of a 1,000-file repository's structure several
+        # times faster than repr; version 2 has no back-references, so equal parts give equal
+        # bytes whichever objects they are made of (parsed now, or read from the cache).
+        encoded = marshal.dumps(parts, 2)
+    except ValueError:  # a value marshal cannot write
+        encoded = repr(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
 
 
 class LazyEffective:
