@@ -35,6 +35,7 @@ in the key covers them) and the cache folder itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import stat
@@ -76,7 +77,8 @@ class Recorder:
             if isinstance(path, int):
                 continue
             try:
-                text = os.path.abspath(os.fsdecode(path))
+                text = os.fsdecode(path)
+                text = _absolute(text) if os.path.isabs(text) else os.path.abspath(text)
             except (TypeError, ValueError):
                 continue
             if not (text + os.sep).startswith(self.ignore):
@@ -119,6 +121,14 @@ class Recorder:
 
 
 _MISSING = object()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _absolute(path: str) -> str:
+    """``os.path.abspath`` of an absolute path (which the current folder does not change),
+    once per process: a step and the steps recorded inside it name the same thousands of
+    paths, each normalized for every record."""
+    return os.path.abspath(path)
 
 
 def kind_stamp(path: str) -> Any:
@@ -211,14 +221,14 @@ def file_stamp(path: Any) -> Any:
 
 
 def _newest(stamp: Any) -> int:
-    """The latest modification or change time in a stamp (ns), 0 when none."""
-    if stamp is None:
+    """The latest modification or change time in a stamp (ns), 0 when none. Times are in the
+    stat tuples of a stamp; a folder's listing (a list of names and types) holds none, and is
+    not looked through (it is most of a repository's stamps)."""
+    if not isinstance(stamp, tuple):
         return 0
-    if isinstance(stamp, tuple) and len(stamp) == 6 and isinstance(stamp[0], int):
+    if len(stamp) == 6 and isinstance(stamp[0], int):
         return max(stamp[2], stamp[3])
-    if isinstance(stamp, tuple | list):
-        return max((_newest(part) for part in stamp), default=0)
-    return 0
+    return max((_newest(part) for part in stamp), default=0)
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
