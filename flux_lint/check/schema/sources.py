@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flux_lint.check.schema.kubernetes import is_kubernetes_group
 from flux_lint.check.schema.store import VersionEntry
 from flux_lint.core.regex import lazy
 
@@ -132,6 +133,8 @@ class SchemaSources:
             entry = folder.lookup(group, version, kind)
             if entry is not None:
                 return Resolution(SOURCE_SCHEMA_DIR, entry, folder)
+        if is_kubernetes_group(group):  # answered without reading, or importing, the catalog
+            return None
         found = self.catalog.kind(group, kind)
         if found is None or found.project in self.settings.disabled:
             return None
