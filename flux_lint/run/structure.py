@@ -94,7 +94,7 @@ def add_structure(
 ) -> bool:
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
     the file cannot hold any (nothing was parsed or kept)."""
-    from flux_lint.model.applied_set import STRUCTURE_MARKERS, is_structural
+    from flux_lint.model.applied_set import STRUCTURE_MARKERS, is_structural, structural_part
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
 
@@ -121,6 +121,7 @@ def add_structure(
         if obj is not None:
             entry = IndexEntry.of(obj)
             if patch or (is_structural(entry) and not entry.partial):
+                entry = structural_part(entry)
                 structure.add(entry)
                 entries_out.append(entry_row(entry))
         elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):
