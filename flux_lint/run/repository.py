@@ -12,6 +12,7 @@ read from disk (run/memo.py); the findings are used again only when all of those
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -102,21 +103,30 @@ class FileMemo:
         inputs: Sequence[Any],
         structure: str,
     ) -> None:
-        from flux_lint.run.cache import digest
-
         self._cache = cache
         self._linter = linter
-        self._rows = {row[0]: row for row in inputs}
-        sources = sorted(
-            (e.path, e.document, repr(e.data))
-            for e in linter.index.entries
-            if e.group == "" and e.kind in ("ConfigMap", "Secret") and e.rendered is None
-        )
-        root = str(linter.ctx.root)
-        self.key = "effective:" + digest(cache.run_key, cache.crd, root, structure, sources)
+        self._inputs = inputs
+        self._structure = structure
         self._old: dict[str, Any] = {}
         self._new: dict[str, Any] = {}
         self._loaded = False
+
+    @functools.cached_property
+    def key(self) -> str:
+        from flux_lint.run.cache import digest
+
+        sources = sorted(
+            (e.path, e.document, repr(e.data))
+            for e in self._linter.index.entries
+            if e.group == "" and e.kind in ("ConfigMap", "Secret") and e.rendered is None
+        )
+        root = str(self._linter.ctx.root)
+        cache = self._cache
+        return "effective:" + digest(cache.run_key, cache.crd, root, self._structure, sources)
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, Any]:
+        return {row[0]: row for row in self._inputs}
 
     def _file_key(self, path: str) -> str:
         effective = self._linter.ctx.effective
