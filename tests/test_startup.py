@@ -181,6 +181,7 @@ PRE_COMMIT_FORBIDDEN = (
     "flux_lint.check.edits",
     "flux_lint.check.schema.catalog",  # a Namespace is no catalog kind
     "difflib",
+    "pkgutil",
 )
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
