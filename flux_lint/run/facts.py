@@ -89,7 +89,7 @@ class Facts:
 def flags_of(display: str, text: str, raw: bytes | None) -> int:
     """What the reading pass looks for in a file (see :data:`CRD`)."""
     from flux_lint.check.schema.crds import looks_like_crd
-    from flux_lint.model.applied import STRUCTURE_MARKERS
+    from flux_lint.model.applied_set import STRUCTURE_MARKERS
     from flux_lint.model.flux_version import may_state_version
 
     flags = CRD if looks_like_crd(raw if raw is not None else text) else 0

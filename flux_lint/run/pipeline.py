@@ -690,7 +690,7 @@ def _read_all(
 def _applied_set(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> tuple[Any, Any]:
     """The model stage's applied set for this run (model/applied.py) and the effective
     objects of its graph (model/effective.py), remembered per structure (run/applied_memo.py)."""
-    from flux_lint.model.applied import AppliedSet
+    from flux_lint.model.applied_set import AppliedSet
     from flux_lint.run.applied_memo import remembered_applied_set
 
     if found is None or not plan.structure.files:

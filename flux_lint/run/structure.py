@@ -79,7 +79,7 @@ def _restore_structure(structure: Any, display: str, stored: Any) -> None:
 def has_flux_kustomization(structure: Any) -> bool:
     """A repository of Flux Kustomizations has entry points to find; a bare folder of
     manifests has none, and is checked whole without a note."""
-    from flux_lint.model.graph import is_flux_kustomization
+    from flux_lint.model.objects import is_flux_kustomization
 
     return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
 
@@ -94,7 +94,7 @@ def add_structure(
 ) -> bool:
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
     the file cannot hold any (nothing was parsed or kept)."""
-    from flux_lint.model.applied import STRUCTURE_MARKERS, is_structural, structural_part
+    from flux_lint.model.applied_set import STRUCTURE_MARKERS, is_structural, structural_part
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
 
