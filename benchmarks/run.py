@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -473,6 +473,9 @@ class Result:
     value_changed: Measure | None = None
     precommit: Measure | None = None  # one small file of the repository named, warm cache
     precommit_file: str | None = None
+    #: warm cache, another small file named (and edited) each run, as the staged files of
+    #: each commit are: the context walk of the run before named other files
+    precommit_other: Measure | None = None
 
     @property
     def ratio(self) -> float:
@@ -524,6 +527,37 @@ def _value_edits(
         edit.write_bytes(original)
 
 
+def _other_files_named(
+    root: Path,
+    files: list[Path],
+    first: Path,
+    runner: Runner,
+    hook: Callable[[str], list[str]],
+    report: Path,
+    repeat: int,
+) -> Measure | None:
+    """Pre-commit runs that each name (and edit) another small Flux file than the run before
+    (``hook`` gives the command naming a file). None without enough such files."""
+    small = sorted(
+        (len(data), path)
+        for path in files
+        if path != first and b"toolkit.fluxcd.io/" in (data := path.read_bytes())
+    )
+    chosen = [path for _, path in small[:repeat]]
+    if len(chosen) < repeat:
+        return None
+    samples = []
+    for path in chosen:
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + b"# staged\n")
+            named = str(path.relative_to(root))
+            samples.append(runner.sample(hook(named), stdout=report, cwd=root))
+        finally:
+            path.write_bytes(original)
+    return Measure.of(samples)
+
+
 def bench_repository(
     label: str,
     root: Path,
@@ -557,6 +591,7 @@ def bench_repository(
     changed: Measure | None = None
     value_changed: Measure | None = None
     precommit: Measure | None = None
+    precommit_other: Measure | None = None
     edit = small = None
     if cache:
         cold_samples = []
@@ -587,6 +622,15 @@ def bench_repository(
                 precommit = Measure.of(samples)
             finally:
                 small.write_bytes(original)
+            precommit_other = _other_files_named(
+                root,
+                files,
+                small,
+                runner,
+                lambda named: [*command, named, "--format", "json", *extra_args, *warm_cache],
+                work / f"{slug}.other.json",
+                repeat,
+            )
         if edit is not None:  # one file changed: a new comment line before each run
             original = edit.read_bytes()
             try:
@@ -630,6 +674,7 @@ def bench_repository(
         value_changed=value_changed,
         precommit=precommit,
         precommit_file=str(small.relative_to(root)) if small else None,
+        precommit_other=precommit_other,
     )
 
 
@@ -838,6 +883,19 @@ def goals(data: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         row("pre-commit: one small file named, context from the cache", "≤ 5 × `python -c pass`",
             None, None, None)  # fmt: skip
+    if one_k and one_k.get("precommit_other") and python:
+        hook = one_k["precommit_other"]
+        r = _ratio(hook["seconds"], python["seconds"])
+        row(
+            "pre-commit, another file named each run (1k repository)",
+            "≤ 5 × `python -c pass`",
+            f"{_s(hook['seconds'])} ({_s(hook['cpu'])} CPU)",
+            f"{r:.1f}×",
+            r <= 5,
+        )
+    else:
+        row("pre-commit, another file named each run", "≤ 5 × `python -c pass`", None, None,
+            None)  # fmt: skip
     if ten_k:
         cold, floor = ten_k["cold"], ten_k["floor"]
         wall, cpu = _ratio(cold["seconds"], floor["seconds"]), _ratio(cold["cpu"], floor["cpu"])

@@ -142,9 +142,10 @@ def test_run_script_on_a_tiny_repository(tmp_path: Path) -> None:
     assert repo["warm"]["seconds"] > 0 and repo["changed"]["seconds"] > 0
     assert repo["value_changed"] is None  # no HelmRelease with an interval in 50 documents
     assert repo["precommit"]["seconds"] > 0 and repo["precommit_file"].endswith(".yaml")
+    assert repo["precommit_other"]["seconds"] > 0
     assert repo["cold"]["tree_rss"] >= repo["cold"]["rss"]
     assert "| scenario | goal | today | ratio | met |" in done.stdout
-    assert [g["met"] for g in data["goals"]] == [None] * 8  # no 1k or 10k repository here
+    assert [g["met"] for g in data["goals"]] == [None] * 9  # no 1k or 10k repository here
 
 
 def test_value_edits(tmp_path: Path) -> None:
@@ -188,7 +189,7 @@ def test_goal_rows_from_a_results_document() -> None:
         "size": 1000, "documents": 1000, "floor": measure(1.0, 0.8),
         "cold": measure(2.0, 1.9), "warm": measure(0.08, 0.07),
         "changed": measure(0.2, 0.18), "precommit": measure(0.5, 0.4),
-        "value_changed": measure(0.28, 0.25),
+        "value_changed": measure(0.28, 0.25), "precommit_other": measure(0.2, 0.18),
     }  # fmt: skip
     ten_k = {
         "size": 10000, "documents": 10000, "floor": measure(10.0, 8.0),
@@ -205,15 +206,16 @@ def test_goal_rows_from_a_results_document() -> None:
         ("0.20×", False),  # 0.2 s, but more than 0.15 × the floor
         ("0.28×", False),
         ("10.0×", False),
+        ("4.0×", True),
         ("wall 0.60×, CPU 1.12×", False),
         ("-", False),
         ("-", None),
         ("-", None),
     ]
-    assert rows[5]["figure"] == "300 MB (largest process 100 MB)"
-    assert rows[6]["figure"] == "not measured"
+    assert rows[6]["figure"] == "300 MB (largest process 100 MB)"
+    assert rows[7]["figure"] == "not measured"
     table = bench.goals_table(rows)
-    assert table.count("\n") == 10 and "| **no** |" in table
+    assert table.count("\n") == 11 and "| **no** |" in table
 
 
 @pytest.mark.parametrize("timer", ["wait4", "gnu-time"])
