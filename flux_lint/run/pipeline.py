@@ -629,7 +629,7 @@ def _read_all(
     # The node trees parsed for the structure are kept for the lint pass, unless the run is
     # large enough for worker processes: they parse their files themselves, and each would
     # count the trees of the whole repository in its resident memory.
-    trees = parsed if _planned_workers(config.jobs, len(sources)) <= 1 else None
+    keep_trees = _planned_workers(config.jobs, len(sources)) <= 1
     kept = 0
     scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
@@ -655,7 +655,7 @@ def _read_all(
             continue
         if role != DATA:
             structure.files.add(src.display)
-            add_structure(structure, src.display, text, role, trees, cache)
+            add_structure(structure, src.display, text, role, parsed, cache, keep_trees)
         if detection is not None:  # the --from the files pin, before any file is linted
             detection.add(src, text, parsed.get(src.display))
         keep = None
