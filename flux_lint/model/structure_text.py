@@ -38,8 +38,7 @@ __all__ = ["may_hold_structure"]
 #: The kinds whose objects are structural (model/applied.py ``is_structural``), and the kind
 #: of kustomize's own configuration; ``ResourceSet`` covers ``ResourceSetInputProvider``.
 _KINDS = r"GitRepository|OCIRepository|ArtifactGenerator|FluxInstance|ResourceSet\w*|Kustomization"
-#: A line naming one of :data:`_KINDS`.
-_NAMING_LINE = re.compile(rf"^.*(?:{_KINDS}).*$", re.MULTILINE)
+_KIND = re.compile(_KINDS)
 #: A nested ``kind:`` entry naming one: indented, or an item of a sequence that is the value
 #: of a key (the root is a mapping at column 0).
 _REFERENCE = re.compile(
@@ -62,10 +61,12 @@ def may_hold_structure(text: str) -> bool:
         return False
     if FLUX_INSTANCE_CHART in text or KUSTOMIZE_GROUP in text or "\\" in text or "<<" in text:
         return True
-    if "HelmRelease" in text and _SYNC.search(text):
+    if "HelmRelease" in text and "sync" in text and _SYNC.search(text):
         return True
-    for line in _NAMING_LINE.finditer(text):
-        if not _REFERENCE.fullmatch(line.group()):
+    for kind in _KIND.finditer(text):  # the line of each place naming a kind
+        start = text.rfind("\n", 0, kind.start()) + 1
+        end = text.find("\n", kind.end())
+        if not _REFERENCE.fullmatch(text, start, end if end >= 0 else len(text)):
             return True
     return not _roots_at_column_zero(text)
 
