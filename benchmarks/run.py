@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -467,6 +468,9 @@ class Result:
     size: int | None = None  # the documents asked of generate.py (None: --path)
     changed: Measure | None = None  # warm cache, one file edited before each run
     changed_file: str | None = None
+    #: warm cache, one value of the same file changed before each run (its ``interval``): the
+    #: objects change, so the repository checks run again, where a comment leaves them
+    value_changed: Measure | None = None
     precommit: Measure | None = None  # one small file of the repository named, warm cache
     precommit_file: str | None = None
 
@@ -479,6 +483,9 @@ class Result:
         return self.cold.cpu / self.floor.cpu if self.floor.cpu else float("nan")
 
 
+_RELEASE = re.compile(rb"(?m)^kind: HelmRelease\s")
+
+
 def _pick_files(root: Path, files: list[Path]) -> tuple[Path | None, Path | None]:
     """The file edited for the one-file-changed runs (the largest HelmRelease, the file a user
     edits most) and the file a pre-commit hook is given (the smallest Flux object), both
@@ -487,13 +494,34 @@ def _pick_files(root: Path, files: list[Path]) -> tuple[Path | None, Path | None
     small: tuple[int, Path] | None = None
     for path in files:
         data = path.read_bytes()
-        if b"kind: HelmRelease" in data and (edit is None or len(data) > edit[0]):
+        if _RELEASE.search(data) and (edit is None or len(data) > edit[0]):
             edit = (len(data), path)
         if b"toolkit.fluxcd.io/" in data and (small is None or len(data) < small[0]):
             small = (len(data), path)
     if edit is None and files:
         edit = (0, files[0])
     return (edit[1] if edit else None), (small[1] if small else None)
+
+
+_INTERVAL = re.compile(rb"(?m)^(  interval: *)[^\s#]+")
+
+
+def _value_edits(
+    edit: Path, runner: Runner, command: list[str], work: Path, slug: str, repeat: int
+) -> Measure | None:
+    """Runs after an edit of a value of ``edit`` (the first ``interval`` of its spec, a new
+    value each run); None when it has no such line."""
+    original = edit.read_bytes()
+    if _INTERVAL.search(original) is None:
+        return None
+    try:
+        samples = []
+        for i in range(repeat):
+            edit.write_bytes(_INTERVAL.sub(rb"\g<1>%dm" % (7 + i), original, count=1))
+            samples.append(runner.sample(command, stdout=work / f"{slug}.value.json"))
+        return Measure.of(samples)
+    finally:
+        edit.write_bytes(original)
 
 
 def bench_repository(
@@ -527,6 +555,7 @@ def bench_repository(
     base = [*command, str(root), "--format", "json", *extra_args]
     warm: Measure | None = None
     changed: Measure | None = None
+    value_changed: Measure | None = None
     precommit: Measure | None = None
     edit = small = None
     if cache:
@@ -570,6 +599,7 @@ def bench_repository(
                 changed = Measure.of(samples)
             finally:
                 edit.write_bytes(original)
+            value_changed = _value_edits(edit, runner, [*base, *warm_cache], work, slug, repeat)
             runner.sample([*base, *warm_cache])  # leave the cache as the tree is
     else:
         cold = runner.measure(base, repeat, stdout=report, tree=True)
@@ -597,6 +627,7 @@ def bench_repository(
         size=size,
         changed=changed,
         changed_file=str(edit.relative_to(root)) if edit else None,
+        value_changed=value_changed,
         precommit=precommit,
         precommit_file=str(small.relative_to(root)) if small else None,
     )
@@ -779,6 +810,19 @@ def goals(data: dict[str, Any]) -> list[dict[str, Any]]:
     else:
         row("one file changed, 1k documents, repository context", "≤ 0.15 × floor and ≤ 0.30 s",
             None, None, None)  # fmt: skip
+    if one_k and one_k.get("value_changed"):
+        changed, floor = one_k["value_changed"], one_k["floor"]
+        r = _ratio(changed["seconds"], floor["seconds"])
+        row(
+            "one value changed (not a comment: the repository checks run again), 1k documents",
+            "≤ 0.15 × floor and ≤ 0.30 s",
+            f"{_s(changed['seconds'])} ({_s(changed['cpu'])} CPU)",
+            f"{r:.2f}×",
+            r <= 0.15 and changed["seconds"] <= 0.30,
+        )
+    else:
+        row("one value changed (not a comment: the repository checks run again), 1k documents",
+            "≤ 0.15 × floor and ≤ 0.30 s", None, None, None)  # fmt: skip
     python = data["startup"].get("python -c pass (interpreter alone)")
     if one_k and one_k.get("precommit") and python:
         hook = one_k["precommit"]

@@ -140,10 +140,30 @@ def test_run_script_on_a_tiny_repository(tmp_path: Path) -> None:
     assert data["machine"]["cores"] >= 1 and data["machine"]["python"]
     # the warm, one-file-changed and pre-commit runs, and the whole tree's memory
     assert repo["warm"]["seconds"] > 0 and repo["changed"]["seconds"] > 0
+    assert repo["value_changed"] is None  # no HelmRelease with an interval in 50 documents
     assert repo["precommit"]["seconds"] > 0 and repo["precommit_file"].endswith(".yaml")
     assert repo["cold"]["tree_rss"] >= repo["cold"]["rss"]
     assert "| scenario | goal | today | ratio | met |" in done.stdout
-    assert [g["met"] for g in data["goals"]] == [None] * 7  # no 1k or 10k repository here
+    assert [g["met"] for g in data["goals"]] == [None] * 8  # no 1k or 10k repository here
+
+
+def test_value_edits(tmp_path: Path) -> None:
+    """Each run sees a new value of the release's first ``interval``; the file is restored."""
+    release = tmp_path / "release.yaml"
+    original = b"kind: HelmRelease\nspec:\n  interval: 30m # often\n  timeout: 5m\n  interval: 1h\n"
+    release.write_bytes(original)
+    seen = tmp_path / "seen"
+    copy = f"open({str(seen)!r}, 'ab').write(open({str(release)!r}, 'rb').read())"
+    runner = bench.Runner(None, timeout=30)
+    done = bench._value_edits(release, runner, [sys.executable, "-c", copy], tmp_path, "r", 2)
+    assert done is not None and done.code == 0
+    assert seen.read_bytes() == original.replace(b"30m", b"7m") + original.replace(b"30m", b"8m")
+    assert release.read_bytes() == original
+    release.write_bytes(b"kind: HelmRelease\nspec:\n  chart: web\n")
+    assert (
+        bench._value_edits(release, runner, [sys.executable, "-c", "pass"], tmp_path, "r", 1)
+        is None
+    )
 
 
 def test_tree_memory_sums_the_children() -> None:
@@ -168,6 +188,7 @@ def test_goal_rows_from_a_results_document() -> None:
         "size": 1000, "documents": 1000, "floor": measure(1.0, 0.8),
         "cold": measure(2.0, 1.9), "warm": measure(0.08, 0.07),
         "changed": measure(0.2, 0.18), "precommit": measure(0.5, 0.4),
+        "value_changed": measure(0.28, 0.25),
     }  # fmt: skip
     ten_k = {
         "size": 10000, "documents": 10000, "floor": measure(10.0, 8.0),
@@ -182,16 +203,17 @@ def test_goal_rows_from_a_results_document() -> None:
     assert [(r["ratio"], r["met"]) for r in rows] == [
         ("0.08× (CPU 0.09×)", True),
         ("0.20×", False),  # 0.2 s, but more than 0.15 × the floor
+        ("0.28×", False),
         ("10.0×", False),
         ("wall 0.60×, CPU 1.12×", False),
         ("-", False),
         ("-", None),
         ("-", None),
     ]
-    assert rows[4]["figure"] == "300 MB (largest process 100 MB)"
-    assert rows[5]["figure"] == "not measured"
+    assert rows[5]["figure"] == "300 MB (largest process 100 MB)"
+    assert rows[6]["figure"] == "not measured"
     table = bench.goals_table(rows)
-    assert table.count("\n") == 9 and "| **no** |" in table
+    assert table.count("\n") == 10 and "| **no** |" in table
 
 
 @pytest.mark.parametrize("timer", ["wait4", "gnu-time"])

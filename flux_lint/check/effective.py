@@ -17,7 +17,7 @@ those objects to this pass, which sees every file it needs (patch files, ConfigM
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flux_lint.core.findings import VALUE, Finding, Problem, Span
 from flux_lint.core.messages import failure
@@ -50,12 +50,16 @@ class _Texts:
         self.text_of = text_of
         self._docs: dict[str, tuple[str, dict[int, Document]] | None] = {}
         self._patch_problems: dict[tuple[str, int, int], set[tuple[str, str]]] = {}
+        #: The files whose text was asked for since last emptied: what a file's findings were
+        #: placed with, kept with them by a memo.
+        self.used: set[str] = set()
 
     def reported_in_patch_file(self, linter: Linter, fn: Any, origin: Origin, rule: str) -> bool:
         """Whether the per-file pass reports ``rule`` at the origin's place already: a patch
         file's documents are checked as fragments, so a bad value they set is found there."""
         if origin.what != "patch" or origin.pointer or origin.path is None:
             return False
+        self.used.add(origin.path)
         key = (origin.path, origin.document, id(fn))
         found = self._patch_problems.get(key)
         if found is None:
@@ -82,6 +86,7 @@ class _Texts:
         return (rule, origin.inner) in found
 
     def document(self, path: str, index: int) -> tuple[str, Document] | None:
+        self.used.add(path)
         if path not in self._docs:
             text = self.text_of(path)
             self._docs[path] = (
@@ -93,8 +98,28 @@ class _Texts:
         return found[0], found[1][index]
 
 
-def effective_findings(linter: Linter, text_of: Callable[[str], str | None]) -> list[Finding]:
-    """The judged checks' findings on every checked object that some build changes."""
+class EffectiveMemo(Protocol):
+    """Remembered findings of this pass, per file (kept by the run, run/repository.py): a
+    file's findings depend on its objects, on what is on their way (its cache context) and
+    on the repository's structure and substitution sources, which the memo's keys cover;
+    with them are kept the files their places were read from."""
+
+    def recall(self, path: str, text_of: Callable[[str], str | None]) -> list[Finding] | None: ...
+
+    def keep(
+        self,
+        path: str,
+        findings: list[Finding],
+        texts: set[str],
+        text_of: Callable[[str], str | None],
+    ) -> None: ...
+
+
+def effective_findings(
+    linter: Linter, text_of: Callable[[str], str | None], memo: EffectiveMemo | None = None
+) -> list[Finding]:
+    """The judged checks' findings on every checked object that some build changes; with
+    ``memo``, a file's findings are taken from it when it has them."""
     ctx = linter.ctx
     effective = ctx.effective
     if effective is None or linter.index is None:
@@ -102,14 +127,35 @@ def effective_findings(linter: Linter, text_of: Callable[[str], str | None]) -> 
     checks = [fn for fn in linter.checks if is_judged(fn)]
     if not checks:
         return []
-    from flux_lint.model.effective import UNKNOWN_BUILDS
-
     effective.use_index(linter.index)
     texts = _Texts(text_of)
     findings: list[Finding] = []
+    by_file: dict[str, list[Any]] = {}
     for entry in list(linter.index.entries):
         if entry.rendered is not None or entry.partial or not linter.is_checked(entry.path):
             continue
+        by_file.setdefault(entry.path, []).append(entry)
+    for path, entries in by_file.items():
+        known = memo.recall(path, text_of) if memo is not None else None
+        if known is not None:
+            findings.extend(known)
+            continue
+        texts.used.clear()
+        found = _file_findings(linter, entries, checks, texts)
+        if memo is not None:
+            memo.keep(path, found, set(texts.used), text_of)
+        findings.extend(found)
+    return findings
+
+
+def _file_findings(
+    linter: Linter, entries: list[Any], checks: list[Any], texts: _Texts
+) -> list[Finding]:
+    from flux_lint.model.effective import UNKNOWN_BUILDS
+
+    effective = linter.ctx.effective
+    findings: list[Finding] = []
+    for entry in entries:
         try:
             builds = effective.builds_of(entry)
             substituted = None if builds else effective.substituted(entry)

@@ -290,11 +290,14 @@ class Linter:
         checks: list[Any] | None = None,
         *,
         render: bool = True,
+        effective_memo: Any = None,
     ) -> list[Finding]:
         """Run the repository checks (``checks``, default all of the run's) over the index;
         locate their problems by re-reading only the files they point into (``text_of``
         returns a file's text). With ``render``, the ResourceSets are rendered first and the
-        rendered objects checked and indexed (check/rendered.py)."""
+        rendered objects checked and indexed (check/rendered.py), and the objects as their
+        builds deploy them are judged (check/effective.py, per file from ``effective_memo``
+        when it remembers them)."""
         if self.index is None:
             return []
         from flux_lint.check.rendered import Grouped, render_repository
@@ -304,7 +307,7 @@ class Linter:
         if render:  # objects as their builds deploy them, where a build changes them
             from flux_lint.check.effective import effective_findings
 
-            findings.extend(effective_findings(self, text_of))
+            findings.extend(effective_findings(self, text_of, effective_memo))
         on_rendered = Grouped()
         for fn in self.repo_checks if checks is None else checks:
             try:

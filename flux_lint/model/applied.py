@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flux_lint.model.artifact import ArtifactFilter
@@ -120,6 +120,9 @@ class AppliedSet:
     note: str | None = None
     #: The graph the set was computed on (entry points included), for effective objects.
     graph: RepoGraph | None = field(default=None, repr=False, compare=False)
+    #: A digest of what the set was computed from, when the run keeps it in a cache
+    #: (run/applied_memo.py): part of the keys of what is remembered with it.
+    key: str = field(default="", repr=False, compare=False)
 
     @property
     def known(self) -> bool:
@@ -143,6 +146,25 @@ def is_structural(entry: IndexEntry) -> bool:
     if entry.kind in ("FluxInstance", "ResourceSet", "ResourceSetInputProvider"):
         return group == OPERATOR_GROUP
     return entry.kind == "HelmRelease" and group.startswith("helm.toolkit.")
+
+
+def structural_part(entry: IndexEntry) -> IndexEntry:
+    """What the applied set reads of a structural object: all of it, except of a HelmRelease
+    only its chart (whether it is flux-operator's flux-instance or operator chart) and the
+    values those charts read (``instance``, ``image``). Keeping no more makes an edit of a
+    release's other values leave the structure, and what is remembered with it, unchanged."""
+    if entry.kind != "HelmRelease" or entry.partial:
+        return entry
+    data = entry.data
+    spec = _dict(data.get("spec"))
+    values = _dict(spec.get("values"))
+    part: dict[str, Any] = {k: v for k, v in data.items() if k != "spec"}
+    if "spec" in data:
+        kept = {k: spec[k] for k in ("chart", "chartRef") if k in spec}
+        if "values" in spec:
+            kept["values"] = {k: values[k] for k in ("instance", "image") if k in values}
+        part["spec"] = kept
+    return replace(entry, data=part)
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -740,6 +740,7 @@ def _escape(token: str | int) -> str:
 def string_sites(data: Any, pointer: str = "") -> Iterator[Site]:
     """Every string value and mapping key below ``data`` that holds a ``$``, in document order
     (a key before its value): substitution runs over the serialised object, keys included."""
+    # Most nodes are leaves without a `$`: they are passed over before a pointer is made.
     stack: list[tuple[str, Any, bool]] = [(pointer, data, False)]
     while stack:
         where, value, is_key = stack.pop()
@@ -750,13 +751,23 @@ def string_sites(data: Any, pointer: str = "") -> Iterator[Site]:
                 yield Site(where, value)
         elif isinstance(value, dict):
             for key, sub in reversed(list(value.items())):
+                keyed = isinstance(key, str) and "$" in key
+                if not keyed and not _may_hold(sub):
+                    continue
                 child = f"{where}/{_escape(key)}"
                 stack.append((child, sub, False))
-                if isinstance(key, str) and "$" in key:
+                if keyed:
                     stack.append((child, key, True))
         elif isinstance(value, list):
             for i in range(len(value) - 1, -1, -1):
-                stack.append((f"{where}/{i}", value[i], False))
+                sub = value[i]
+                if _may_hold(sub):
+                    stack.append((f"{where}/{i}", sub, False))
+
+
+def _may_hold(value: Any) -> bool:
+    """Whether a value may hold a string with a `$`: a collection, or such a string."""
+    return "$" in value if isinstance(value, str) else isinstance(value, (dict, list))
 
 
 def is_substitution_disabled(data: Any) -> bool:

@@ -108,6 +108,7 @@ def remembered_applied_set(
             files={path: tuple(names) for path, names in files.items()},
             excluded=frozenset(excluded),
             note=note,
+            key=key,
         )
         if not has_graph:
             return applied, None
@@ -117,6 +118,7 @@ def remembered_applied_set(
         lazy = LazyEffective(known, lambda: build()[1])
         return applied, lazy
     applied, effective = build()
+    applied.key = key
     keys = {}
     if effective is not None:
         for path in sorted(structure.files | set(also)):

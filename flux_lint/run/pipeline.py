@@ -549,7 +549,9 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
             from flux_lint.run.repository import repository_findings, repository_key
 
             key = repository_key(cache, linter, out.inputs, config, plan.sourceignores)
-            repo_findings = repository_findings(linter, cache, key, text_of)
+            repo_findings = repository_findings(
+                linter, cache, key, text_of, out.inputs, applied.key
+            )
         findings.extend(repo_findings)
         for finding in repo_findings:
             if finding.path not in texts:

@@ -96,7 +96,7 @@ def add_structure(
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
     the file cannot hold any (nothing was parsed or kept). ``parsed``: the node trees of the
     files parsed already, to which the one parsed here is added when ``keep``."""
-    from flux_lint.model.applied import is_structural
+    from flux_lint.model.applied import is_structural, structural_part
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
     from flux_lint.model.structure_text import may_hold_structure
@@ -124,6 +124,7 @@ def add_structure(
         if obj is not None:
             entry = IndexEntry.of(obj)
             if patch or (is_structural(entry) and not entry.partial):
+                entry = structural_part(entry)
                 structure.add(entry)
                 entries_out.append(entry_row(entry))
         elif isinstance(doc.data, dict) and is_kustomize_config(doc.data, display):

@@ -212,6 +212,7 @@ class Resolver:
         self._named: dict[tuple[str, str], list[tuple[int, Target]]] = defaultdict(list)
         self._unnamed: dict[str, list[tuple[int, Target]]] = defaultdict(list)
         self.namespaces: set[str] = set()
+        self._keys: dict[int, tuple[IndexEntry, frozenset[str] | None]] = {}
         for inst in graph.all_instances():
             self._add_instance(inst)
 
@@ -259,7 +260,11 @@ class Resolver:
                 # as it does for the hash suffix: accept the name as written as well.
                 self._add(entry.kind, inst.resolve(entry.name), namespace, inst.keys)
         elif entry.kind in ("ConfigMap", "Secret"):
-            self._add(entry.kind, name, namespace, _object_keys(entry))
+            # An object of a shared base has an instance per build: its keys are read once.
+            keys = self._keys.get(id(entry))
+            if keys is None or keys[0] is not entry:
+                keys = self._keys[id(entry)] = (entry, _object_keys(entry))
+            self._add(entry.kind, name, namespace, keys[1])
         elif group is not None:
             self._add(entry.kind, name, namespace)
         elif namespace:

@@ -518,6 +518,9 @@ def invalid_substituted_value(
     """Flux objects whose substituted values break their schema."""
     bundle = ctx.bundle
     reported: set[tuple[EntryKey, str]] = set()
+    # The clusters of a fleet apply the same objects, often with the same values: an object
+    # substituted alike by several Kustomizations is validated once.
+    validated: dict[tuple[EntryKey, str], list[Any]] = {}
     for scan in analysis(index, ctx).scans:
         found = scan.ks.variables
         if found.runs is not True or not found.values:
@@ -547,7 +550,13 @@ def invalid_substituted_value(
                     changed[occ.site.pointer] = (occ, result)
             if not changed:
                 continue
-            for error in bundle.validator(schema).validate(data, partial=entry.partial):
+            alike = (entry_key(entry), repr([(p, text) for p, (_, text) in changed.items()]))
+            errors = validated.get(alike)
+            if errors is None:
+                errors = validated[alike] = list(
+                    bundle.validator(schema).validate(data, partial=entry.partial)
+                )
+            for error in errors:
                 if error.code == "required":
                     continue
                 hit = _owner(error.pointer, changed)
