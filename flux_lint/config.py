@@ -34,7 +34,6 @@ there; globs use gitignore syntax, as ``--exclude`` does.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flux_lint.core.findings import Finding, Severity, Suppression
+from flux_lint.core.regex import lazy
 
 if TYPE_CHECKING:
     from flux_lint.check.registry import Registry
@@ -180,9 +180,7 @@ def find_config(start: Path, stop: Path, lookup: Lookup | None = None) -> Path |
     return None
 
 
-_TOOL_HEADER = re.compile(
-    r'^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*("flux-lint"|flux-lint)[ \t]*[\].]', re.M
-)
+_TOOL_HEADER = lazy(r'^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*("flux-lint"|flux-lint)[ \t]*[\].]', re.M)
 
 
 def load_for_run(
@@ -627,6 +625,8 @@ def _shown_value(item: _Item) -> str:
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only for a mistyped setting: not worth importing for every run
+
     near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean `{near[0]}`?)" if near else ""
 

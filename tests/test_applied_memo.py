@@ -149,3 +149,35 @@ def test_bootstrap_sync_only(tmp_path: Path) -> None:
     first = _brief(root, cache)
     assert [f[:2] for f in first] == [("FL101", "clusters/dev/settings.yaml")]
     assert _brief(root, cache) == first == _brief(root, None)
+
+
+def _structure(data: dict, kustomization: dict) -> RepoIndex:
+    from flux_lint.model.index import IndexEntry
+
+    index = RepoIndex()
+    index.files.update({"ks.yaml", "kustomization.yaml"})
+    index.add(
+        IndexEntry("ks.yaml", 0, "kustomize.toolkit.fluxcd.io/v1", "Kustomization", "a", "b", data)
+    )
+    index.add_kustomize_file("kustomization.yaml", kustomization)
+    return index
+
+
+def test_the_structure_digest_depends_on_values_not_on_objects() -> None:
+    """The same structure parsed afresh or read back from the cache (other string objects,
+    shared or not) has one digest; any changed value gives another."""
+    import marshal
+
+    from flux_lint.run.applied_memo import structure_digest
+
+    path = "./apps"
+    data = {"spec": {"path": path, "prune": True, "interval": "10m", "retries": 3}}
+    kustomization = {"resources": [path, path]}  # one string object, twice
+    fresh = _structure(data, kustomization)
+    copied = _structure(
+        marshal.loads(marshal.dumps(data)), {"resources": ["./ap" + "ps", "./apps"]}
+    )
+    assert structure_digest(fresh, {}) == structure_digest(copied, {})
+    changed = _structure({**data, "spec": {**data["spec"], "retries": 3.0}}, kustomization)
+    assert structure_digest(changed, {}) != structure_digest(fresh, {})
+    assert structure_digest(fresh, {".sourceignore": "*.md"}) != structure_digest(fresh, {})

@@ -363,7 +363,7 @@ def test_a_configured_release_decides_fl320(tmp_path: Path):
 
 
 def test_kubernetes_groups_are_not_catalog_groups():
-    from flux_lint.check.schema.catalog import KUBERNETES_GROUPS
+    from flux_lint.check.schema.kubernetes import KUBERNETES_GROUPS
 
     groups = {k["group"] for project in PROJECTS for k in _index(project)["kinds"]}
     assert groups and not groups & KUBERNETES_GROUPS

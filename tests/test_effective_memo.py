@@ -1,6 +1,6 @@
 """The objects as their builds deploy them, judged again only where an edit reaches
 (run/repository.py ``FileMemo``), and a HelmRelease's values outside the structure the
-applied set is computed from (model/applied.py ``structural_part``): a warm run after an
+applied set is computed from (model/applied_set.py ``structural_part``): a warm run after an
 edit says exactly what a run without the cache says."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from test_effective import DEPLOYMENT, PATCHED
 import flux_lint.check.effective as effective
 import flux_lint.run.applied_memo as applied_memo
 from flux_lint.check.engine import RunConfig
-from flux_lint.model.applied import structural_part
+from flux_lint.model.applied_set import structural_part
 from flux_lint.model.index import IndexEntry
 from flux_lint.run.pipeline import run
 

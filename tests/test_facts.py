@@ -115,3 +115,33 @@ def test_recent_files_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyP
     opened = _opened(monkeypatch)
     _lint(root, cache)
     assert "apps/dev/web.yaml" in opened
+
+
+def test_files_named_one_by_one_share_what_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pre-commit hook names other files on each commit: the runs that name files alone
+    share a pack, so the context walk of the next one opens only what changed."""
+    monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)  # as if written long before
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    _repo(root)
+    monkeypatch.chdir(root)
+
+    def named(path: str, with_cache: Path | None) -> list[tuple[str, str, int, int]]:
+        result = run(RunConfig(paths=[path], cache_dir=with_cache))
+        return [(f.rule_id, f.path, f.line, f.column) for f in result.findings]
+
+    named("apps/dev/web.yaml", cache)  # walks the repository, learns every file
+    opened = _opened(monkeypatch)
+    found = named("apps/dev/worker.yaml", cache)
+    assert found == named("apps/dev/worker.yaml", None)
+    assert ("FL101", "apps/dev/worker.yaml", 7, 3) in found
+    # The named file and, without the cache, the whole repository; with it, nothing else.
+    assert opened.count("apps/dev/settings.yaml") == 1
+    assert opened.count("apps/dev/worker.yaml") == 2
+    opened.clear()
+    (root / "apps/dev/settings.yaml").write_text(SETTINGS.format(field="datum"))
+    found = named("apps/dev/web.yaml", cache)
+    assert found == named("apps/dev/web.yaml", None)
+    assert opened.count("apps/dev/settings.yaml") == 2  # changed: read by both runs
+    assert opened.count("clusters/dev/apps.yaml") == 1  # unchanged: by the run without cache

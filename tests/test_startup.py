@@ -162,3 +162,79 @@ def test_sarif_format_does_import_sarif_om(tmp_path: Path) -> None:
     code, modules = imported_by(tmp_path, "--format", "sarif", "release.yaml")
     assert code == 0
     assert loaded(modules, ("sarif_om",)) == ["sarif_om"]
+
+
+#: What a pre-commit run in a warm repository (one file named, the applied set and the rest of
+#: the repository from the cache) does without: the repository graph and the effective objects
+#: (model/applied_set.py is what it reads of the applied set), a CRD's schema reduction, the
+#: defaults CEL rules need, fixes, and suggestions for misspellings.
+PRE_COMMIT_FORBIDDEN = (
+    *(name for name in HEAVY if not name.startswith("flux_lint.check.")),
+    "flux_lint.model.applied",
+    "flux_lint.model.graph",
+    "flux_lint.model.instances",
+    "flux_lint.model.effective",
+    "flux_lint.model.substitution",
+    "flux_lint.model.parent_patches",
+    "flux_lint.check.schema.build",
+    "flux_lint.check.schema.defaults",
+    "flux_lint.check.edits",
+    "flux_lint.check.schema.catalog",  # a Namespace is no catalog kind
+    "difflib",
+    "pkgutil",
+)
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
+APPS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
+
+def _settled(root: Path) -> None:
+    """Every file as if written long ago (a run does not remember files changed just now)."""
+    past = 1_600_000_000
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def test_a_pre_commit_run_in_a_warm_repository_imports_no_model_building(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    manifests.write_tree(
+        repo,
+        {
+            "clusters/dev/flux-system/gotk-sync.yaml": manifests.bootstrap_sync("dev"),
+            "clusters/dev/apps.yaml": APPS,
+            "apps/kustomization.yaml": "resources:\n  - namespace.yaml\n  - release.yaml\n",
+            "apps/namespace.yaml": NAMESPACE.format(name="apps"),
+            "apps/release.yaml": HELM_RELEASE,
+        },
+    )
+    (repo / ".git").mkdir()
+    _settled(repo)
+    args = ("apps/namespace.yaml", "--format", "json", "--cache-dir", str(tmp_path / "cache"))
+    for _ in range(2):  # the whole repository, then the named file: the cache is warm
+        code, _ = imported_by(repo, str(repo), *args[1:])
+        assert code == 0
+    code, _ = imported_by(repo, *args)
+    assert code == 0
+    with open(repo / "apps/namespace.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# reviewed\n")  # an edit that changes no object: nothing to recompute
+    _settled(repo)
+    code, modules = imported_by(repo, *args)
+    assert code == 0
+    assert "flux_lint.check.engine" in modules  # the file was linted, not replayed
+    assert "flux_lint.model.applied_set" in modules
+    assert loaded(modules, PRE_COMMIT_FORBIDDEN) == []

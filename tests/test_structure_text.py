@@ -11,7 +11,7 @@ from manifests import write_tree
 from test_applied import APPS_KS, BROKEN_RELEASE, brief, lint
 
 from flux_lint.load.yaml import load_text
-from flux_lint.model.applied import is_structural
+from flux_lint.model.applied_set import is_structural
 from flux_lint.model.index import IndexEntry
 from flux_lint.model.kustomize import is_kustomize_config
 from flux_lint.model.objects import classify

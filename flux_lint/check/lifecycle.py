@@ -12,7 +12,6 @@ Flux minors are ``(major, minor)`` tuples throughout, like ``CheckContext.flux_v
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -311,6 +310,8 @@ class LifecycleTable:
         one if the target serves it, else the preferred version the target serves. The result is
         never the input itself.
         """
+        import difflib  # for a suggestion only: most runs never need it
+
         when = target or DEFAULT_MINOR
         real_kind = self._match_kind(group, kind)
         if real_kind is None:
@@ -330,6 +331,8 @@ class LifecycleTable:
         return suggestion
 
     def _match_kind(self, group: str, kind: str) -> str | None:
+        import difflib  # for a suggestion only: most runs never need it
+
         in_group = [k for g, k in self._by_kind if g == group]
         for pool in (in_group, self._kinds):
             if kind in pool:
@@ -346,6 +349,8 @@ class LifecycleTable:
         return None
 
     def _match_version(self, group: str, kind: str, version: str, target: Minor) -> str | None:
+        import difflib  # for a suggestion only: most runs never need it
+
         rows = self._by_kind.get((group, kind), [])
         if not rows:
             return None

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from flux_lint.core.regex import lazy
+
 #: ``${VAR}``, ``${VAR:=default}``, ``${VAR:-default}`` and the shell-only forms; ``$${VAR}`` is
 #: an escaped literal and is not a placeholder.
-PLACEHOLDER = re.compile(r"(?<!\$)\$\{[^{}]*\}")
-SOPS_VALUE = re.compile(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.DOTALL)
+PLACEHOLDER = lazy(r"(?<!\$)\$\{[^{}]*\}")
+SOPS_VALUE = lazy(r"^ENC\[[A-Z0-9_]+,data:.*\]$", re.DOTALL)
 
 
 def has_placeholder(value: str) -> bool:

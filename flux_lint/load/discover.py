@@ -215,15 +215,22 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
     return None if regex is None else (regex, p + 1)
 
 
-@dataclass(frozen=True, slots=True)
+# The pattern classes below are plain classes, not dataclasses: nothing compares or prints
+# them, and every run imports this module (a dataclass costs a good part of a millisecond to
+# create at import).
+
+
 class _Glob:
     """A translated pattern: its line, whether it negates, the regex, and whether only a
     linear-time engine can match it in bounded time (see :class:`_Alternation`)."""
 
-    line: int
-    negated: bool
-    regex: str
-    needs_re2: bool
+    __slots__ = ("line", "needs_re2", "negated", "regex")
+
+    def __init__(self, line: int, negated: bool, regex: str, needs_re2: bool) -> None:
+        self.line = line
+        self.negated = negated
+        self.regex = regex
+        self.needs_re2 = needs_re2
 
 
 def _translate(pattern: str, *, name_only: bool = False) -> tuple[str, bool] | None:
@@ -377,27 +384,31 @@ class _Latin1RE2:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class _Alternation:
     """Several patterns as one regex, last line first, so the first alternative that matches
     is the line git would pick (the last matching one); ``lines[lastindex - 1]`` names it.
     RE2 keeps Perl's leftmost-first choice among alternatives, so this holds for both engines.
     """
 
-    regex: _Pattern
-    lines: tuple[tuple[int, bool], ...]  # (line number, negated) per alternative
+    __slots__ = ("lines", "regex")
+
+    def __init__(self, regex: _Pattern, lines: tuple[tuple[int, bool], ...]) -> None:
+        self.regex = regex
+        self.lines = lines  # (line number, negated) per alternative
 
     def last(self, text: str) -> tuple[int, bool] | None:
         found = self.regex.fullmatch(text)
         return None if found is None else self.lines[(found.lastindex or 1) - 1]
 
 
-@dataclass(frozen=True, slots=True)
 class _Either:
     """Two matchers over different lines: the later of the lines they match decides."""
 
-    first: _Matcher
-    second: _Matcher
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: _Matcher, second: _Matcher) -> None:
+        self.first = first
+        self.second = second
 
     def last(self, text: str) -> tuple[int, bool] | None:
         one = self.first.last(text)
@@ -628,16 +639,25 @@ _Entry = tuple[str, str, bool, str, os.stat_result | None]
 """A taken directory entry: path, display path, is a directory, resolved path, directory stat."""
 
 
-@dataclass(slots=True)
 class _Dir:
     """A listed directory on the walk's stack: its taken entries still to visit, and what governs
     them (ignore sources, link boundary, and the identities of itself and its ancestors)."""
 
-    path: str
-    boundary: str
-    stack: _Stack
-    ancestors: frozenset[tuple[int, int]]
-    entries: Iterator[_Entry]
+    __slots__ = ("ancestors", "boundary", "entries", "path", "stack")
+
+    def __init__(
+        self,
+        path: str,
+        boundary: str,
+        stack: _Stack,
+        ancestors: frozenset[tuple[int, int]],
+        entries: Iterator[_Entry],
+    ) -> None:
+        self.path = path
+        self.boundary = boundary
+        self.stack = stack
+        self.ancestors = ancestors
+        self.entries = entries
 
 
 class _Walker:

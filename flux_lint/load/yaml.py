@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from flux_lint.core.regex import lazy
+
 from .yaml_compose import (
     MAX_DOCUMENTS,
     MAX_NODES_PER_DOCUMENT,
@@ -62,7 +64,7 @@ __all__ = [
     "resolve_plain",
 ]
 
-_DOC_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
+_DOC_START = lazy(r"^---(?=[ \t]|$)", re.MULTILINE)
 
 
 def _error_position(exc: Exception, text: str) -> tuple[int, int, str]:
@@ -210,7 +212,7 @@ def _second_reading_may_help(error: Exception, message: str) -> bool:
     return "nesting depth" not in message
 
 
-_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
+_MARKER = lazy(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.MULTILINE)
 
 
 def _last_marker_line(text: str, line: int, column: int, floor: int) -> int:

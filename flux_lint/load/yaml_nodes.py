@@ -7,10 +7,11 @@ sigs.k8s.io/yaml: YAML 1.1 (``yes`` is a boolean, ``010`` is octal), dates stay 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
+
+from flux_lint.core.regex import lazy
 
 # Limits that keep one hostile document from stalling a run (billion laughs, absurd nesting).
 MAX_DEPTH = 200
@@ -105,8 +106,8 @@ _SPECIAL_FLOAT = {
     ".NaN": math.nan,
     ".NAN": math.nan,
 }
-_INT = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*)")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_INT = lazy(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*)")
+_FLOAT = lazy(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INT64 = 2**63
 
 

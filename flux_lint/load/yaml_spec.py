@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from flux_lint.core.regex import lazy
+
 from .yaml_compose import Spots
 from .yaml_nodes import Document, LoadProblem, Node
 
@@ -26,7 +28,7 @@ GO_ACCEPTS = " (Go's YAML reader accepts it, other YAML readers reject it)"
 _BEFORE_HASH = frozenset("\"']},>|-+123456789")
 # A line holding only closing brackets (and commas, a comment): JSON-style layouts put these at
 # the parent's indentation; Go and most readers take it, so it is left alone.
-_CLOSING_ONLY = re.compile(r"[ \t]*[\]}][\]}, \t]*(?:#.*)?")
+_CLOSING_ONLY = lazy(r"[ \t]*[\]}][\]}, \t]*(?:#.*)?")
 
 
 def spec_problems(text: str, spots: Spots, documents: list[Document]) -> list[LoadProblem]:

@@ -98,9 +98,8 @@ from flux_lint.model.instances import (
     substitute,
 )
 from flux_lint.model.kustomize import is_kustomization_file
+from flux_lint.model.objects import SOURCE_GROUP, is_flux_kustomization
 
-FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
-SOURCE_GROUP = "source.toolkit.fluxcd.io"
 BOOTSTRAP_SOURCE = "flux-system"
 #: Source kinds that can carry this repository's own content.
 LOCAL_SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository"})
@@ -157,10 +156,6 @@ def _join(base: str, ref: str) -> str | None:
 
 def _under(path: str, folder: str) -> bool:
     return folder == "" or path == folder or path.startswith(folder + "/")
-
-
-def is_flux_kustomization(entry: IndexEntry) -> bool:
-    return entry.kind == "Kustomization" and entry.group == FLUX_KUSTOMIZE_GROUP
 
 
 _ExpansionKey = tuple[str, str | None]

@@ -10,6 +10,8 @@ from flux_lint.load.yaml import Document
 from flux_lint.model.kustomize import is_kustomize_config
 
 FLUX_GROUP_SUFFIX = ".fluxcd.io"
+FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -24,6 +26,11 @@ def is_flux_group(group: str) -> bool:
     ``fluxcd.controlplane.io`` (flux-operator) is a different project and not part of the bundles.
     """
     return group.endswith(".toolkit.fluxcd.io") or group == "source.extensions.fluxcd.io"
+
+
+def is_flux_kustomization(entry: Any) -> bool:
+    """A Flux Kustomization (not a kustomize one), for an object or an index entry."""
+    return entry.kind == "Kustomization" and entry.group == FLUX_KUSTOMIZE_GROUP
 
 
 @dataclass(slots=True)

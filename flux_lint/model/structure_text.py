@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import re
 
-from flux_lint.model.applied import FLUX_INSTANCE_CHART, STRUCTURE_MARKERS
+from flux_lint.model.applied_set import FLUX_INSTANCE_CHART, STRUCTURE_MARKERS
 from flux_lint.model.kustomize import KUSTOMIZE_GROUP
 
 __all__ = ["may_hold_structure"]
 
-#: The kinds whose objects are structural (model/applied.py ``is_structural``), and the kind
+#: The kinds whose objects are structural (model/applied_set.py ``is_structural``), and the kind
 #: of kustomize's own configuration; ``ResourceSet`` covers ``ResourceSetInputProvider``.
 _KINDS = r"GitRepository|OCIRepository|ArtifactGenerator|FluxInstance|ResourceSet\w*|Kustomization"
 _KIND = re.compile(_KINDS)

@@ -18,6 +18,11 @@ hashing them costs more than the rest of a warm run. An edit changes the change 
 almost always the size or modification time) of the file, and adding, removing or renaming a
 file changes its folder's listing.
 
+A path is stamped once per step: a stamp taken earlier in the step (by a record recalled
+inside it, or by a step run inside it) stands for the end of the step too. That is safe
+because it is never newer than what the step read: a path that changed since no longer
+matches it, and the step runs again next time.
+
 The one case metadata cannot tell apart is a file edited within the file system's timestamp
 granularity of the moment it was read (git calls such entries "racy"). A step whose inputs
 include a path changed less than :data:`RACY_SECONDS` before the step started is not stored,
@@ -30,6 +35,7 @@ in the key covers them) and the cache folder itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import stat
@@ -61,6 +67,9 @@ class Recorder:
         self.files: set[Any] = set()
         self.folders: set[Any] = set()
         self.looked_up: set[Any] = set()
+        #: Stamps already taken in this step, by (kind, absolute path): see the module
+        #: docstring; a pre-commit run would otherwise stamp its repository three times.
+        self.stamped: dict[tuple[str, str], Any] = {}
 
     def _paths(self, given: set[Any]) -> set[str]:
         out = set()
@@ -68,7 +77,8 @@ class Recorder:
             if isinstance(path, int):
                 continue
             try:
-                text = os.path.abspath(os.fsdecode(path))
+                text = os.fsdecode(path)
+                text = _absolute(text) if os.path.isabs(text) else os.path.abspath(text)
             except (TypeError, ValueError):
                 continue
             if not (text + os.sep).startswith(self.ignore):
@@ -93,14 +103,32 @@ class Recorder:
     def stamps(self) -> list[tuple[str, str, Any]]:
         """Every recorded path with its stamp, in a stable order."""
         files = self._paths(self.files)
+        known = self.stamped
         out: list[tuple[str, str, Any]] = []
-        for folder in sorted(self._paths(self.folders)):
-            out.append(("d", folder, folder_stamp(folder)))
-        for path in sorted(files):
-            out.append(("p", path, path_stamp(path)))
-        for path in sorted(self._paths(self.looked_up) - files):
-            out.append(("s", path, kind_stamp(path)))
+        for kind, paths, stamper in (
+            ("d", self._paths(self.folders), folder_stamp),
+            ("p", files, path_stamp),
+            ("s", self._paths(self.looked_up) - files, kind_stamp),
+        ):
+            for path in sorted(paths):
+                stamp = known.get((kind, path), _MISSING)
+                out.append((kind, path, stamper(path) if stamp is _MISSING else stamp))
         return out
+
+    def note_stamps(self, stamps: list[tuple[str, str, Any]]) -> None:
+        """Stamps taken during this step, to be reused for its own record."""
+        self.stamped.update(((kind, path), stamp) for kind, path, stamp in stamps)
+
+
+_MISSING = object()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _absolute(path: str) -> str:
+    """``os.path.abspath`` of an absolute path (which the current folder does not change),
+    once per process: a step and the steps recorded inside it name the same thousands of
+    paths, each normalized for every record."""
+    return os.path.abspath(path)
 
 
 def kind_stamp(path: str) -> Any:
@@ -193,14 +221,14 @@ def file_stamp(path: Any) -> Any:
 
 
 def _newest(stamp: Any) -> int:
-    """The latest modification or change time in a stamp (ns), 0 when none."""
-    if stamp is None:
+    """The latest modification or change time in a stamp (ns), 0 when none. Times are in the
+    stat tuples of a stamp; a folder's listing (a list of names and types) holds none, and is
+    not looked through (it is most of a repository's stamps)."""
+    if not isinstance(stamp, tuple):
         return 0
-    if isinstance(stamp, tuple) and len(stamp) == 6 and isinstance(stamp[0], int):
+    if len(stamp) == 6 and isinstance(stamp[0], int):
         return max(stamp[2], stamp[3])
-    if isinstance(stamp, tuple | list):
-        return max((_newest(part) for part in stamp), default=0)
-    return 0
+    return max((_newest(part) for part in stamp), default=0)
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
@@ -249,6 +277,7 @@ def record(step: Callable[[], Any], ignore: list[str]) -> tuple[Any, Recorder]:
         outer.files |= recorder.files
         outer.folders |= recorder.folders
         outer.looked_up |= recorder.looked_up
+        outer.stamped.update(recorder.stamped)
     return result, recorder
 
 
@@ -295,10 +324,11 @@ def recall(cache_dir: Path | str, key: str) -> tuple[bool, Any]:
 
 def note_inputs(stamps: list[tuple[str, str, Any]]) -> None:
     """Inside a recorded step, a result taken from a record was read from the record's
-    paths: they are the step's inputs too."""
+    paths: they are the step's inputs too (with the stamps just found equal)."""
     if _ACTIVE is not None:
         for kind, where, _ in stamps:
             {"d": _ACTIVE.folders, "p": _ACTIVE.files, "s": _ACTIVE.looked_up}[kind].add(where)
+        _ACTIVE.note_stamps(stamps)
 
 
 def note_read(path: Any) -> None:
@@ -309,9 +339,28 @@ def note_read(path: Any) -> None:
 
 
 def unchanged(stamps: list[tuple[str, str, Any]]) -> bool:
-    """Whether every path is stamped as it was."""
+    """Whether every path is stamped as it was.
+
+    Most records are given up because a file was edited, and edits come back to the files
+    edited last: so files are compared first, the most recently changed first, and folders,
+    whose listings cost the most, last. A changed path is usually the first one compared."""
     stampers = {"p": path_stamp, "s": kind_stamp, "d": folder_stamp}
-    return all(stampers[kind](where) == stamp for kind, where, stamp in stamps)
+    order = sorted(
+        range(len(stamps)),
+        key=lambda i: (
+            _COMPARED_FIRST.get(stamps[i][0], 3),
+            -_newest(stamps[i][2]) if stamps[i][0] == "p" else 0,
+        ),
+    )
+    for i in order:
+        kind, where, stamp = stamps[i]
+        if stampers[kind](where) != stamp:
+            return False
+    return True
+
+
+#: The order :func:`unchanged` compares the kinds of stamps in.
+_COMPARED_FIRST = {"p": 0, "s": 1, "d": 2}
 
 
 def racy_limit(started: float) -> int:
@@ -340,6 +389,8 @@ def remember(
     from flux_lint.core.sealed import Sealer, write_sealed
 
     stamps = recorder.stamps()
+    if _ACTIVE is not None:  # a step inside a step: the outer one's record reuses them
+        _ACTIVE.note_stamps(stamps)
     if not trustworthy(stamps, started):
         return False
     try:

@@ -193,9 +193,13 @@ def _planned_workers(jobs: int, files: int) -> int:
     return _workers_for(_worker_count(jobs), files)
 
 
-def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
+def _open_cache(config: RunConfig, linter: Linter, root: Path, found: Any = None) -> Any:
     """The run's cache, keyed by everything but the CRDs (added by :func:`_crd_key` once the
-    repository's own CRDs are known)."""
+    repository's own CRDs are known).
+
+    Runs that name files one by one (a pre-commit hook, an editor) share one pack per
+    repository whatever files they name: each names others, and the context walk of the next
+    one finds there the facts and structure of the files it did not open."""
     from flux_lint.run.cache import (
         ResultCache,
         canonical,
@@ -221,13 +225,21 @@ def _open_cache(config: RunConfig, linter: Linter, root: Path) -> Any:
     pack = digest(
         base,
         str(root),
-        sorted(p for p in config.paths if p != "-"),
+        _pack_paths(config, found),
         sorted(config.exclude),
         config.respect_gitignore,
     )
     cache = ResultCache(Path(config.cache_dir), pack)
     cache.run_key = base
     return cache
+
+
+def _pack_paths(config: RunConfig, found: Any) -> Any:
+    """What part of the pack's key the named paths are: the paths, or, when every one is a
+    file named alone (and standard input is not read), that alone."""
+    paths = sorted(p for p in config.paths if p != "-")
+    alone = found is not None and paths and len(found.explicit) == len(paths)
+    return "files named one by one" if alone and "-" not in config.paths else paths
 
 
 def schema_dirs_digest(folders: list[Path]) -> list[tuple[str, int, int]]:
@@ -482,7 +494,7 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
             out.error(DISCOVERY_RULE, error.display, error.message)
         sources = [src for src in found.files if src.display != config.stdin_path]
     linter.ctx.root = root
-    cache = _open_cache(config, linter, root) if config.cache_dir is not None else None
+    cache = _open_cache(config, linter, root, found) if config.cache_dir is not None else None
 
     # Kustomization files first: they decide the role of the files they name.
     facts = None
@@ -501,7 +513,7 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     if found is not None and found.explicit:
         # Files named one by one (pre-commit, an editor) are judged in their repository:
         # what applies them is read from the whole tree, not just from the files named.
-        found = add_context(config, found, plan, cache)
+        found = add_context(config, found, plan, cache, facts)
     applied, linter.ctx.effective = _applied_set(config, found, plan, cache)
     linter.ctx.applied = applied
     checked = (lambda path: True) if config.check_unapplied else applied.applies
@@ -679,7 +691,7 @@ def _read_all(
 def _applied_set(config: RunConfig, found: Any, plan: _Plan, cache: Any) -> tuple[Any, Any]:
     """The model stage's applied set for this run (model/applied.py) and the effective
     objects of its graph (model/effective.py), remembered per structure (run/applied_memo.py)."""
-    from flux_lint.model.applied import AppliedSet
+    from flux_lint.model.applied_set import AppliedSet
     from flux_lint.run.applied_memo import remembered_applied_set
 
     if found is None or not plan.structure.files:

@@ -79,7 +79,7 @@ def _restore_structure(structure: Any, display: str, stored: Any) -> None:
 def has_flux_kustomization(structure: Any) -> bool:
     """A repository of Flux Kustomizations has entry points to find; a bare folder of
     manifests has none, and is checked whole without a note."""
-    from flux_lint.model.graph import is_flux_kustomization
+    from flux_lint.model.objects import is_flux_kustomization
 
     return any(is_flux_kustomization(e) for e in structure.of_kind("Kustomization"))
 
@@ -96,7 +96,7 @@ def add_structure(
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
     the file cannot hold any (nothing was parsed or kept). ``parsed``: the node trees of the
     files parsed already, to which the one parsed here is added when ``keep``."""
-    from flux_lint.model.applied import is_structural, structural_part
+    from flux_lint.model.applied_set import is_structural, structural_part
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
     from flux_lint.model.structure_text import may_hold_structure
@@ -135,13 +135,15 @@ def add_structure(
     return True
 
 
-def add_context(config: Any, found: Any, plan: Any, cache: Any) -> Any:
+def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = None) -> Any:
     """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
     discovery result returned also lists the repository's ``.sourceignore`` files.
 
     With a cache, what the walk found is remembered with the stamps of every file and folder
     it read (run/memo.py), each file's structure being in the cache already: a file named
-    again in a repository whose other files did not change reads none of them."""
+    again in a repository whose other files did not change reads none of them. When the walk
+    runs (other files named, a file changed), a file known by its metadata (``facts``,
+    run/facts.py) is not opened either: its structure comes from the cache."""
     from dataclasses import replace
 
     from flux_lint.load.discover import SourcePath
@@ -149,7 +151,7 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any) -> Any:
     seen = set(plan.structure.files)
 
     def walk() -> Any:
-        return _context_files(config, found.root, seen, plan.structure, cache)
+        return _context_files(config, found.root, seen, plan.structure, cache, facts)
 
     if cache is None:
         walked = walk()
@@ -177,24 +179,34 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any) -> Any:
 
 
 def _context_files(
-    config: Any, root: Path, seen: set[str], structure: Any, cache: Any
+    config: Any, root: Path, seen: set[str], structure: Any, cache: Any, facts: Any = None
 ) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
     """Walk the repository and add the structure of every file not in ``seen``; returns
     (display path, content hash when the file holds structure) of each, and the ignore
     files found (display, path)."""
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceError, read_source
+    from flux_lint.run.facts import STRUCTURE, flags_of
 
     tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
     files: list[tuple[str, str | None]] = []
     for src in tree.files:
         if src.display in seen:
             continue
+        known = facts.known(src.display, src.path) if facts is not None else None
+        if known is not None and known_file(
+            structure, src.display, None, known, cache, False, False
+        ):
+            held = is_kustomization_file(src.display) or bool(known[1] & STRUCTURE)
+            files.append((src.display, known[0] if held else None))
+            continue
         text = read_source(src.path, src.display, max_bytes=config.max_bytes)
         if isinstance(text, SourceError):
             continue
         structure.files.add(src.display)
         held = add_structure(structure, src.display, text, None, None, cache)
+        if facts is not None:
+            facts.learn(src.display, text.sha256, flags_of(src.display, text.text, None))
         files.append((src.display, text.sha256 if held else None))
     return files, [(s.display, str(s.path)) for s in tree.sourceignores]
 

@@ -7,11 +7,12 @@ that hold descriptors and functions together.
 """
 
 import importlib
-import pkgutil
 
 
 def import_all() -> list[str]:
     """Import every rule module (so that each ``@check`` has registered); their names."""
+    import pkgutil  # here: every run imports this package, only the tests list its modules
+
     names = [module.name for module in pkgutil.iter_modules(__path__)]
     for name in names:
         importlib.import_module(f"{__name__}.{name}")

@@ -32,15 +32,14 @@ cel-python interpreter, and the conversion of the node to its values, run only f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flux_lint.check.registry import check
-from flux_lint.check.schema.defaults import apply_defaults
 from flux_lint.core.findings import KEY, Problem, pointer_join
 from flux_lint.core.placeholders import is_unresolved
+from flux_lint.core.regex import lazy
 
 if TYPE_CHECKING:
     from flux_lint.check.cel import CelView, Program
@@ -140,7 +139,7 @@ def _compile_validation(spec: Mapping[str, Any]) -> Validation:
     return Validation(rule, program, message, message_program, field_path)
 
 
-_FIELD_PATH_STEP = re.compile(r"\.([A-Za-z_$][\w$-]*)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
+_FIELD_PATH_STEP = lazy(r"\.([A-Za-z_$][\w$-]*)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 
 
 def _field_path(text: Any) -> tuple[str, ...]:
@@ -182,6 +181,7 @@ def validate(schema: Mapping[str, Any], data: Any) -> Iterator[Problem]:
     # Imported here: loading cel-python and building its parser takes about 0.25 s, which a
     # run without Flux objects should not pay.
     from flux_lint.check import cel
+    from flux_lint.check.schema.defaults import apply_defaults
 
     data = apply_defaults(schema, data)
     run = _Run(schema, data)

@@ -19,7 +19,6 @@ What differs from a Flux object, and why:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from flux_lint.check.context import CheckContext
@@ -33,6 +32,7 @@ from flux_lint.check.schema.validate import FORMAT, METADATA, TYPE, UNKNOWN_FIEL
 from flux_lint.core.findings import VALUE, Problem, Severity, pointer_tokens
 from flux_lint.core.messages import show
 from flux_lint.core.placeholders import is_unresolved
+from flux_lint.core.regex import lazy
 from flux_lint.model.objects import K8sObject
 
 UNSERVED = "FL110"
@@ -47,8 +47,8 @@ NOT_NORMALIZED = frozenset(
 )
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_LABEL = lazy(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1035_LABEL = lazy(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _LABEL_TEXT = (
     "a lowercase RFC 1123 label (`a-z`, `0-9` and `-`, starting and ending with a letter or digit)"
 )

@@ -26,16 +26,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flux_lint.check.context import CheckContext
-from flux_lint.check.edits import FixBuilder, replace_scalar
 from flux_lint.check.lifecycle import ApiRow, LifecycleTable, Minor, Suggestion, table_for
 from flux_lint.check.registry import check
 from flux_lint.check.schema.store import MINORS, Bundle, VersionEntry, format_minor
 from flux_lint.check.schema.validate import UNKNOWN_FIELD, format_path
 from flux_lint.core.findings import VALUE, Problem, pointer_join, pointer_tokens
 from flux_lint.model.objects import K8sObject, split_api_version
+
+if TYPE_CHECKING:
+    from flux_lint.check.edits import FixBuilder
 
 REMOVED = "FL301"
 DEPRECATED = "FL302"
@@ -118,6 +120,9 @@ def _fix(obj: K8sObject, ctx: CheckContext, issue: ApiVersionIssue) -> FixBuilde
     """A builder that writes the replacement apiVersion, for removed and deprecated ones."""
     if issue.rule_id not in (REMOVED, DEPRECATED, HEALTH_CHECK) or not issue.replacement:
         return None
+    # Imported here: most objects have no API version issue, and their check needs no edits.
+    from flux_lint.check.edits import replace_scalar
+
     title = f"Change apiVersion to `{issue.replacement}`"
     reason = None
     if issue.pointer == "/apiVersion":

@@ -17,7 +17,6 @@ when it looks like a misspelling of one that is (`Kustomizaton`, `gitrepository`
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +27,7 @@ from flux_lint.check.registry import check
 from flux_lint.check.rules.kubernetes import builtin_problems, is_builtin
 from flux_lint.check.schema.validate import SchemaError
 from flux_lint.core.findings import Problem, pointer_tokens
+from flux_lint.core.regex import lazy
 from flux_lint.model.objects import K8sObject
 
 #: Validator code → rule id.
@@ -49,7 +49,7 @@ EXTENSIBLE_KIND_ENUMS: dict[tuple[str, str], re.Pattern[str]] = {
     ("notification.toolkit.fluxcd.io", "Alert"): re.compile(r"/spec/eventSources/[0-9]+/kind"),
     ("notification.toolkit.fluxcd.io", "Receiver"): re.compile(r"/spec/resources/[0-9]+/kind"),
 }
-_KIND_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
+_KIND_NAME = lazy(r"[A-Z][A-Za-z0-9]*")
 
 
 def _resolve(data: Any, pointer: str) -> Any:
@@ -78,6 +78,8 @@ def _third_party_kind(obj: K8sObject, schema: dict[str, Any], error: SchemaError
     pattern = EXTENSIBLE_KIND_ENUMS.get((obj.group, obj.kind))
     if pattern is None or error.code != "enum" or not pattern.fullmatch(error.pointer):
         return False
+    import difflib  # only for an enum error: most runs never need it
+
     value = _resolve(obj.data, error.pointer)
     if not isinstance(value, str) or not _KIND_NAME.fullmatch(value):
         return False

@@ -31,6 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flux_lint.check.schema.kubernetes import is_kubernetes_group
 from flux_lint.check.schema.store import VersionEntry
 from flux_lint.core.resources import schemas_dir
 
@@ -45,31 +46,6 @@ __all__ = [
 
 CATALOG_FOLDER = "catalog"
 
-#: Kubernetes' built-in API groups with a dot (those without one, ``apps``, ``batch`` ...,
-#: are built in too): no catalog project defines kinds in them.
-KUBERNETES_GROUPS = frozenset(
-    {
-        "admissionregistration.k8s.io",
-        "apiextensions.k8s.io",
-        "apiregistration.k8s.io",
-        "authentication.k8s.io",
-        "authorization.k8s.io",
-        "certificates.k8s.io",
-        "coordination.k8s.io",
-        "discovery.k8s.io",
-        "events.k8s.io",
-        "flowcontrol.apiserver.k8s.io",
-        "internal.apiserver.k8s.io",
-        "networking.k8s.io",
-        "node.k8s.io",
-        "rbac.authorization.k8s.io",
-        "resource.k8s.io",
-        "scheduling.k8s.io",
-        "storage.k8s.io",
-        "storagemigration.k8s.io",
-        "kustomize.config.k8s.io",
-    }
-)
 INDEX_FILE = "index.json"
 
 
@@ -152,7 +128,7 @@ class Catalog:
     def has_group(self, group: str) -> bool:
         """Whether some project defines kinds of ``group``. Kubernetes' own groups are answered
         without reading anything."""
-        if "." not in group or group in KUBERNETES_GROUPS:
+        if is_kubernetes_group(group):
             return False
         self.projects  # noqa: B018 (reads the indexes)
         return group in self._groups

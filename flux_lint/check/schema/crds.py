@@ -40,7 +40,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from flux_lint.check.schema.build import BundleBuildError, reduce_schema
 from flux_lint.check.schema.store import VersionEntry
 from flux_lint.core.regex import lazy
 from flux_lint.model.objects import is_flux_group
@@ -124,6 +123,9 @@ def _schema(version: Mapping[str, Any], where: str) -> dict[str, Any]:
     raw = holder.get("openAPIV3Schema") if isinstance(holder, dict) else None
     if raw is None:
         return {}  # no schema: the API server accepts anything, and so does the validator
+    # Imported here: a run whose repository holds no CRD (and no --crds) reduces no schema.
+    from flux_lint.check.schema.build import BundleBuildError, reduce_schema
+
     try:
         schema = reduce_schema(raw, where)
     except BundleBuildError as exc:  # its message names the place already

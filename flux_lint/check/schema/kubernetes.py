@@ -18,6 +18,39 @@ from typing import Any
 
 from flux_lint.core.resources import schemas_dir
 
+#: Kubernetes' built-in API groups with a dot (those without one, ``apps``, ``batch`` ...,
+#: are built in too): no catalog project (check/schema/catalog.py) defines kinds in them.
+KUBERNETES_GROUPS = frozenset(
+    {
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+        "kustomize.config.k8s.io",
+    }
+)
+
+
+def is_kubernetes_group(group: str) -> bool:
+    """Whether ``group`` is one of Kubernetes' own (without a dot: the core group, ``apps``,
+    ...; or one of :data:`KUBERNETES_GROUPS`), in which no catalog project defines kinds."""
+    return "." not in group or group in KUBERNETES_GROUPS
+
+
 #: Kubernetes minors with schemas, oldest first; the default is the oldest one Flux 2.9 supports.
 KUBERNETES_MINORS: tuple[tuple[int, int], ...] = ((1, 34), (1, 35), (1, 36))
 DEFAULT_KUBERNETES = (1, 34)

@@ -17,12 +17,13 @@ project off, or states the release the cluster runs; see :class:`CatalogSettings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flux_lint.check.schema.kubernetes import is_kubernetes_group
 from flux_lint.check.schema.store import VersionEntry
+from flux_lint.core.regex import lazy
 
 if TYPE_CHECKING:
     from flux_lint.check.schema.catalog import Catalog
@@ -46,7 +47,7 @@ SOURCE_CRDS = "repository CRDs"
 SOURCE_SCHEMA_DIR = "schema folders"
 SOURCE_CATALOG = "catalog"
 
-_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_RELEASE = lazy(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 
 
 def parse_release(text: Any) -> tuple[int, int, int] | None:
@@ -132,6 +133,8 @@ class SchemaSources:
             entry = folder.lookup(group, version, kind)
             if entry is not None:
                 return Resolution(SOURCE_SCHEMA_DIR, entry, folder)
+        if is_kubernetes_group(group):  # answered without reading, or importing, the catalog
+            return None
         found = self.catalog.kind(group, kind)
         if found is None or found.project in self.settings.disabled:
             return None

@@ -39,7 +39,6 @@ HelmRelease:
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +115,8 @@ def _got(value: Any) -> str:
 
 def _suggest(key: str, allowed: list[str]) -> str:
     """``; did you mean `interval`?`` when one allowed key is close to ``key``."""
+    import difflib  # for a suggestion only: most runs never need it
+
     if not allowed:
         return ""
     lowered = {a.lower(): a for a in allowed}

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import bisect
 import importlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from flux_lint.core.regex import lazy
 
 if TYPE_CHECKING:
     from flux_lint.check.registry import Registry
@@ -144,7 +145,7 @@ def render(
 # Line handling shared by the formatters that look at source text. It follows ruamel.yaml's
 # reader in YAML 1.2 mode, which is what produces the spans: a line ends at "\r\n", "\n" or a
 # lone "\r", and U+FEFF (byte order mark) does not occupy a column.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = lazy(r"\r\n|\r|\n")
 _BOM = "\ufeff"
 
 
