@@ -15,6 +15,7 @@ from flux_lint.check.engine import RunConfig
 from flux_lint.model.applied import compute
 from flux_lint.model.effective import EffectiveObjects
 from flux_lint.model.index import RepoIndex
+from flux_lint.run import memo
 from flux_lint.run.pipeline import run
 
 CONFIGMAP = """\
@@ -181,3 +182,35 @@ def test_the_structure_digest_depends_on_values_not_on_objects() -> None:
     changed = _structure({**data, "spec": {**data["spec"], "retries": 3.0}}, kustomization)
     assert structure_digest(changed, {}) != structure_digest(fresh, {})
     assert structure_digest(fresh, {".sourceignore": "*.md"}) != structure_digest(fresh, {})
+
+
+def test_files_named_alone_reuse_the_applied_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pre-commit run names other files each time: the structure is in file order
+    whichever files are named, so the applied set remembered by the last run is used, and a
+    ConfigMap no patch can select is linted and judged without a graph."""
+    monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)  # as if written long before
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    _repo(root)
+    write_tree(
+        root,
+        {
+            "apps/prod/kustomization.yaml": (
+                "resources:\n  - ../base\n  - settings.yaml\n  - other.yaml\n"
+                "patches:\n  - path: deployment-patch.yaml\n"
+            ),
+            "apps/prod/other.yaml": CONFIGMAP.format(field="datum").replace("settings", "other"),
+        },
+    )
+    monkeypatch.chdir(root)
+    config = {"cache_dir": cache, "enabled": {"FL101", "FL102", "FL105"}}
+    run(RunConfig(paths=["apps/prod/settings.yaml"], **config))
+    built = _graphs(monkeypatch)
+    found = run(RunConfig(paths=["apps/prod/other.yaml"], **config)).findings
+    assert built == []
+    fresh = run(RunConfig(paths=["apps/prod/other.yaml"], **{**config, "cache_dir": None}))
+    assert [f.sort_key() for f in found] == [f.sort_key() for f in fresh.findings]
+    assert [(f.rule_id, f.path, f.span.line) for f in found] == [
+        ("FL101", "apps/prod/other.yaml", 5)
+    ]

@@ -89,6 +89,15 @@ class RepoIndex:
         self.kustomize_files.update(other.kustomize_files)
         self.files |= other.files
 
+    def in_file_order(self) -> RepoIndex:
+        """The same index with its entries in file order (path, then document) and its
+        kustomize files by path: the same whatever order the files were added in."""
+        other = RepoIndex(files=set(self.files))
+        for entry in sorted(self.entries, key=lambda e: (e.path, e.document)):
+            other.add(entry)
+        other.kustomize_files = dict(sorted(self.kustomize_files.items()))
+        return other
+
     def filtered(self, keep: Callable[[str], bool]) -> RepoIndex:
         """A new index with what lives in the files ``keep`` accepts (display paths)."""
         other = RepoIndex(files={p for p in self.files if keep(p)})

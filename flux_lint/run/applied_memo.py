@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import marshal
 from typing import Any
 
@@ -59,11 +60,30 @@ class LazyEffective:
         self._keys = keys
         self._build = build
         self._real: Any = None
+        self._index: Any = None
 
     def real(self) -> Any:
         if self._real is None:
             self._real = self._build()
+            if self._index is not None:
+                self._real.use_index(self._index)
         return self._real
+
+    def use_index(self, index: Any) -> None:
+        self._index = index
+        if self._real is not None:
+            self._real.use_index(index)
+
+    def builds_of(self, entry: Any) -> Any:
+        if self._unchangeable(entry):
+            return None  # no patch on the way selects it: no build changes it
+        return self.real().builds_of(entry)
+
+    def substituted(self, entry: Any) -> Any:
+        # Substitution changes only placeholders (EffectiveObjects._may_substitute).
+        if self._unchangeable(entry) and "${" not in json.dumps(entry.data, default=str):
+            return None
+        return self.real().substituted(entry)
 
     def context_key(self, path: str) -> str:
         known = self._keys.get(path)

@@ -173,6 +173,9 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = Non
             started = time.time()
             walked, recorder = memo.record(walk, memo.ignored_paths(config.cache_dir))
             memo.remember(config.cache_dir, key, walked, recorder, started)
+    # The named files' structure came first: in file order, the structure (and the digest
+    # that keys the applied set remembered with it) is the same whichever files are named.
+    plan.structure = plan.structure.in_file_order()
     plan.has_flux = has_flux_kustomization(plan.structure)
     ignores = [SourcePath(Path(path), display) for display, path in walked[1]]
     return replace(found, sourceignores=ignores)
