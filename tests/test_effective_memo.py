@@ -188,6 +188,7 @@ def test_a_release_value_edit_keeps_the_applied_set(
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n"
         "spec:\n  interval: 10m\n  chart:\n    spec:\n      chart: web\n      sourceRef:\n"
         "        kind: GitRepository\n        name: charts\n  values:\n    replicas: {n}\n"
+        "    instance:\n      sync:\n        path: clusters/dev\n"
     )
     write_tree(
         root,
@@ -208,7 +209,7 @@ def test_a_release_value_edit_keeps_the_applied_set(
     write_tree(root, {"apps/base/release.yaml": release.format(n=3)})
     assert _brief(root, cache) == _brief(root, None)
     assert len(digests) == 2 and digests[0] == digests[1]  # parsed for the structure, but
-    # only its chart and flux-operator's values are kept there (its source is a marker)
+    # only its chart and flux-operator's values are kept there (its values name a sync)
     write_tree(root, {"apps/base/release.yaml": release.format(n=3).replace("web\n", "app\n")})
     assert _brief(root, cache) == _brief(root, None)
     assert digests[2] != digests[1]  # its chart is structural

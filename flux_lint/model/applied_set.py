@@ -23,7 +23,8 @@ FLUX_INSTANCE_CHART = "flux-instance"
 
 #: Substrings of a file that may hold an object the applied set is computed from: Flux
 #: Kustomizations, sources, ArtifactGenerators, FluxInstances and flux-instance HelmReleases.
-#: Every other file is left to the main pass unparsed.
+#: Every other file is left to the main pass unparsed, and so is a file that only names these
+#: kinds in nested ``kind:`` entries (model/structure_text.py).
 STRUCTURE_MARKERS = (
     FLUX_KUSTOMIZE_GROUP,
     "FluxInstance",

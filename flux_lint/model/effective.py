@@ -161,6 +161,7 @@ class EffectiveObjects:
         self._kind_candidates: dict[Any, Any] = {}
         self._templates: dict[str, Template | None] = {}
         self._emission_kinds: dict[Any, frozenset[str] | None] = {}
+        self._unmodelled_builds: dict[Any, bool] = {}
         self._list_kinds: dict[int, tuple[list[Any], set[str] | None]] = {}
 
     def variants(self, obj: K8sObject) -> list[dict[str, Any] | None] | None:
@@ -361,7 +362,16 @@ class EffectiveObjects:
         """Whether a build passes through a change this model does not apply: a
         kustomization's ``replacements``, ``vars`` or ``transformers``, or a component (of a
         kustomization file, or a Flux Kustomization's ``spec.components``) that transforms
-        what it is added to. The object is then not judged on what such a change could set."""
+        what it is added to. The object is then not judged on what such a change could set.
+        Known once per chain and applier (every object of a folder shares them)."""
+        applier = inst.applier
+        key = (inst.chain, entry_key(applier) if applier is not None else None)
+        found = self._unmodelled_builds.get(key)
+        if found is None:
+            found = self._unmodelled_builds[key] = self._find_unmodelled(inst)
+        return found
+
+    def _find_unmodelled(self, inst: Any) -> bool:
         for kfile in inst.chain:
             kustomization = self.graph.index.kustomize_files.get(kfile)
             data = kustomization.data if kustomization is not None else {}

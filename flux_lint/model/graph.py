@@ -265,6 +265,9 @@ class RepoGraph:
         self.kustomize_roots: list[str] = []
         self._plain_builds: dict[str, _Build] = {}
         self._variables: dict[EntryKey, dict[str, str]] = {}
+        #: What the models on top of the graph work out once per chain of kustomization
+        #: files (keyed by what and the chain); the kustomize files do not change.
+        self.chain_facts: dict[tuple[Any, ...], Any] = {}
         self._built = False
         if build:
             self.built()

@@ -315,6 +315,17 @@ def _string_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in _dict(value).items()}
 
 
+def _labels_final(chain: tuple[str, ...], graph: RepoGraph) -> bool:
+    """Whether no kustomization of a chain adds labels or annotations (once per chain: the
+    objects of a folder share theirs)."""
+    known = graph.chain_facts.get(("labels-final", chain))
+    if known is None:
+        files = graph.index.kustomize_files
+        known = not any(files[k].data.get(f) for k in chain if k in files for f in _LABEL_FIELDS)
+        graph.chain_facts[("labels-final", chain)] = known
+    return known
+
+
 def target_of(inst: Instance, graph: RepoGraph) -> Target:
     entry = inst.entry
     names = {n for n in (entry.name, inst.name) if n}
@@ -322,12 +333,7 @@ def target_of(inst: Instance, graph: RepoGraph) -> Target:
     if entry.namespace and inst.namespace:
         namespaces.add(inst.namespace)
     meta = _dict(entry.data.get("metadata"))
-    final = not any(
-        graph.index.kustomize_files[k].data.get(f)
-        for k in inst.chain
-        if k in graph.index.kustomize_files
-        for f in _LABEL_FIELDS
-    )
+    final = _labels_final(inst.chain, graph)
     if inst.generated:
         return Target(entry.api_version, entry.kind, frozenset(names), frozenset(), None, None)
     return Target(

@@ -15,7 +15,7 @@ from typing import Any
 from flux_lint.core.findings import pointer_tokens
 from flux_lint.model.graph import RepoGraph
 from flux_lint.model.index import IndexEntry
-from flux_lint.model.instances import NOT_AFFIXED
+from flux_lint.model.instances import NOT_AFFIXED, entry_key
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -61,34 +61,23 @@ def transform(
     build gives the object. They complete a build that something else changes; on their own
     they do not make one (they set metadata, image references and replica counts, which a
     valid kustomization cannot make invalid)."""
-    layers = []
-    for kfile in chain:
-        kustomization = graph.index.kustomize_files.get(kfile)
-        if kustomization is not None:
-            layers.append(kustomization.data)
     applier = inst.applier
-    rooted = bool(chain) and posixpath.dirname(chain[-1]) == inst.root and bool(layers)
-    flux_images = _list(_dict(applier.data.get("spec")).get("images")) if applier else []
-    if flux_images:
-        if rooted:  # merged by name into the root kustomization's own
-            layers[-1] = {**layers[-1], "images": _merge_images(layers[-1], flux_images)}
-        else:  # the kustomization the controller generates holds only Flux's
-            layers.append({"images": flux_images})
-    for layer in layers:
-        labels = {str(k): v for k, v in _dict(layer.get("commonLabels")).items()}
-        for item in _list(layer.get("labels")):
-            labels.update({str(k): v for k, v in _dict(_dict(item).get("pairs")).items()})
+    key = ("transformers", tuple(chain), inst.root, entry_key(applier) if applier else None)
+    steps = graph.chain_facts.get(key)
+    if steps is None:
+        steps = graph.chain_facts[key] = _steps(chain, inst.root, applier, graph)
+    layers, root = steps
+    for labels, notes, replicas, images in layers:
         if labels:
             data = _merge_meta(data, "labels", labels)
-        annotations = _dict(layer.get("commonAnnotations"))
-        if annotations:
-            data = _merge_meta(data, "annotations", annotations)
-        data = _replicas(data, inst.entry, _list(layer.get("replicas")))
-        data = _images(data, _list(layer.get("images")))
+        if notes:
+            data = _merge_meta(data, "annotations", notes)
+        data = _replicas(data, inst.entry, replicas)
+        data = _images(data, images)
     meta = _dict(data.get("metadata"))
     name, namespace = inst.name, inst.namespace
     if applier is not None and name and inst.entry.kind not in NOT_AFFIXED:
-        name = _flux_affixes(name, applier, layers[-1] if rooted else {})
+        name = _flux_affixes(name, applier, root)
     if (name and meta.get("name") != name) or (namespace and meta.get("namespace") != namespace):
         meta = dict(meta)
         if name:
@@ -97,6 +86,37 @@ def transform(
             meta["namespace"] = namespace
         data = {**data, "metadata": meta}
     return data
+
+
+def _steps(
+    chain: list[str], root: str, applier: IndexEntry | None, graph: RepoGraph
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any], list[Any], list[Any]]], dict[str, Any]]:
+    """What :func:`transform` applies for a chain and applier, whatever the object: per
+    kustomization inside out (the Flux Kustomization's ``spec.images`` merged in) its labels,
+    annotations, replicas and images, the layers that set none left out; and the root
+    kustomization (``{}`` when the build's root has none), whose affixes Flux's replace."""
+    layers = []
+    for kfile in chain:
+        kustomization = graph.index.kustomize_files.get(kfile)
+        if kustomization is not None:
+            layers.append(kustomization.data)
+    rooted = bool(chain) and posixpath.dirname(chain[-1]) == root and bool(layers)
+    flux_images = _list(_dict(applier.data.get("spec")).get("images")) if applier else []
+    if flux_images:
+        if rooted:  # merged by name into the root kustomization's own
+            layers[-1] = {**layers[-1], "images": _merge_images(layers[-1], flux_images)}
+        else:  # the kustomization the controller generates holds only Flux's
+            layers.append({"images": flux_images})
+    steps = []
+    for layer in layers:
+        labels = {str(k): v for k, v in _dict(layer.get("commonLabels")).items()}
+        for item in _list(layer.get("labels")):
+            labels.update({str(k): v for k, v in _dict(_dict(item).get("pairs")).items()})
+        annotations = _dict(layer.get("commonAnnotations"))
+        replicas, images = _list(layer.get("replicas")), _list(layer.get("images"))
+        if labels or annotations or replicas or images:
+            steps.append((labels, annotations, replicas, images))
+    return steps, layers[-1] if rooted else {}
 
 
 def _flux_affixes(name: str, applier: IndexEntry, root: dict[str, Any]) -> str:

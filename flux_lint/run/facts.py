@@ -27,8 +27,8 @@ __all__ = ["CRD", "FACTS_KEY", "STRUCTURE", "VERSION", "Facts", "flags_of"]
 
 #: The cache entry holding the facts (it does not depend on the run's CRDs).
 FACTS_KEY = "facts:"
-#: Flags: the file looks like a CRD; it mentions a structural kind (model/applied.py
-#: ``STRUCTURE_MARKERS``); it mentions something that states a Flux version.
+#: Flags: the file looks like a CRD; it may hold a structural object
+#: (model/structure_text.py); it mentions something that states a Flux version.
 CRD, STRUCTURE, VERSION = 1, 2, 4
 
 
@@ -89,11 +89,11 @@ class Facts:
 def flags_of(display: str, text: str, raw: bytes | None) -> int:
     """What the reading pass looks for in a file (see :data:`CRD`)."""
     from flux_lint.check.schema.crds import looks_like_crd
-    from flux_lint.model.applied_set import STRUCTURE_MARKERS
     from flux_lint.model.flux_version import may_state_version
+    from flux_lint.model.structure_text import may_hold_structure
 
     flags = CRD if looks_like_crd(raw if raw is not None else text) else 0
-    if any(marker in text for marker in STRUCTURE_MARKERS):
+    if may_hold_structure(text):
         flags |= STRUCTURE
     if may_state_version(display, text):
         flags |= VERSION

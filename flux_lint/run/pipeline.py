@@ -95,7 +95,8 @@ class RunResult:
 #: one per ``FILES_PER_WORKER`` files however many cores there are.
 FILES_PER_WORKER = 500
 #: Texts of files still to lint are kept from the reading pass up to this many characters in
-#: all (larger runs read them again rather than hold a whole repository in memory).
+#: all (larger runs read them again rather than hold a whole repository in memory), when they
+#: are linted in this process (worker processes read their files themselves).
 KEEP_TEXT_BUDGET = 16 * 1024 * 1024
 
 
@@ -640,10 +641,10 @@ def _read_all(
 
     plan = _Plan()
     structure = plan.structure = RepoIndex()
-    # The node trees parsed for the structure are kept for the lint pass, unless the run is
-    # large enough for worker processes: they parse their files themselves, and each would
-    # count the trees of the whole repository in its resident memory.
-    trees = parsed if _planned_workers(config.jobs, len(sources)) <= 1 else None
+    # The node trees parsed for the structure, and the texts read, are kept for the lint
+    # pass, unless the run is large enough for worker processes: they read and parse their
+    # files themselves, and each would count what this process holds in its resident memory.
+    keep_trees = _planned_workers(config.jobs, len(sources)) <= 1
     kept = 0
     scan = linter.crd_check is not None
     patches = {path for path, role in roles.items() if role == PATCH} if scan else set()
@@ -669,11 +670,11 @@ def _read_all(
             continue
         if role != DATA:
             structure.files.add(src.display)
-            add_structure(structure, src.display, text, role, trees, cache)
+            add_structure(structure, src.display, text, role, parsed, cache, keep_trees)
         if detection is not None:  # the --from the files pin, before any file is linted
             detection.add(src, text, parsed.get(src.display))
         keep = None
-        if kept + len(text.text) <= KEEP_TEXT_BUDGET or not _is_regular(src.path):
+        if (keep_trees and kept + len(text.text) <= KEEP_TEXT_BUDGET) or not _is_regular(src.path):
             keep = text.text
             kept += len(keep)
         plan.items.append(("file", src.display, src.path, role, keep, text.sha256))
@@ -826,7 +827,9 @@ def _lint_plan(
             record = marshal.loads(payload)
             report, entries, kustomize = decode_record(display, record)
         out.add(report, entries, kustomize, role, text, check)
-        out.inputs.append((display, role, share(record) if record else sha256, check))
+        # Only a cache keys the repository findings with the inputs' digest.
+        shared = share(record) if record is not None and cache is not None else sha256
+        out.inputs.append((display, role, shared, check))
         if cache is not None and _cacheable(report):
             cache.put(_entry_key(linter, cache, display, role, sha256, check), record)
     return linted, used

@@ -91,16 +91,19 @@ def add_structure(
     role: str | None,
     parsed: dict[str, LoadResult] | None,
     cache: Any,
+    keep: bool = True,
 ) -> bool:
     """Add one file's structural objects (model/applied.py) and kustomize files; False when
-    the file cannot hold any (nothing was parsed or kept)."""
-    from flux_lint.model.applied_set import STRUCTURE_MARKERS, is_structural, structural_part
+    the file cannot hold any (nothing was parsed or kept). ``parsed``: the node trees of the
+    files parsed already, to which the one parsed here is added when ``keep``."""
+    from flux_lint.model.applied_set import is_structural, structural_part
     from flux_lint.model.index import IndexEntry
     from flux_lint.model.objects import classify
+    from flux_lint.model.structure_text import may_hold_structure
 
     kfile = is_kustomization_file(display)
     patch = role == PATCH  # a kustomize patch file: overlays read it (model/effective.py)
-    if not kfile and not patch and not any(marker in text.text for marker in STRUCTURE_MARKERS):
+    if not kfile and not patch and not may_hold_structure(text.text):
         return False
     key = ""
     if cache is not None:
@@ -112,7 +115,7 @@ def add_structure(
     loaded = parsed.get(display) if parsed is not None else None
     if loaded is None:
         loaded = load_text(text.text)
-        if parsed is not None:  # kept for the lint pass
+        if parsed is not None and keep:  # kept for the lint pass
             parsed[display] = loaded
     entries_out: list[list[Any]] = []
     kustomize_out: list[Any] = []
