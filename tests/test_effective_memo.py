@@ -213,3 +213,30 @@ def test_a_release_value_edit_keeps_the_applied_set(
     write_tree(root, {"apps/base/release.yaml": release.format(n=3).replace("web\n", "app\n")})
     assert _brief(root, cache) == _brief(root, None)
     assert digests[2] != digests[1]  # its chart is structural
+
+
+def test_files_named_alone_have_their_roles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pre-commit run names a patch file or a patched base alone: the repository's
+    kustomization files give them, and the files of the context walk, their roles, so a
+    patch is checked as a fragment and the overlay's patch file changes the base as it
+    does in a run over the whole repository."""
+    root = tmp_path / "repo"
+    _repo(root)
+    monkeypatch.chdir(root)
+
+    def named(path: str, cache: Path | None) -> list[tuple[str, str, int, str]]:
+        config = RunConfig(paths=[path], cache_dir=cache, enabled={"FL101", "FL102", "FL105"})
+        return [(f.rule_id, f.path, f.span.line, f.message) for f in run(config).findings]
+
+    whole = [f for f in _brief(root, None) if f[1] == "apps/prod/deployment-patch.yaml"]
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):
+        # Not "missing required field `spec.selector`": a patch names only what it changes.
+        assert [f[:3] for f in named("apps/prod/deployment-patch.yaml", cache)] == [
+            f[:3] for f in whole
+        ]
+        found = named("apps/base/deployment.yaml", cache)
+        # Not `revisionHistoryLimit: "5"`: the overlay's patch file sets it to 5.
+        assert [(f[0], f[2]) for f in found] == [("FL102", 6), ("FL102", 15)]
+        assert found[0][3].endswith("(set by the patch in apps/prod/deployment-patch.yaml)")

@@ -262,6 +262,12 @@ def _finding(
                     f" (substituted from {origin.path}:{span.line}: "
                     f"`{origin.variable}` = `{_show(origin.value)}`)"
                 )
+        elif origin.what == "patch":  # its text is not at hand (a file not named in this run)
+            message += f" (set by the patch in {origin.path})"
+        else:
+            message += (
+                f" (substituted from {origin.path}: `{origin.variable}` = `{_show(origin.value)}`)"
+            )
     elif origin is not None and origin.what == "default":
         message += f" (the placeholder's default: no variable `{origin.variable}` is defined)"
     elif origin is not None and origin.what == "substitution":

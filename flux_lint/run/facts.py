@@ -51,7 +51,10 @@ class Facts:
         """(content hash, flags) of a file whose stamp is as it was; None: read it (its
         stamp is taken now, before it is read)."""
         if display in self._answers:
-            return self._answers[display]
+            answer = self._answers[display]
+            if answer is not None:  # a step recorded since depends on it as well
+                memo.note_read(path)
+            return answer
         stamp = memo.file_stamp(path)
         if stamp is not None and stamp[0] != stat.S_IFREG:
             stamp = None  # anything but a regular file is always read

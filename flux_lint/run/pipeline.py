@@ -502,7 +502,21 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         from flux_lint.run.facts import Facts
 
         facts = Facts(cache, time.time())
-    roles, read_ahead, parsed = _kustomization_roles(config, sources, cache, facts)
+    role_sources = sources
+    if found is not None and found.explicit:
+        # A file named alone has the role the repository's kustomization files give it (a
+        # patch is checked as a fragment), and so do the files of the context walk.
+        whole = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
+        named = {src.display for src in sources}
+        role_sources = [
+            *sources,
+            *(
+                s
+                for s in whole.files
+                if s.display not in named and is_kustomization_file(s.display)
+            ),
+        ]
+    roles, read_ahead, parsed = _kustomization_roles(config, role_sources, cache, facts)
     detection = None
     if config.detect_from:
         from flux_lint.run.from_version import FromDetection
@@ -513,7 +527,7 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
     if found is not None and found.explicit:
         # Files named one by one (pre-commit, an editor) are judged in their repository:
         # what applies them is read from the whole tree, not just from the files named.
-        found = add_context(config, found, plan, cache, facts)
+        found = add_context(config, found, plan, cache, facts, roles)
     applied, linter.ctx.effective = _applied_set(config, found, plan, cache)
     linter.ctx.applied = applied
     checked = (lambda path: True) if config.check_unapplied else applied.applies

@@ -135,7 +135,9 @@ def add_structure(
     return True
 
 
-def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = None) -> Any:
+def add_context(
+    config: Any, found: Any, plan: Any, cache: Any, facts: Any = None, roles: Any = None
+) -> Any:
     """Add the structure of the rest of the repository (see :func:`run`) to ``plan``; the
     discovery result returned also lists the repository's ``.sourceignore`` files.
 
@@ -143,7 +145,8 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = Non
     it read (run/memo.py), each file's structure being in the cache already: a file named
     again in a repository whose other files did not change reads none of them. When the walk
     runs (other files named, a file changed), a file known by its metadata (``facts``,
-    run/facts.py) is not opened either: its structure comes from the cache."""
+    run/facts.py) is not opened either: its structure comes from the cache. ``roles``: what
+    the repository's kustomization files make of each file (a patch, generator data)."""
     from dataclasses import replace
 
     from flux_lint.load.discover import SourcePath
@@ -151,7 +154,7 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = Non
     seen = set(plan.structure.files)
 
     def walk() -> Any:
-        return _context_files(config, found.root, seen, plan.structure, cache, facts)
+        return _context_files(config, found.root, seen, plan.structure, cache, facts, roles or {})
 
     if cache is None:
         walked = walk()
@@ -182,35 +185,45 @@ def add_context(config: Any, found: Any, plan: Any, cache: Any, facts: Any = Non
 
 
 def _context_files(
-    config: Any, root: Path, seen: set[str], structure: Any, cache: Any, facts: Any = None
-) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+    config: Any,
+    root: Path,
+    seen: set[str],
+    structure: Any,
+    cache: Any,
+    facts: Any = None,
+    roles: Any = None,
+) -> tuple[list[tuple[str, str | None, str | None]], list[tuple[str, str]]]:
     """Walk the repository and add the structure of every file not in ``seen``; returns
-    (display path, content hash when the file holds structure) of each, and the ignore
+    (display path, content hash when the file holds structure, role) of each, and the ignore
     files found (display, path)."""
     from flux_lint.load.discover import discover
     from flux_lint.load.source import SourceError, read_source
     from flux_lint.run.facts import STRUCTURE, flags_of
 
     tree = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
-    files: list[tuple[str, str | None]] = []
+    files: list[tuple[str, str | None, str | None]] = []
     for src in tree.files:
         if src.display in seen:
             continue
+        role = roles.get(src.display) if roles else None
+        if role == DATA:  # generator data: no structure, as in the reading pass
+            files.append((src.display, None, role))
+            continue
         known = facts.known(src.display, src.path) if facts is not None else None
         if known is not None and known_file(
-            structure, src.display, None, known, cache, False, False
+            structure, src.display, role, known, cache, False, False
         ):
-            held = is_kustomization_file(src.display) or bool(known[1] & STRUCTURE)
-            files.append((src.display, known[0] if held else None))
+            held = is_kustomization_file(src.display) or role == PATCH or bool(known[1] & STRUCTURE)
+            files.append((src.display, known[0] if held else None, role))
             continue
         text = read_source(src.path, src.display, max_bytes=config.max_bytes)
         if isinstance(text, SourceError):
             continue
         structure.files.add(src.display)
-        held = add_structure(structure, src.display, text, None, None, cache)
+        held = add_structure(structure, src.display, text, role, None, cache)
         if facts is not None:
             facts.learn(src.display, text.sha256, flags_of(src.display, text.text, None))
-        files.append((src.display, text.sha256 if held else None))
+        files.append((src.display, text.sha256 if held else None, role))
     return files, [(s.display, str(s.path)) for s in tree.sourceignores]
 
 
@@ -218,14 +231,16 @@ def _restore_context(structure: Any, walked: Any, cache: Any) -> bool:
     """Add a remembered walk's files to ``structure`` from their cached structure; False
     (and nothing added) when one of them is no longer in the cache."""
     stored = []
-    for display, sha256 in walked[0]:
+    for display, sha256, role in walked[0]:
         item = None
         if sha256 is not None:
-            item = cache.get_memo(_structure_key(cache, display, None, sha256))
+            item = cache.get_memo(_structure_key(cache, display, role, sha256))
             if item is None:
                 return False
-        stored.append((display, item))
-    for display, item in stored:
+        stored.append((display, item, role))
+    for display, item, role in stored:
+        if role == DATA:
+            continue
         structure.files.add(display)
         if item is not None:
             _restore_structure(structure, display, item)
