@@ -80,24 +80,46 @@ def test_a_file_no_build_changes_is_linted_without_a_graph(
     assert found == _brief(root, None)
 
 
-def test_a_file_a_build_may_change_builds_the_graph(
+def test_a_comment_in_a_file_a_build_changes_needs_no_graph(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The base Deployment is patched by the overlay: linting it again needs the builds, and
-    its findings are those of the object as deployed."""
+    """The base Deployment is patched by the overlay. A comment leaves its data as it was: the
+    cold run remembered that a build changes it, so it is linted again without the builds,
+    and its findings are still those of the object as deployed."""
     root, cache = tmp_path / "repo", tmp_path / "cache"
     _repo(root)
     before = _brief(root, cache)
     deployment = (root / "apps/base/deployment.yaml").read_text()
-    write_tree(root, {"apps/base/deployment.yaml": deployment + "# reviewed\n"})
+    write_tree(root, {"apps/base/deployment.yaml": "# reviewed\n" + deployment})
     built = _graphs(monkeypatch)
     found = _brief(root, cache)
-    assert built != []
+    assert built == []
     assert found == before == _brief(root, None)
     assert [f[1] for f in found if f[0] == "FL102"] == [
         "apps/prod/deployment-patch.yaml",
         "clusters/prod/apps.yaml",
     ]
+
+
+def test_a_value_edit_in_a_file_a_build_changes_builds_the_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed value is judged in the object as each build deploys it: that needs the
+    builds, and the findings are those of a run without the cache."""
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    _repo(root)
+    _brief(root, cache)
+    deployment = (root / "apps/base/deployment.yaml").read_text()
+    edited = deployment.replace("image: nginx:1.27", "image: nginx:1.28")
+    write_tree(root, {"apps/base/deployment.yaml": edited})
+    built = _graphs(monkeypatch)
+    found = _brief(root, cache)
+    assert built != []
+    assert found == _brief(root, None)
+    built.clear()
+    write_tree(root, {"apps/base/deployment.yaml": edited + "# reviewed\n"})
+    assert _brief(root, cache) == found
+    assert built == []  # asked and answered for these data by the run before
 
 
 def test_a_changed_structure_computes_the_applied_set_again(tmp_path: Path) -> None:
