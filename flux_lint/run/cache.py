@@ -373,6 +373,8 @@ def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tupl
         list(kustomize),
         dict(report.schemas),
         dict(report.unchecked),
+        # Apart from the entries: a file's share of the index (run/repository.py) is its data.
+        [e.sites for e in entries],
     )
 
 
@@ -381,14 +383,16 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
     from flux_lint.check.engine import FileReport
     from flux_lint.model.index import IndexEntry
 
-    documents, objects, findings, directives, entries, kustomize, schemas, unchecked = record
+    documents, objects, findings, directives, entries, kustomize, schemas, unchecked, sites = record
     report = FileReport(path, [_decode_finding(path, f) for f in findings], documents, objects)
     report.schemas, report.unchecked = dict(schemas), dict(unchecked)
     if directives is not None:
         report.directives = _decode_directives(directives)
     made = [
-        IndexEntry(path, doc, api, kind, namespace, name, data, partial)
-        for doc, api, kind, namespace, name, data, partial in entries
+        IndexEntry(path, doc, api, kind, namespace, name, data, partial, None, found)
+        for (doc, api, kind, namespace, name, data, partial), found in zip(
+            entries, sites, strict=True
+        )
     ]
     return report, made, list(kustomize)
 
