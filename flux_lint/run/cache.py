@@ -360,21 +360,29 @@ def _files(folder: str) -> Iterable[tuple[str, str]]:
 
 
 def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tuple[Any, ...]:
-    """``report`` (engine.FileReport), the file's index entries and kustomize build files."""
+    """``report`` (engine.FileReport), the file's index entries and kustomize build files,
+    and the digest of its share of the index (the entries and kustomize files: what the
+    repository checks read of it, run/repository.py), made here once rather than on each run
+    that reads the record."""
+    rows = [
+        (e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial) for e in entries
+    ]
+    built = list(kustomize)
+    shared = blake2b(
+        repr((rows, built)).encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
     return (
         report.documents,
         report.objects,
         [_encode_finding(f) for f in report.findings],
         None if report.directives is None else _encode_directives(report.directives),
-        [
-            (e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial)
-            for e in entries
-        ],
-        list(kustomize),
+        rows,
+        built,
         dict(report.schemas),
         dict(report.unchecked),
-        # Apart from the entries: a file's share of the index (run/repository.py) is its data.
+        # Apart from the entries: a file's share of the index is its data.
         [e.sites for e in entries],
+        shared,
     )
 
 
@@ -383,7 +391,9 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
     from flux_lint.check.engine import FileReport
     from flux_lint.model.index import IndexEntry
 
-    documents, objects, findings, directives, entries, kustomize, schemas, unchecked, sites = record
+    documents, objects, findings, directives, entries, kustomize, schemas, unchecked, sites, _ = (
+        record
+    )
     report = FileReport(path, [_decode_finding(path, f) for f in findings], documents, objects)
     report.schemas, report.unchecked = dict(schemas), dict(unchecked)
     if directives is not None:
