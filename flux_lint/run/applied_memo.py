@@ -14,6 +14,13 @@ digest of those, what the run needs of the applied set without its graph:
 The graph, and the effective objects made from it, are built on first use only: by the
 per-file pass when it lints a file some build may change, and by the repository checks when
 they run.
+
+The per-file pass asks of each object whether a build changes it
+(:meth:`EffectiveObjects.changes`), and for an object of a kind the patches on the way target
+that takes the graph. The answer depends only on the structure and the object itself (its
+file, its place there and its data), so it is kept too, per structure
+(:class:`RememberedChanges`): an edit that leaves the objects as they were (a comment, a
+reformatted file) or a file linted again for another reason is answered without the graph.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from typing import Any
 from flux_lint.core.sealed import blake2b
 from flux_lint.model.applied_set import AppliedSet, EntryPoint
 
-__all__ = ["LazyEffective", "remembered_applied_set"]
+__all__ = ["LazyEffective", "RememberedChanges", "remembered_applied_set"]
 
 _KEY = "applied:"
+_CHANGES = "changes:"
 
 
 def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
@@ -107,6 +115,51 @@ class LazyEffective:
         return getattr(self.real(), name)
 
 
+class RememberedChanges:
+    """Effective objects whose answers to :meth:`changes` are kept in the cache, per
+    structure: for each object (file and document index), the digest of what it was
+    (``partial`` and its data) with the answer. Everything else goes to the effective objects
+    as they are."""
+
+    def __init__(self, effective: Any, known: dict[str, Any], cache: Any, key: str) -> None:
+        self._effective = effective
+        #: Per file: (context key, the kinds some build may change, None: any).
+        self._known = known
+        self._cache = cache
+        self._key = _CHANGES + key
+        stored = cache.get_memo(self._key)
+        self._answers: dict[str, list[Any]] = stored if isinstance(stored, dict) else {}
+
+    def changes(self, obj: Any) -> bool:
+        known = self._known.get(obj.path)
+        if known is None or (known[1] is not None and obj.kind not in known[1]):
+            # No build may change it, or a file the applied set does not check: answered
+            # from what is known already, or not asked again.
+            return bool(self._effective.changes(obj))
+        slot = f"{obj.path}\0{obj.document}"
+        digest = _object_digest(obj)
+        kept = self._answers.get(slot)
+        if kept is not None and kept[0] == digest:
+            return bool(kept[1])
+        answer = bool(self._effective.changes(obj))
+        self._answers[slot] = [digest, answer]
+        self._cache.put_memo(self._key, self._answers)
+        return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._effective, name)
+
+
+def _object_digest(obj: Any) -> str:
+    """A digest of what :meth:`EffectiveObjects.changes` reads of an object besides its place:
+    whether it is a fragment, and its data."""
+    try:
+        encoded = marshal.dumps((obj.partial, obj.data), 2)
+    except ValueError:  # a value marshal cannot write
+        encoded = repr((obj.partial, obj.data)).encode("utf-8", "surrogatepass")
+    return blake2b(encoded, digest_size=16).hexdigest()
+
+
 def remembered_applied_set(
     structure: Any,
     sourceignores: dict[str, str],
@@ -147,7 +200,7 @@ def remembered_applied_set(
             p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()
         }
         lazy = LazyEffective(known, lambda: build()[1])
-        return applied, lazy
+        return applied, RememberedChanges(lazy, known, cache, key)
     applied, effective = build()
     applied.key = key
     keys = {}
@@ -170,4 +223,7 @@ def remembered_applied_set(
             keys,
         ),
     )
-    return applied, effective
+    if effective is None:
+        return applied, None
+    known = {p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()}
+    return applied, RememberedChanges(effective, known, cache, key)
