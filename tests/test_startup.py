@@ -262,6 +262,8 @@ def test_a_pre_commit_run_in_a_warm_repository_imports_no_model_building(
     assert code == 0
     assert "flux_lint.check.engine" in modules
     assert loaded(modules, (*PRE_COMMIT_FORBIDDEN, "click", "flux_lint.cli", "uuid")) == []
+    assert "importlib.util" not in modules  # the code fingerprint finds its dependencies
+
     assert "flux_lint.model.applied_set" in modules
     assert loaded(modules, PRE_COMMIT_FORBIDDEN) == []
     # The named file was parsed by libyaml, whose binding came without the pure Python

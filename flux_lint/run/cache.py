@@ -140,15 +140,25 @@ def _dependencies() -> list[tuple[str, int, int]]:
 
 def _module_file(name: str) -> str | None:
     """The file a module would be loaded from, found without importing it or its parent
-    package (``importlib.util.find_spec`` imports the parent of a dotted name)."""
-    import importlib.util
-
+    package (``importlib.util.find_spec`` imports the parent of a dotted name). A top-level
+    name is looked up as ``importlib.util.find_spec`` does (the module's own spec when it is
+    loaded, else the first finder of ``sys.meta_path`` that knows it), without importing
+    ``importlib.util``: a small run would spend more on that import than on the rest."""
     if "." not in name:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            return None
-        return spec.origin if spec is not None else None
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if module is None:
+            for finder in sys.meta_path:
+                find_spec = getattr(finder, "find_spec", None)
+                if find_spec is None:
+                    continue
+                try:
+                    spec = find_spec(name, None)
+                except (ImportError, ValueError):
+                    return None
+                if spec is not None:
+                    break
+        return getattr(spec, "origin", None)
     parts = name.split(".")
     for entry in sys.path:
         candidate = os.path.join(entry or ".", *parts, "__init__.py")
