@@ -24,39 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from flux_lint.core.digests import sha256_hex
+
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Large enough for any hand-written manifest, small enough that a stray dump cannot stall a run."""
-
-#: Bytes hashed with the interpreter's own SHA-256 before OpenSSL's is loaded (see
-#: :func:`sha256_hex`).
-BUILTIN_SHA256_BYTES = 256 * 1024
-_builtin_hashed = 0
-
-
-def sha256_hex(data: bytes) -> str:
-    """The SHA-256 of ``data`` in hex.
-
-    ``hashlib`` loads OpenSSL (about 3 ms), which a run that reads one or two changed files
-    (a pre-commit hook, an edit in a warm repository) does not need: their few kilobytes are
-    hashed by the interpreter's built-in SHA-256 in microseconds. Once more than
-    :data:`BUILTIN_SHA256_BYTES` went through it, OpenSSL's several times faster one takes
-    over. Both give the same digest.
-    """
-    global _builtin_hashed
-    if _builtin_hashed + len(data) <= BUILTIN_SHA256_BYTES:
-        try:
-            from _sha256 import sha256  # Python 3.10 and 3.11
-        except ImportError:
-            try:
-                from _sha2 import sha256  # Python 3.12 and later
-            except ImportError:  # pragma: no cover - built without them
-                sha256 = None
-        if sha256 is not None:
-            _builtin_hashed += len(data)
-            return sha256(data).hexdigest()
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 BINARY_SNIFF_BYTES = 8192
