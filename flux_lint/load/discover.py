@@ -92,6 +92,12 @@ class SourcePath:
             object.__setattr__(self, "_path", path)
         return path  # type: ignore[return-value]
 
+    @property
+    def path_text(self) -> str:
+        """``path`` as text, without making the ``Path`` (for a file only looked up)."""
+        path = self._path
+        return path if path.__class__ is str else os.fspath(path)  # type: ignore[return-value]
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
