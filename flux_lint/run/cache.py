@@ -38,6 +38,7 @@ cache off for that part: a cache must never fail a lint run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import sys
@@ -388,9 +389,7 @@ def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tupl
 
 def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], list[Any]]:
     """(FileReport, index entries, kustomize build file data) of ``path`` from a record."""
-    from flux_lint.check.engine import FileReport
-    from flux_lint.model.index import IndexEntry
-
+    FileReport, IndexEntry = _record_types()
     documents, objects, findings, directives, entries, kustomize, schemas, unchecked = record
     report = FileReport(path, [_decode_finding(path, f) for f in findings], documents, objects)
     report.schemas, report.unchecked = dict(schemas), dict(unchecked)
@@ -401,6 +400,16 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
         for doc, api, kind, namespace, name, data, partial in entries
     ]
     return report, made, list(kustomize)
+
+
+@functools.cache
+def _record_types() -> tuple[Any, Any]:
+    """The classes a record is decoded into, imported once (a warm run decodes a record per
+    file of the repository: importing them on each call cost more than the decoding)."""
+    from flux_lint.check.engine import FileReport
+    from flux_lint.model.index import IndexEntry
+
+    return FileReport, IndexEntry
 
 
 def encode_findings(findings: Iterable[Any]) -> list[tuple[str, tuple[Any, ...]]]:
