@@ -238,7 +238,6 @@ def check(
         )
 
     from flux_lint.report.output import OutputOptions, RunSummary, render
-    from flux_lint.report.output.text import text_summary
 
     no_color = bool(os.environ.get("NO_COLOR"))
     if color is None:
@@ -288,6 +287,8 @@ def check(
     if baseline_note and not quiet:
         echo(baseline_note, nl=False, err=True)
     if not quiet and not statistics and fmt == "text":
+        from flux_lint.report.output.text import text_summary
+
         echo(
             text_summary(result.findings, summary, color=summary_color, fixed=fix or unsafe_fixes),
             nl=False,
