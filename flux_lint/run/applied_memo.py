@@ -129,6 +129,9 @@ class RememberedChanges:
         self._key = _CHANGES + key
         stored = cache.get_memo(self._key)
         self._answers: dict[str, list[Any]] = stored if isinstance(stored, dict) else {}
+        #: The answers found since the last :meth:`take_learned` (a worker process hands
+        #: them to the main process, which keeps the cache).
+        self._learned: dict[str, list[Any]] = {}
 
     def changes(self, obj: Any) -> bool:
         known = self._known.get(obj.path)
@@ -142,9 +145,19 @@ class RememberedChanges:
         if kept is not None and kept[0] == digest:
             return bool(kept[1])
         answer = bool(self._effective.changes(obj))
-        self._answers[slot] = [digest, answer]
+        self._answers[slot] = self._learned[slot] = [digest, answer]
         self._cache.put_memo(self._key, self._answers)
         return answer
+
+    def take_learned(self) -> dict[str, list[Any]]:
+        """The answers found since the last call (and forgets them)."""
+        learned, self._learned = self._learned, {}
+        return learned
+
+    def learn(self, answers: dict[str, list[Any]]) -> None:
+        """Keep answers found elsewhere (by a worker process, for the same structure)."""
+        self._answers.update(answers)
+        self._cache.put_memo(self._key, self._answers)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._effective, name)

@@ -85,7 +85,11 @@ def lint_in_workers(
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
             answered = pool.map(_work, others)
             for i, chunk in enumerate(chunks):
-                answers = [_lint(linter, task) for task in chunk] if i in own else next(answered)
+                if i in own:
+                    answers = [_lint(linter, task) for task in chunk]
+                else:
+                    answers, learned = next(answered)
+                    _learn(linter, learned)
                 for answer in answers:
                     done += 1
                     yield answer
@@ -97,10 +101,26 @@ def lint_in_workers(
         yield _lint(linter, task)
 
 
-def _work(chunk: list[Task]) -> list[tuple[Any, ...]]:
-    """Worker side: lint a chunk with the linter inherited from the main process."""
+def _work(chunk: list[Task]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """Worker side: lint a chunk with the linter inherited from the main process; returns
+    the answers, and what the chunk learned of whether builds change its objects
+    (run/applied_memo.py), for the main process to keep."""
+    from flux_lint.run.applied_memo import RememberedChanges
+
     assert _LINTER is not None, "worker processes must be forked"
-    return [_lint(_LINTER, task) for task in chunk]
+    answers = [_lint(_LINTER, task) for task in chunk]
+    effective = _LINTER.ctx.effective
+    learned = effective.take_learned() if isinstance(effective, RememberedChanges) else {}
+    return answers, learned
+
+
+def _learn(linter: Linter, learned: dict[str, Any]) -> None:
+    """Keep in the main process what a worker learned (see :func:`_work`)."""
+    from flux_lint.run.applied_memo import RememberedChanges
+
+    effective = linter.ctx.effective
+    if learned and isinstance(effective, RememberedChanges):
+        effective.learn(learned)
 
 
 def _lint(linter: Linter, task: Task) -> tuple[Any, ...]:
