@@ -12,7 +12,8 @@ one process; results never depend on it.
 What a worker does and does not do: it reads and lints the files it is given and answers, per
 file, with the encoded record (cache.encode_record: findings, counts, suppressions and the
 file's share of the index) and the text when the file has findings (output and fixes need
-it). The repository checks, the suppression pass and sorting stay in the main process, which
+it); per chunk, with what it learned of whether builds change its objects (kept by the main
+process's cache: run/applied_memo.py). The repository checks, the suppression pass and sorting stay in the main process, which
 applies the records in file order, so a run with any number of workers gives byte-identical
 output. If the pool breaks (a worker killed by the system, say), the files it had not
 answered for are linted in the main process instead.
