@@ -80,18 +80,17 @@ def test_a_file_no_build_changes_is_linted_without_a_graph(
     assert found == _brief(root, None)
 
 
-def test_a_changed_object_a_build_may_change_builds_the_graph(
+def test_a_comment_in_a_file_a_build_changes_needs_no_graph(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The base Deployment is patched by the overlay: whether a build changes it is kept per
-    structure with what the object was, so an edit that leaves it as it was (a comment)
-    needs no builds; a changed object does, and its findings are those of the object as
-    deployed."""
+    """The base Deployment is patched by the overlay. A comment leaves its data as it was: the
+    cold run remembered that a build changes it, so it is linted again without the builds,
+    and its findings are still those of the object as deployed."""
     root, cache = tmp_path / "repo", tmp_path / "cache"
     _repo(root)
     before = _brief(root, cache)
     deployment = (root / "apps/base/deployment.yaml").read_text()
-    write_tree(root, {"apps/base/deployment.yaml": deployment + "# reviewed\n"})
+    write_tree(root, {"apps/base/deployment.yaml": "# reviewed\n" + deployment})
     built = _graphs(monkeypatch)
     found = _brief(root, cache)
     assert built == []
@@ -100,63 +99,27 @@ def test_a_changed_object_a_build_may_change_builds_the_graph(
         "apps/prod/deployment-patch.yaml",
         "clusters/prod/apps.yaml",
     ]
-    changed = deployment.replace("image: nginx:1.27", "image: nginx:1.28")
-    write_tree(root, {"apps/base/deployment.yaml": changed})
-    built.clear()
+
+
+def test_a_value_edit_in_a_file_a_build_changes_builds_the_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed value is judged in the object as each build deploys it: that needs the
+    builds, and the findings are those of a run without the cache."""
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    _repo(root)
+    _brief(root, cache)
+    deployment = (root / "apps/base/deployment.yaml").read_text()
+    edited = deployment.replace("image: nginx:1.27", "image: nginx:1.28")
+    write_tree(root, {"apps/base/deployment.yaml": edited})
+    built = _graphs(monkeypatch)
     found = _brief(root, cache)
     assert built != []
-    assert found == before == _brief(root, None)
-
-
-def test_a_remembered_answer_is_only_for_the_object_it_was_given_for(
-    tmp_path: Path,
-) -> None:
-    """The kept answer of whether a build changes an object goes with the object's data: the
-    same file and document with other data asks the builds again."""
-    from flux_lint.run.applied_memo import RememberedChanges
-
-    class Effective:
-        def __init__(self) -> None:
-            self.asked: list[str] = []
-
-        def changes(self, obj: object) -> bool:
-            self.asked.append(obj.data["metadata"]["name"])  # type: ignore[attr-defined]
-            return obj.data["metadata"]["name"] == "web"  # type: ignore[attr-defined]
-
-    class Cache:
-        def __init__(self) -> None:
-            self.memos: dict[str, object] = {}
-
-        def get_memo(self, key: str) -> object:
-            return self.memos.get(key)
-
-        def put_memo(self, key: str, value: object) -> None:
-            self.memos[key] = value
-
-    from flux_lint.model.objects import K8sObject
-
-    def obj(name: str, kind: str = "Deployment", partial: bool = False) -> K8sObject:
-        data = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}}
-        return K8sObject("apps/d.yaml", 0, data, "apps/v1", kind, partial=partial)
-
-    cache, inner = Cache(), Effective()
-    known = {"apps/d.yaml": ("k", frozenset({"Deployment"}))}
-    first = RememberedChanges(inner, known, cache, "s1")
-    assert first.changes(obj("web")) is True
-    assert first.changes(obj("web")) is True
-    assert inner.asked == ["web"]
-    again = RememberedChanges(inner, known, cache, "s1")  # the next run, same structure
-    assert again.changes(obj("web")) is True
-    assert again.changes(obj("api")) is False  # other data: asked
-    assert again.changes(obj("web", partial=True)) is True  # a fragment now: asked
-    assert inner.asked == ["web", "api", "web"]
-    other = RememberedChanges(inner, known, cache, "s2")  # another structure: asked
-    assert other.changes(obj("api")) is False
-    assert inner.asked == ["web", "api", "web", "api"]
-    # A kind no build may change is not kept (the effective objects answer it cheaply).
-    assert other.changes(obj("web", kind="ConfigMap")) is True
-    assert other.changes(obj("web", kind="ConfigMap")) is True
-    assert inner.asked[-2:] == ["web", "web"]
+    assert found == _brief(root, None)
+    built.clear()
+    write_tree(root, {"apps/base/deployment.yaml": edited + "# reviewed\n"})
+    assert _brief(root, cache) == found
+    assert built == []  # asked and answered for these data by the run before
 
 
 def test_a_changed_structure_computes_the_applied_set_again(tmp_path: Path) -> None:

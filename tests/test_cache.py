@@ -431,7 +431,10 @@ def test_records_round_trip_every_field(tmp_path):
 PARSE_PROBE = """
 import sys, lark
 from flux_lint.check import cel
-cel.set_parser_cache_dir(sys.argv[1])
+from flux_lint.check.cel import seed
+if sys.argv[2] == "without-seed":
+    seed._LOADED.append(None)
+cel.set_parser_cache_dir(sys.argv[1] if sys.argv[1] != "-" else None)
 built = []
 original = lark.Lark.__init__
 def spy(self, *args, **kwargs):
@@ -448,9 +451,9 @@ def test_the_cel_parser_is_built_once_then_loaded(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     folder = tmp_path / "parser"
 
-    def probe() -> str:
+    def probe(where: str = str(folder), shipped: str = "without-seed") -> str:
         proc = subprocess.run(
-            [sys.executable, "-c", PARSE_PROBE, str(folder)],
+            [sys.executable, "-c", PARSE_PROBE, where, shipped],
             capture_output=True,
             text=True,
             env=env,
@@ -464,6 +467,9 @@ def test_the_cel_parser_is_built_once_then_loaded(tmp_path):
     (table,) = folder.glob("cel-parser-*.bin")
     table.write_bytes(table.read_bytes()[:100])
     assert probe() == "1 True"  # damaged: built again
+    # Without a folder, the tables shipped with the package (check/cel/seed.py) are used.
+    assert probe("-", "without-seed") == "1 True"
+    assert probe("-", "with-seed") == "0 True"
 
 
 def test_the_cached_parser_parses_like_cel_python(tmp_path, monkeypatch):

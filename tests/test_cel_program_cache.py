@@ -335,14 +335,18 @@ spec:
       retryInterval: 1m
 """
 
-# Runs the real entry point, then writes the exit code and whether cel-python, Lark or
-# pendulum were loaded (standard output is the report under test).
+# Runs the real entry point (without the forms shipped with the package, check/cel/seed.py,
+# when asked), then writes the exit code and whether cel-python, Lark or pendulum were loaded
+# (standard output is the report under test).
 PROBE = """
 import json, sys
 from flux_lint.cli import main
+if sys.argv[2] == "without-seed":
+    from flux_lint.check.cel import seed
+    seed._LOADED.append(None)
 code = 0
 try:
-    main(sys.argv[2:])
+    main(sys.argv[3:])
 except SystemExit as exc:
     code = exc.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("celpy", "lark", "pendulum"))
@@ -351,12 +355,22 @@ with open(sys.argv[1], "w", encoding="utf-8") as fh:
 """
 
 
-def _lint(tmp_path: Path, *options: str) -> tuple[int, str, list[str]]:
+def _lint(tmp_path: Path, *options: str, seed: bool = False) -> tuple[int, str, list[str]]:
     report = tmp_path / "probe.json"
     env = {k: v for k, v in os.environ.items() if k != "FLUX_LINT_DEBUG"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(report), "repo", "--format", "json", *options],
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(report),
+            "with-seed" if seed else "without-seed",
+            "repo",
+            "--format",
+            "json",
+            *options,
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -407,3 +421,23 @@ def test_a_warm_run_lints_a_helmrelease_without_cel_python(tmp_path, undecided):
         assert "celpy" in warm[2]
     else:
         assert warm[2] == []
+
+
+@pytest.mark.parametrize("undecided", [False, True])
+def test_a_run_without_cache_uses_the_shipped_forms(tmp_path, undecided):
+    """The forms of the shipped schemas' rules come with the package: a run without a cache
+    folder lints a HelmRelease without compiling its rules, with the same findings; cel-python
+    is loaded only when the interpreter has to run."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "release.yaml").write_text(
+        HELM_RELEASE + (UNDECIDED if undecided else ""), encoding="utf-8"
+    )
+    compiled = _lint(tmp_path, "--no-cache")
+    shipped = _lint(tmp_path, "--no-cache", seed=True)
+    assert shipped[:2] == compiled[:2]
+    assert compiled[2]
+    if undecided:
+        assert "celpy" in shipped[2]
+    else:
+        assert shipped[2] == []

@@ -162,35 +162,3 @@ def test_chunks_are_balanced():
     assert parallel.chunk_size(1000, 2) == 63
     assert parallel.chunk_size(100_000, 2) == 64
     assert parallel.chunk_size(0, 2) == 1
-
-
-def _kept_changes(cache: Path) -> dict:
-    """The answers kept of whether builds change objects (run/applied_memo.py), per
-    structure, from every pack of a cache folder."""
-    import marshal
-
-    from flux_lint.core.sealed import Sealer, read_sealed
-    from flux_lint.run.cache import _PACK
-
-    kept = {}
-    for pack in cache.glob("*/*.pack"):
-        if pack.name.startswith("memo-"):
-            continue
-        payload = read_sealed(Sealer(cache), _PACK, pack)
-        if payload is None:  # not a pack of results (CEL programs, say)
-            continue
-        entries = marshal.loads(payload)
-        kept.update({k: v for k, v in entries.items() if k.startswith("changes:")})
-    return kept
-
-
-def test_what_workers_learn_of_builds_is_kept(generated, low_threshold, tmp_path):
-    """Answers found in worker processes are kept as those found here: a later edit of any
-    file is answered without the graph, whichever process linted it first."""
-    serial, spread = tmp_path / "serial", tmp_path / "spread"
-    run(RunConfig(paths=[str(generated)], jobs=1, cache_dir=serial))
-    result = run(RunConfig(paths=[str(generated)], jobs=2, cache_dir=spread))
-    assert result.workers == 2
-    kept = _kept_changes(spread)
-    assert kept == _kept_changes(serial)
-    assert sum(len(answers) for answers in kept.values()) > 10

@@ -28,6 +28,7 @@ from flux_lint.model.kustomize import (
     is_kustomize_config,
 )
 from flux_lint.model.objects import K8sObject, classify
+from flux_lint.model.sites import dollar_sites
 
 LOAD_CODES = {"syntax": "FL001", "duplicate-key": "FL002", "limit": "FL006"}
 SOURCE_CODES = {"unreadable": "FL003", "not-text": "FL004", "too-large": "FL005"}
@@ -255,7 +256,9 @@ class Linter:
                     kustomize.append(doc.data)
                 continue
             if keep:
-                entries.append(IndexEntry.of(obj))
+                entry = IndexEntry.of(obj)
+                entry.sites = dollar_sites(obj.data)
+                entries.append(entry)
             if check:
                 report.objects += 1
                 self._count_schema(obj, report)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-__all__ = ["source_files"]
+__all__ = ["module_origin", "source_files"]
 
 
 def source_files(
@@ -37,3 +37,14 @@ def source_files(
                     yield entry.path, info.st_size, info.st_mtime_ns
             except OSError:
                 continue
+
+
+def module_origin(name: str) -> str | None:
+    """The file a top-level module is loaded from, found without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None else None

@@ -33,6 +33,11 @@ class IndexEntry:
     #: rendered text and the source map back to the template); ``path`` and ``document`` are
     #: the ResourceSet's.
     rendered: Any = None
+    #: The strings of ``data`` that hold a ``$``, as ``(pointer, text, is_key)`` in document
+    #: order (model.substitution.dollar_sites), worked out with the file and kept with its
+    #: cached record, so that the substitution checks do not walk every object of the
+    #: repository again on each run; None when not worked out.
+    sites: Any = None
 
     @property
     def group(self) -> str:

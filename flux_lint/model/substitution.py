@@ -46,9 +46,11 @@ import base64
 import binascii
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from flux_lint.model.sites import Site, dollar_sites, string_sites
 
 __all__ = [
     "DEFAULT_OPS",
@@ -60,6 +62,7 @@ __all__ = [
     "Template",
     "Text",
     "VariableSet",
+    "dollar_sites",
     "is_substitution_disabled",
     "parse",
     "references",
@@ -722,52 +725,6 @@ def substitute_text(
 
 
 # -- where a manifest holds text ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """A string in a manifest: a value (``key=False``) or a mapping key at ``pointer``."""
-
-    pointer: str
-    text: str
-    key: bool = False
-
-
-def _escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def string_sites(data: Any, pointer: str = "") -> Iterator[Site]:
-    """Every string value and mapping key below ``data`` that holds a ``$``, in document order
-    (a key before its value): substitution runs over the serialised object, keys included."""
-    # Most nodes are leaves without a `$`: they are passed over before a pointer is made.
-    stack: list[tuple[str, Any, bool]] = [(pointer, data, False)]
-    while stack:
-        where, value, is_key = stack.pop()
-        if is_key:
-            yield Site(where, value, key=True)
-        elif isinstance(value, str):
-            if "$" in value:
-                yield Site(where, value)
-        elif isinstance(value, dict):
-            for key, sub in reversed(list(value.items())):
-                keyed = isinstance(key, str) and "$" in key
-                if not keyed and not _may_hold(sub):
-                    continue
-                child = f"{where}/{_escape(key)}"
-                stack.append((child, sub, False))
-                if keyed:
-                    stack.append((child, key, True))
-        elif isinstance(value, list):
-            for i in range(len(value) - 1, -1, -1):
-                sub = value[i]
-                if _may_hold(sub):
-                    stack.append((f"{where}/{i}", sub, False))
-
-
-def _may_hold(value: Any) -> bool:
-    """Whether a value may hold a string with a `$`: a collection, or such a string."""
-    return "$" in value if isinstance(value, str) else isinstance(value, (dict, list))
 
 
 def is_substitution_disabled(data: Any) -> bool:

@@ -9,18 +9,16 @@ digest of those, what the run needs of the applied set without its graph:
 * the entry points, the applied files, the files the ignore rules leave out and the note;
 * per file, the part of its cache key its effective objects depend on
   (:meth:`EffectiveObjects.context_key`), and the kinds of object in it that some build may
-  change (:meth:`EffectiveObjects.changeable_kinds`: those the patches on the way target).
+  change (:meth:`EffectiveObjects.changeable_kinds`: those the patches on the way target);
+* apart, under the same digest, whether a build changes each object of those kinds
+  (:meth:`EffectiveObjects.changes`), with a digest of the object's data: the answer depends on
+  the object and on what is on its way, which the structure fixes. An edit that leaves an
+  object's data as it was (a comment, a reordered blank line) is answered from it, so the per-
+  file pass lints the file without building the graph.
 
 The graph, and the effective objects made from it, are built on first use only: by the
 per-file pass when it lints a file some build may change, and by the repository checks when
 they run.
-
-The per-file pass asks of each object whether a build changes it
-(:meth:`EffectiveObjects.changes`), and for an object of a kind the patches on the way target
-that takes the graph. The answer depends only on the structure and the object itself (its
-file, its place there and its data), so it is kept too, per structure
-(:class:`RememberedChanges`): an edit that leaves the objects as they were (a comment, a
-reformatted file) or a file linted again for another reason is answered without the graph.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from typing import Any
 from flux_lint.core.sealed import blake2b
 from flux_lint.model.applied_set import AppliedSet, EntryPoint
 
-__all__ = ["LazyEffective", "RememberedChanges", "remembered_applied_set"]
+__all__ = ["LazyEffective", "remembered_applied_set"]
 
 _KEY = "applied:"
 _CHANGES = "changes:"
@@ -61,14 +59,27 @@ def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
 
 class LazyEffective:
     """The effective objects (model/effective.py) of a remembered applied set: answers what a
-    file's cache key needs, and whether an object no patch on the way can select is changed,
-    from what was remembered; builds the real thing for anything else."""
+    file's cache key needs, whether an object no patch on the way can select is changed, and
+    whether an object is changed that is as it was when that was last asked, from what was
+    remembered; builds the real thing for anything else."""
 
-    def __init__(self, keys: dict[str, tuple[str, frozenset[str] | None]], build: Any) -> None:
+    def __init__(
+        self,
+        keys: dict[str, tuple[str, frozenset[str] | None]],
+        build: Any,
+        cache: Any = None,
+        key: str = "",
+    ) -> None:
         self._keys = keys
         self._build = build
         self._real: Any = None
         self._index: Any = None
+        self._cache = cache
+        self._answers_key = _CHANGES + key
+        # Asked for now, so that the pack keeps it even when this run asks nothing of it.
+        self._answers: dict[str, list[Any]] = (
+            dict(cache.get_memo(self._answers_key) or {}) if cache is not None else {}
+        )
 
     def real(self) -> Any:
         if self._real is None:
@@ -85,7 +96,13 @@ class LazyEffective:
     def builds_of(self, entry: Any) -> Any:
         if self._unchangeable(entry):
             return None  # no patch on the way selects it: no build changes it
-        return self.real().builds_of(entry)
+        builds = self.real().builds_of(entry)
+        if not entry.partial and entry.rendered is None:
+            from flux_lint.model.effective import UNKNOWN_BUILDS
+
+            # What the per-file pass asks of this object next time (``changes``) is known now.
+            self._remember(entry, builds is not None and builds is not UNKNOWN_BUILDS)
+        return builds
 
     def substituted(self, entry: Any) -> Any:
         # Substitution changes only placeholders (EffectiveObjects._may_substitute).
@@ -104,7 +121,26 @@ class LazyEffective:
     def changes(self, obj: Any) -> bool:
         if self._unchangeable(obj):
             return False
-        return bool(self.real().changes(obj))
+        if obj.partial:
+            return False
+        slot = f"{obj.path}\0{obj.document}"
+        known = self._answers.get(slot)
+        if known is not None and known[0] == _data_digest(obj.data):
+            return bool(known[1])
+        answer = bool(self.real().changes(obj))
+        self._remember(obj, answer)
+        return answer
+
+    def _remember(self, obj: Any, answer: bool) -> None:
+        """Keep whether a build changes ``obj``, with its data's digest (one answer per
+        object: the last one asked)."""
+        if self._cache is None or obj.path not in self._keys:
+            return
+        slot = f"{obj.path}\0{obj.document}"
+        row = [_data_digest(obj.data), answer]
+        if self._answers.get(slot) != row:
+            self._answers[slot] = row
+            self._cache.put_memo(self._answers_key, self._answers)
 
     def variants(self, obj: Any) -> Any:
         if self._unchangeable(obj):
@@ -115,62 +151,10 @@ class LazyEffective:
         return getattr(self.real(), name)
 
 
-class RememberedChanges:
-    """Effective objects whose answers to :meth:`changes` are kept in the cache, per
-    structure: for each object (file and document index), the digest of what it was
-    (``partial`` and its data) with the answer. Everything else goes to the effective objects
-    as they are."""
-
-    def __init__(self, effective: Any, known: dict[str, Any], cache: Any, key: str) -> None:
-        self._effective = effective
-        #: Per file: (context key, the kinds some build may change, None: any).
-        self._known = known
-        self._cache = cache
-        self._key = _CHANGES + key
-        stored = cache.get_memo(self._key)
-        self._answers: dict[str, list[Any]] = stored if isinstance(stored, dict) else {}
-        #: The answers found since the last :meth:`take_learned` (a worker process hands
-        #: them to the main process, which keeps the cache).
-        self._learned: dict[str, list[Any]] = {}
-
-    def changes(self, obj: Any) -> bool:
-        known = self._known.get(obj.path)
-        if known is None or (known[1] is not None and obj.kind not in known[1]):
-            # No build may change it, or a file the applied set does not check: answered
-            # from what is known already, or not asked again.
-            return bool(self._effective.changes(obj))
-        slot = f"{obj.path}\0{obj.document}"
-        digest = _object_digest(obj)
-        kept = self._answers.get(slot)
-        if kept is not None and kept[0] == digest:
-            return bool(kept[1])
-        answer = bool(self._effective.changes(obj))
-        self._answers[slot] = self._learned[slot] = [digest, answer]
-        self._cache.put_memo(self._key, self._answers)
-        return answer
-
-    def take_learned(self) -> dict[str, list[Any]]:
-        """The answers found since the last call (and forgets them)."""
-        learned, self._learned = self._learned, {}
-        return learned
-
-    def learn(self, answers: dict[str, list[Any]]) -> None:
-        """Keep answers found elsewhere (by a worker process, for the same structure)."""
-        self._answers.update(answers)
-        self._cache.put_memo(self._key, self._answers)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._effective, name)
-
-
-def _object_digest(obj: Any) -> str:
-    """A digest of what :meth:`EffectiveObjects.changes` reads of an object besides its place:
-    whether it is a fragment, and its data."""
-    try:
-        encoded = marshal.dumps((obj.partial, obj.data), 2)
-    except ValueError:  # a value marshal cannot write
-        encoded = repr((obj.partial, obj.data)).encode("utf-8", "surrogatepass")
-    return blake2b(encoded, digest_size=16).hexdigest()
+def _data_digest(data: Any) -> str:
+    """A digest of an object's data (json keeps the order of keys, as the builds see it)."""
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def remembered_applied_set(
@@ -212,8 +196,8 @@ def remembered_applied_set(
         known = {
             p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()
         }
-        lazy = LazyEffective(known, lambda: build()[1])
-        return applied, RememberedChanges(lazy, known, cache, key)
+        lazy = LazyEffective(known, lambda: build()[1], cache, key)
+        return applied, lazy
     applied, effective = build()
     applied.key = key
     keys = {}
@@ -238,5 +222,11 @@ def remembered_applied_set(
     )
     if effective is None:
         return applied, None
-    known = {p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()}
-    return applied, RememberedChanges(effective, known, cache, key)
+    made = effective
+    lazy = LazyEffective(
+        {p: (k, None if kinds is None else frozenset(kinds)) for p, (k, kinds) in keys.items()},
+        lambda: made,
+        cache,
+        key,
+    )
+    return applied, lazy

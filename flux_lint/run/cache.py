@@ -371,33 +371,47 @@ def _files(folder: str) -> Iterable[tuple[str, str]]:
 
 
 def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tuple[Any, ...]:
-    """``report`` (engine.FileReport), the file's index entries and kustomize build files."""
+    """``report`` (engine.FileReport), the file's index entries and kustomize build files,
+    and the digest of its share of the index (the entries and kustomize files: what the
+    repository checks read of it, run/repository.py), made here once rather than on each run
+    that reads the record."""
+    rows = [
+        (e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial) for e in entries
+    ]
+    built = list(kustomize)
+    shared = blake2b(
+        repr((rows, built)).encode("utf-8", "surrogatepass"), digest_size=16
+    ).hexdigest()
     return (
         report.documents,
         report.objects,
         [_encode_finding(f) for f in report.findings],
         None if report.directives is None else _encode_directives(report.directives),
-        [
-            (e.document, e.api_version, e.kind, e.namespace, e.name, e.data, e.partial)
-            for e in entries
-        ],
-        list(kustomize),
+        rows,
+        built,
         dict(report.schemas),
         dict(report.unchecked),
+        # Apart from the entries: a file's share of the index is its data.
+        [e.sites for e in entries],
+        shared,
     )
 
 
 def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], list[Any]]:
     """(FileReport, index entries, kustomize build file data) of ``path`` from a record."""
     FileReport, IndexEntry = _record_types()
-    documents, objects, findings, directives, entries, kustomize, schemas, unchecked = record
+    documents, objects, findings, directives, entries, kustomize, schemas, unchecked, sites, _ = (
+        record
+    )
     report = FileReport(path, [_decode_finding(path, f) for f in findings], documents, objects)
     report.schemas, report.unchecked = dict(schemas), dict(unchecked)
     if directives is not None:
         report.directives = _decode_directives(directives)
     made = [
-        IndexEntry(path, doc, api, kind, namespace, name, data, partial)
-        for doc, api, kind, namespace, name, data, partial in entries
+        IndexEntry(path, doc, api, kind, namespace, name, data, partial, None, found)
+        for (doc, api, kind, namespace, name, data, partial), found in zip(
+            entries, sites, strict=True
+        )
     ]
     return report, made, list(kustomize)
 

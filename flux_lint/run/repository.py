@@ -25,9 +25,9 @@ READS_OTHER_FILES = frozenset({"FL209", "FL513", "FL515", "FL516", "FL517"})
 
 
 def share(record: Any) -> str:
-    """A digest of a file's share of the index: its objects and kustomize files, from its
+    """A digest of a file's share of the index: its objects and kustomize files, kept in its
     per-file record (cache.encode_record)."""
-    return _text_digest(repr((record[4], record[5])))
+    return str(record[-1])
 
 
 def _text_digest(text: str | None) -> str:

@@ -12,8 +12,7 @@ one process; results never depend on it.
 What a worker does and does not do: it reads and lints the files it is given and answers, per
 file, with the encoded record (cache.encode_record: findings, counts, suppressions and the
 file's share of the index) and the text when the file has findings (output and fixes need
-it); per chunk, with what it learned of whether builds change its objects (kept by the main
-process's cache: run/applied_memo.py). The repository checks, the suppression pass and sorting stay in the main process, which
+it). The repository checks, the suppression pass and sorting stay in the main process, which
 applies the records in file order, so a run with any number of workers gives byte-identical
 output. If the pool breaks (a worker killed by the system, say), the files it had not
 answered for are linted in the main process instead.
@@ -86,11 +85,7 @@ def lint_in_workers(
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
             answered = pool.map(_work, others)
             for i, chunk in enumerate(chunks):
-                if i in own:
-                    answers = [_lint(linter, task) for task in chunk]
-                else:
-                    answers, learned = next(answered)
-                    _learn(linter, learned)
+                answers = [_lint(linter, task) for task in chunk] if i in own else next(answered)
                 for answer in answers:
                     done += 1
                     yield answer
@@ -102,26 +97,10 @@ def lint_in_workers(
         yield _lint(linter, task)
 
 
-def _work(chunk: list[Task]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    """Worker side: lint a chunk with the linter inherited from the main process; returns
-    the answers, and what the chunk learned of whether builds change its objects
-    (run/applied_memo.py), for the main process to keep."""
-    from flux_lint.run.applied_memo import RememberedChanges
-
+def _work(chunk: list[Task]) -> list[tuple[Any, ...]]:
+    """Worker side: lint a chunk with the linter inherited from the main process."""
     assert _LINTER is not None, "worker processes must be forked"
-    answers = [_lint(_LINTER, task) for task in chunk]
-    effective = _LINTER.ctx.effective
-    learned = effective.take_learned() if isinstance(effective, RememberedChanges) else {}
-    return answers, learned
-
-
-def _learn(linter: Linter, learned: dict[str, Any]) -> None:
-    """Keep in the main process what a worker learned (see :func:`_work`)."""
-    from flux_lint.run.applied_memo import RememberedChanges
-
-    effective = linter.ctx.effective
-    if learned and isinstance(effective, RememberedChanges):
-        effective.learn(learned)
+    return [_lint(_LINTER, task) for task in chunk]
 
 
 def _lint(linter: Linter, task: Task) -> tuple[Any, ...]:

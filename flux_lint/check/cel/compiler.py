@@ -27,7 +27,7 @@ from typing import Any
 from flux_lint.check.cel import program_cache
 from flux_lint.check.cel.errors import CelCompileError
 from flux_lint.check.cel.fast import Undecided, build, decide
-from flux_lint.check.cel.program_cache import COMPILED, FAILED, Form
+from flux_lint.check.cel.forms import COMPILED, FAILED, Form
 
 __all__ = ["Program", "compile_expression"]
 
@@ -115,44 +115,53 @@ def compile_expression(source: str, variables: Iterable[str] | None = None) -> P
 
 
 def _program(source: str, variables: frozenset[str] | None) -> Program:
-    """The program of ``source``: from the form kept by an earlier run, else compiled (and
-    its form kept). Both give the same program: it is always made from the form."""
+    """The program of ``source``: from the form kept by an earlier run (or shipped with the
+    package, check/cel/seed.py), else compiled (and its form kept). Both give the same
+    program: it is always made from the form."""
     if not isinstance(source, str) or not source.strip():
         raise CelCompileError(str(source), "empty expression")
     form = program_cache.load(source, variables)
     runner = None
-    fresh = form is None
     if form is None:
-        try:
-            form, runner = _compile(source, variables)
-        except CelCompileError as exc:
-            form = (FAILED, exc.reason, exc.line, exc.column)
+        form, runner = fresh_form(source, variables)
+        program_cache.store(source, variables, form)
     if form[0] == FAILED:
-        if fresh:
-            program_cache.store(source, variables, form)
         _, reason, line, column = form
         raise CelCompileError(source, reason, line, column)
     _, unsupported, free, marks, tree = form
-    fast = None
-    if tree is not None:
-        try:
-            fast = build(tree)
-        except (Undecided, RecursionError):
-            fast = None
-    if fresh:
-        # The tree is kept only when it makes a closure: the rest never needs it.
-        program_cache.store(
-            source, variables, (COMPILED, unsupported, free, marks, None if fast is None else tree)
-        )
     return Program(
         source=source,
         runner=runner,
         unsupported=frozenset(unsupported),
         variables=frozenset(free),
-        fast=fast,
+        fast=_fast(tree),
         optional_marks=frozenset(marks),
         declared=variables,
     )
+
+
+def fresh_form(source: str, variables: frozenset[str] | None) -> tuple[Form, Any]:
+    """Compile ``source`` with cel-python: its form as it is kept (the parse tree only when
+    it makes a closure: the rest never needs it) and cel-python's program (None when it does
+    not compile)."""
+    try:
+        form, runner = _compile(source, variables)
+    except CelCompileError as exc:
+        return (FAILED, exc.reason, exc.line, exc.column), None
+    _, unsupported, free, marks, tree = form
+    if tree is not None and _fast(tree) is None:
+        form = (COMPILED, unsupported, free, marks, None)
+    return form, runner
+
+
+def _fast(tree: Any) -> Any:
+    """The closure of a kept parse tree, None when there is no tree or it makes none."""
+    if tree is None:
+        return None
+    try:
+        return build(tree)
+    except (Undecided, RecursionError):
+        return None
 
 
 def _compile(source: str, variables: frozenset[str] | None) -> tuple[Form, Any]:

@@ -23,7 +23,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cached_parser", "install_parser", "parser_cache_dir", "set_parser_cache_dir"]
+__all__ = [
+    "cached_parser",
+    "install_parser",
+    "new_parser",
+    "parser_cache_dir",
+    "parser_name",
+    "set_parser_cache_dir",
+    "tables",
+]
 
 _DIRECTORY: Path | None = None
 _KIND = b"cel-parser"
@@ -50,16 +58,17 @@ def install_parser() -> None:
         CELParser.CEL_PARSER = cached_parser(CELParser.ambiguous_literals)
 
 
-def cached_parser(ambiguous_literals: Callable[[Any], Any]) -> Any:
-    """The Lark parser cel-python would build, loaded from the folder when it holds it."""
-    import hashlib
-    import marshal
+#: The options cel-python builds its parser with (those that shape the tables).
+_OPTIONS = {"parser": "lalr", "start": "expr", "maybe_placeholders": False, "priority": "invert"}
 
-    import celpy.celparser
+
+def cached_parser(ambiguous_literals: Callable[[Any], Any]) -> Any:
+    """The Lark parser cel-python would build: loaded from the folder when it holds it, else
+    from the tables shipped with the package when they were made from the same grammar and
+    Lark (check/cel/seed.py), else built (and kept in the folder, if there is one)."""
     import lark
 
-    grammar = (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(encoding="utf-8")
-    options = {"parser": "lalr", "start": "expr", "maybe_placeholders": False, "priority": "invert"}
+    grammar, name = _grammar()
     runtime = {
         "lexer_callbacks": {"IDENT": ambiguous_literals},
         "tree_class": lark.Tree,
@@ -67,39 +76,94 @@ def cached_parser(ambiguous_literals: Callable[[Any], Any]) -> Any:
         "propagate_positions": True,
     }
     root = _DIRECTORY
-    if root is None:
-        return lark.Lark(grammar, **options, **runtime)
+    if root is not None:
+        from flux_lint.core import sealed
+
+        path = root / f"cel-parser-{name}.bin"
+        sealer = sealed.Sealer(root)
+        loaded = _from_tables(sealed.read_sealed(sealer, _KIND, path), runtime)
+        if loaded is not None:
+            return loaded
+    from flux_lint.check.cel import seed
+
+    loaded = _from_tables(seed.parser_tables(name), runtime)
+    if loaded is not None:
+        return loaded
+    parser = new_parser(ambiguous_literals, grammar)
+    if root is not None:
+        payload = tables(parser)
+        if payload is not None:
+            sealed.write_sealed(sealer, _KIND, path, payload)
+    return parser
+
+
+def new_parser(ambiguous_literals: Callable[[Any], Any], grammar: str | None = None) -> Any:
+    """The Lark parser cel-python would build, built (its tables computed: about 0.3 s)."""
+    import lark
+
+    return lark.Lark(
+        grammar if grammar is not None else _grammar()[0],
+        **_OPTIONS,
+        lexer_callbacks={"IDENT": ambiguous_literals},
+        tree_class=lark.Tree,
+        g_regex_flags=re.M,
+        propagate_positions=True,
+    )
+
+
+def parser_name() -> str:
+    """The name of cel-python's parser tables: a digest of its grammar, Lark's version and
+    the options (what the tables are made from)."""
+    return _grammar()[1]
+
+
+def _grammar() -> tuple[str, str]:
+    import hashlib
+
+    import celpy.celparser
+    import lark
+
+    grammar = (Path(celpy.celparser.__file__).parent / "cel.lark").read_text(encoding="utf-8")
+    name = hashlib.blake2b(
+        repr((lark.__version__, grammar, sorted(_OPTIONS.items()))).encode("utf-8"),
+        digest_size=16,
+    ).hexdigest()
+    return grammar, name
+
+
+def tables(parser: Any) -> bytes | None:
+    """Lark's serialisation of ``parser``, written with marshal; None when marshal cannot
+    write it (the parser is then used unsaved)."""
+    import marshal
 
     from lark.grammar import Rule
     from lark.lark import _LOAD_ALLOWED_OPTIONS
     from lark.lexer import TerminalDef
 
-    from flux_lint.core import sealed
-
-    name = hashlib.blake2b(
-        repr((lark.__version__, grammar, sorted(options.items()))).encode("utf-8"),
-        digest_size=16,
-    ).hexdigest()
-    path = root / f"cel-parser-{name}.bin"
-    sealer = sealed.Sealer(root)
-    payload = sealed.read_sealed(sealer, _KIND, path)
-    if payload is not None:
-        try:
-            stored = marshal.loads(payload)
-            return lark.Lark._load_from_dict(stored["data"], stored["memo"], **runtime)
-        except Exception:  # damaged, or from a Lark that serialises differently: rebuild
-            pass
-    parser = lark.Lark(grammar, **options, **runtime)
     try:
         data, memo = parser.memo_serialize([TerminalDef, Rule])
         data["options"] = {
             k: v for k, v in data["options"].items() if k not in _LOAD_ALLOWED_OPTIONS
         }
-        payload = marshal.dumps({"data": _marshalable(data), "memo": _marshalable(memo)})
-    except (ValueError, TypeError):  # something marshal cannot write: use it unsaved
-        return parser
-    sealed.write_sealed(sealer, _KIND, path, payload)
-    return parser
+        return marshal.dumps({"data": _marshalable(data), "memo": _marshalable(memo)})
+    except (ValueError, TypeError):
+        return None
+
+
+def _from_tables(payload: bytes | None, runtime: dict[str, Any]) -> Any:
+    """The parser of stored tables; None without them, or when they are damaged or from a
+    Lark that serialises differently."""
+    if payload is None:
+        return None
+    import marshal
+
+    import lark
+
+    try:
+        stored = marshal.loads(payload)
+        return lark.Lark._load_from_dict(stored["data"], stored["memo"], **runtime)
+    except Exception:
+        return None
 
 
 def _marshalable(value: Any) -> Any:

@@ -4,13 +4,8 @@ Loading cel-python and Lark takes about a fifth of a second, and compiling the r
 CRD a tenth more: a run that lints one edited HelmRelease would pay both, though the fast path
 (:mod:`.fast`) decides its rules without the interpreter. Everything the compiler finds that a
 program needs before the interpreter runs is therefore kept, as a *form* made of tuples and
-strings only:
-
-* ``(FAILED, reason, line, column)``: the expression does not compile;
-* ``(COMPILED, unsupported, free, marks, tree)``: it compiles; the names flux-lint cannot
-  evaluate, the free identifiers, the (line, column) of each optional-syntax mark (each a
-  sorted tuple), and the parse tree in the plain form of :mod:`.fast` when the fast path
-  builds closures from it (else None).
+strings only (check/cel/forms.py). The forms of the shipped schemas' rules also come with the
+package (check/cel/seed.py): a run without a cache folder uses those.
 
 A later process makes the same :class:`.compiler.Program` from the form, and compiles with
 cel-python only when the interpreter has to run.
@@ -36,26 +31,39 @@ import os
 from typing import Any
 
 from flux_lint.check.cel import parser_cache
+from flux_lint.check.cel.forms import COMPILED, FAILED, FORMAT, Form, valid
 from flux_lint.core.sealed import Sealer, blake2b, read_sealed, write_sealed
+from flux_lint.core.source_tree import module_origin
 
-__all__ = ["COMPILED", "FAILED", "Form", "folder_name", "load", "store"]
+__all__ = [
+    "COMPILED",
+    "FAILED",
+    "FORMAT",
+    "Form",
+    "folder_name",
+    "load",
+    "module_origin",
+    "store",
+    "valid",
+]
 
-FAILED = "failed"
-COMPILED = "compiled"
-
-#: A form (see the module docstring).
-Form = tuple[Any, ...]
-
-#: Bumped whenever the layout of a form changes.
-_FORMAT = 1
 _KIND = b"cel-program"
 
 _STATE: dict[str, Any] = {}  # per cache folder: its sealer, and this code's sub-folder
 
 
 def load(source: str, variables: frozenset[str] | None) -> Form | None:
-    """The form kept for ``source`` compiled with ``variables``, or None (no cache folder,
-    nothing kept, or a file that is damaged or not what it should be)."""
+    """The form kept for ``source`` compiled with ``variables`` in the cache folder, else the
+    one shipped with the package (check/cel/seed.py), else None."""
+    kept = _kept(source, variables)
+    if kept is not None:
+        return kept
+    from flux_lint.check.cel import seed
+
+    return seed.form(source, variables)
+
+
+def _kept(source: str, variables: frozenset[str] | None) -> Form | None:
     place = _place(source, variables)
     if place is None:
         return None
@@ -70,8 +78,8 @@ def load(source: str, variables: frozenset[str] | None) -> Form | None:
     if not (
         type(stored) is tuple
         and len(stored) == 4
-        and stored[:3] == (_FORMAT, source, names)
-        and _valid(stored[3])
+        and stored[:3] == (FORMAT, source, names)
+        and valid(stored[3])
     ):
         return None
     return stored[3]
@@ -85,23 +93,10 @@ def store(source: str, variables: frozenset[str] | None, form: Form) -> bool:
         return False
     sealer, path, names = place
     try:
-        payload = marshal.dumps((_FORMAT, source, names, form))
+        payload = marshal.dumps((FORMAT, source, names, form))
     except ValueError:  # nested deeper than marshal writes: compiled again next time
         return False
     return write_sealed(sealer, _KIND, path, payload)
-
-
-def _valid(form: Any) -> bool:
-    if type(form) is not tuple or not form:
-        return False
-    if form[0] == FAILED:
-        return len(form) == 4 and type(form[1]) is str and type(form[2]) is type(form[3]) is int
-    return (
-        form[0] == COMPILED
-        and len(form) == 5
-        and all(type(part) is tuple for part in form[1:4])
-        and (form[4] is None or type(form[4]) is tuple)
-    )
 
 
 def _place(
@@ -137,10 +132,10 @@ def _code_key() -> str:
     (name, size, time: an edit or an upgrade changes one), Lark's own module file, and the
     form's format. Found without importing cel-python or Lark."""
     if not _CODE_KEY:
-        stamps: list[Any] = [_FORMAT]
+        stamps: list[Any] = [FORMAT]
         stamps.extend(_stamps(os.path.dirname(os.path.abspath(__file__))))
         for name in ("celpy", "lark"):
-            origin = _origin(name)
+            origin = module_origin(name)
             if origin is None:
                 stamps.append((name, None))
             elif name == "celpy":
@@ -169,14 +164,3 @@ def _stamp(path: str, folder: str | None = None) -> tuple[str, int, int]:
         return (path, -1, -1)
     name = path[len(folder) + 1 :] if folder else path
     return (name, info.st_size, info.st_mtime_ns)
-
-
-def _origin(name: str) -> str | None:
-    """The file a top-level module is loaded from, found without importing it."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    return spec.origin if spec is not None else None

@@ -67,13 +67,13 @@ from flux_lint.model.substitution import (
     Template,
     VariableSet,
     clean_value,
+    dollar_sites,
     is_substitution_disabled,
     manifest_values,
     offset_in,
     parse,
     references,
     retype,
-    string_sites,
     substitute_text,
 )
 from flux_lint.model.transformers import set_value
@@ -348,9 +348,8 @@ class Analysis:
         key = entry_key(entry)
         sites = self._sites.get(key)
         if sites is None:
-            # One C-speed serialisation tells most objects apart: no `$`, nothing to walk.
-            text = json.dumps(entry.data, ensure_ascii=False, default=str)
-            sites = self._sites[key] = list(string_sites(entry.data)) if "$" in text else []
+            rows = entry.sites if entry.sites is not None else dollar_sites(entry.data)
+            sites = self._sites[key] = [Site(*row) for row in rows]
         for site in sites:
             if site.pointer == "/sops" or site.pointer.startswith("/sops/"):
                 continue
