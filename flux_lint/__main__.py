@@ -1,9 +1,10 @@
 """``python -m flux_lint`` (and the ``flux-lint`` command) runs the command line.
 
 A command run again with nothing changed is answered from the cache before the command line
-module (and what it imports) is loaded: see run/replay.py. ``--version`` alone is answered
-here, before anything else is imported (editors and pre-commit ask it often); the text is the
-one click's version option prints.
+module (and what it imports) is loaded: see run/replay.py. A plain ``check`` command line is
+then run without click (command/argv.py); anything else goes to click (cli.py).
+``--version`` alone is answered here, before anything else is imported (editors and
+pre-commit ask it often); the text is the one click's version option prints.
 """
 
 import sys
@@ -24,6 +25,11 @@ def main() -> None:
     code = replayed(argv)
     if code is not None:
         sys.exit(code)
+    from flux_lint.command import argv as plain
+
+    options = plain.parse(argv)
+    if options is not None and plain.plain_streams():
+        plain.run(argv, options)
     from flux_lint.cli import main as cli_main
 
     cli_main()

@@ -525,3 +525,23 @@ def test_walk_agrees_with_git_on_random_trees(tmp_path: Path) -> None:
         expected = sorted(p for p in listed.split("\0") if p.lower().endswith((".yaml", ".yml")))
         result = discover([str(root)])
         assert (seed, shown(result), result.errors) == (seed, expected, [])
+
+
+def test_a_source_path_given_as_text_is_a_path_when_asked_for() -> None:
+    """A walk hands its files' paths over as text (making a Path for every file of the
+    repository costs more than finding it); they read, compare and hash as Paths."""
+    import pickle
+    from dataclasses import FrozenInstanceError
+
+    from flux_lint.load.discover import SourcePath
+
+    text = SourcePath("/repo/apps/a.yaml", "apps/a.yaml")
+    made = SourcePath(Path("/repo/apps/a.yaml"), "apps/a.yaml")
+    assert text.path == Path("/repo/apps/a.yaml")
+    assert isinstance(text.path, Path)
+    assert text == made and hash(text) == hash(made) and len({text, made}) == 1
+    assert text != SourcePath("/repo/apps/a.yaml", "a.yaml")
+    assert repr(text) == f"SourcePath(path={Path('/repo/apps/a.yaml')!r}, display='apps/a.yaml')"
+    assert pickle.loads(pickle.dumps(text)) == made
+    with pytest.raises(FrozenInstanceError):
+        text.display = "b.yaml"  # type: ignore[misc]

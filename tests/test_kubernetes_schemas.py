@@ -133,3 +133,19 @@ def test_a_run_without_built_in_objects_loads_nothing_of_them(tmp_path):
         "  name: podinfo\nspec:\n  interval: 5m\n  url: https://example.com/podinfo\n",
     )
     assert probe["loaded"] == []
+
+
+def test_schemas_are_decompressed_as_gzip_does() -> None:
+    """The shipped schemas are read through zlib alone; anything else is gzip's to judge."""
+    import gzip
+
+    from flux_lint.check.schema.kubernetes import _gunzip
+
+    for data in (
+        gzip.compress(b'{"type": "object"}'),
+        gzip.compress(b""),
+        gzip.compress(b"a") + gzip.compress(b"b"),  # two members: gzip reads both
+    ):
+        assert _gunzip(data) == gzip.decompress(data)
+    with pytest.raises(gzip.BadGzipFile):
+        _gunzip(b"not gzip")

@@ -39,14 +39,22 @@ HELM_RELEASE = manifests.HELM_RELEASE
 # and stderr belong to the command under test).
 PROBE = """
 import json, sys
-from flux_lint.cli import main
+report = sys.argv[1]
 code = 0
 try:
-    main(sys.argv[2:])
+    if sys.argv[2] == "--main":  # the `flux-lint` command's own entry point
+        sys.argv[1:] = sys.argv[3:]
+        from flux_lint.__main__ import main
+        main()
+    else:
+        from flux_lint.cli import main
+        main(sys.argv[2:])
 except SystemExit as exc:
     code = exc.code
-with open(sys.argv[1], "w", encoding="utf-8") as fh:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
+reader = sys.modules.get("yaml.reader")
+pattern = type(reader.Reader.NON_PRINTABLE).__name__ if reader else None
+with open(report, "w", encoding="utf-8") as fh:
+    json.dump({"code": code, "modules": sorted(sys.modules), "yaml_pattern": pattern}, fh)
 """
 
 
@@ -56,11 +64,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def imported_by(tmp_path: Path, *args: str) -> tuple[int, set[str]]:
-    """Exit code and imported modules of ``flux-lint ARGS`` in a fresh interpreter."""
+def imported_by(tmp_path: Path, *args: str, entry: str = "cli") -> tuple[int, set[str]]:
+    """Exit code and imported modules of ``flux-lint ARGS`` in a fresh interpreter, through
+    cli.py's ``main`` or (``entry="main"``) the command's entry point in ``__main__``."""
     report = tmp_path / "modules.json"
+    first = ["--main"] if entry == "main" else []
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(report), *args],
+        [sys.executable, "-c", PROBE, str(report), *first, *args],
         cwd=tmp_path,
         capture_output=True,
         env=_env(),
@@ -68,6 +78,10 @@ def imported_by(tmp_path: Path, *args: str) -> tuple[int, set[str]]:
     )
     assert report.exists(), proc.stderr.decode()
     data = json.loads(report.read_text(encoding="utf-8"))
+    if data["yaml_pattern"] is not None:
+        # Whenever PyYAML was imported, it was through load/libyaml.py: its pure Python
+        # reader's costly pattern was left uncompiled.
+        assert data["yaml_pattern"] == "DeferredPattern"
     return data["code"], set(data["modules"])
 
 
@@ -182,6 +196,9 @@ PRE_COMMIT_FORBIDDEN = (
     "flux_lint.check.schema.catalog",  # a Namespace is no catalog kind
     "difflib",
     "pkgutil",
+    "hashlib",  # OpenSSL: a changed file or two are hashed by the built-in SHA-256
+    "gzip",  # a kind's schema is decompressed by zlib alone
+    "flux_lint.report.output.text",  # the text format's summary: this run prints JSON
 )
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
@@ -236,5 +253,21 @@ def test_a_pre_commit_run_in_a_warm_repository_imports_no_model_building(
     code, modules = imported_by(repo, *args)
     assert code == 0
     assert "flux_lint.check.engine" in modules  # the file was linted, not replayed
+    assert loaded(modules, PRE_COMMIT_FORBIDDEN) == []
+    with open(repo / "apps/namespace.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# reviewed again\n")
+    _settled(repo)
+    # The same through the `flux-lint` command's entry point: the command line is read
+    # without click (command/argv.py), and nothing else that click alone would load is.
+    code, modules = imported_by(repo, *args, entry="main")
+    assert code == 0
+    assert "flux_lint.check.engine" in modules
+    assert loaded(modules, (*PRE_COMMIT_FORBIDDEN, "click", "flux_lint.cli", "uuid")) == []
+    assert "importlib.util" not in modules  # the code fingerprint finds its dependencies
+
     assert "flux_lint.model.applied_set" in modules
     assert loaded(modules, PRE_COMMIT_FORBIDDEN) == []
+    # The named file was parsed by libyaml, whose binding came without the pure Python
+    # parser's patterns (load/libyaml.py).
+    assert "yaml._yaml" in modules
+    assert "flux_lint.load.libyaml" in modules

@@ -152,9 +152,9 @@ class Finding:
                 "" if self.obj.kind else str(self.document),
             ]
         )
-        import hashlib
+        from flux_lint.core.digests import sha256_hex
 
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return sha256_hex(key.encode("utf-8"))[:32]
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.rule_id, self.message)

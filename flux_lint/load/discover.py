@@ -58,20 +58,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from flux_lint.load.source_path import SourcePath
+
 if TYPE_CHECKING:
     import re2
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SOURCEIGNORE = ".sourceignore"
 VCS_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "CVS"})
-
-
-@dataclass(frozen=True, slots=True)
-class SourcePath:
-    """A file to lint: ``path`` to open, ``display`` to show (root-relative, POSIX, no ``./``)."""
-
-    path: Path
-    display: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -968,7 +962,7 @@ def discover(
         if real in seen:
             continue
         seen.add(real)
-        files.append(SourcePath(Path(path), display))
+        files.append(SourcePath(path, display))
     errors = sorted(set(walker.errors), key=lambda e: (e.display, e.message))
     sourceignores = sorted(walker.sourceignores, key=lambda s: s.display)
     return DiscoveryResult(files, errors, root_path, sourceignores, frozenset(explicit))

@@ -17,7 +17,6 @@ a run over a whole repository.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import stat
 import sys
@@ -25,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from flux_lint.core.digests import sha256_hex
+
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 """Large enough for any hand-written manifest, small enough that a stray dump cannot stall a run."""
+
 
 BINARY_SNIFF_BYTES = 8192
 """How far to look for a NUL byte; the same window git uses to decide a file is binary."""
@@ -176,7 +178,7 @@ def decode_source(
         text=text,
         bom=bom_length > 0,
         newline=_dominant_newline(text),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_hex(data),
         size=len(data),
         encoding=encoding,
         path=path,

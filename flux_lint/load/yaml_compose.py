@@ -72,19 +72,17 @@ def event_source(text: str, *, pure: bool = False) -> Callable[[], Any]:
     libyaml. ``pure`` gives ruamel's Python parser, the second opinion :mod:`.yaml_recover` asks
     where libyaml gives up. All three report the same events with the same marks.
 
-    Importing ``yaml._yaml`` runs PyYAML's ``yaml/__init__.py`` (about 15 ms, most of it the
-    reader's ``NON_PRINTABLE`` pattern), and that cannot be avoided cleanly: the binding's
-    own initialisation imports the ``yaml`` package and binds classes of its reader,
-    scanner, parser, composer, constructor, emitter, serializer and representer modules, so
-    only the resolver, loader and dumper modules (a few ms) could be spared, by putting a
-    half-made ``yaml`` package in ``sys.modules`` that any later ``import yaml`` would get.
+    The binding is imported without compiling the pure Python parser's patterns
+    (:mod:`.libyaml`).
     """
     if pure:
         from ruamel.yaml import YAML
 
         return YAML(typ="safe", pure=True).parse(text).__next__
     try:
-        from yaml._yaml import CParser
+        from .libyaml import cparser
+
+        CParser = cparser()
     except ImportError:  # PyYAML built without libyaml
         from _ruamel_yaml import CParser
     return CParser(text).get_event

@@ -24,11 +24,11 @@ they run.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import marshal
 from typing import Any
 
+from flux_lint.core.sealed import blake2b
 from flux_lint.model.applied_set import AppliedSet, EntryPoint
 
 __all__ = ["LazyEffective", "remembered_applied_set"]
@@ -54,7 +54,7 @@ def structure_digest(structure: Any, sourceignores: dict[str, str]) -> str:
         encoded = marshal.dumps(parts, 2)
     except ValueError:  # a value marshal cannot write
         encoded = repr(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    return blake2b(encoded, digest_size=16).hexdigest()
 
 
 class LazyEffective:
@@ -154,7 +154,7 @@ class LazyEffective:
 def _data_digest(data: Any) -> str:
     """A digest of an object's data (json keeps the order of keys, as the builds see it)."""
     text = json.dumps(data, ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def remembered_applied_set(

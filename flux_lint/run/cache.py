@@ -38,6 +38,7 @@ cache off for that part: a cache must never fail a lint run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import sys
@@ -140,15 +141,25 @@ def _dependencies() -> list[tuple[str, int, int]]:
 
 def _module_file(name: str) -> str | None:
     """The file a module would be loaded from, found without importing it or its parent
-    package (``importlib.util.find_spec`` imports the parent of a dotted name)."""
-    import importlib.util
-
+    package (``importlib.util.find_spec`` imports the parent of a dotted name). A top-level
+    name is looked up as ``importlib.util.find_spec`` does (the module's own spec when it is
+    loaded, else the first finder of ``sys.meta_path`` that knows it), without importing
+    ``importlib.util``: a small run would spend more on that import than on the rest."""
     if "." not in name:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            return None
-        return spec.origin if spec is not None else None
+        module = sys.modules.get(name)
+        spec = getattr(module, "__spec__", None)
+        if module is None:
+            for finder in sys.meta_path:
+                find_spec = getattr(finder, "find_spec", None)
+                if find_spec is None:
+                    continue
+                try:
+                    spec = find_spec(name, None)
+                except (ImportError, ValueError):
+                    return None
+                if spec is not None:
+                    break
+        return getattr(spec, "origin", None)
     parts = name.split(".")
     for entry in sys.path:
         candidate = os.path.join(entry or ".", *parts, "__init__.py")
@@ -388,9 +399,7 @@ def encode_record(report: Any, entries: list[Any], kustomize: list[Any]) -> tupl
 
 def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], list[Any]]:
     """(FileReport, index entries, kustomize build file data) of ``path`` from a record."""
-    from flux_lint.check.engine import FileReport
-    from flux_lint.model.index import IndexEntry
-
+    FileReport, IndexEntry = _record_types()
     documents, objects, findings, directives, entries, kustomize, schemas, unchecked, sites, _ = (
         record
     )
@@ -405,6 +414,16 @@ def decode_record(path: str, record: tuple[Any, ...]) -> tuple[Any, list[Any], l
         )
     ]
     return report, made, list(kustomize)
+
+
+@functools.cache
+def _record_types() -> tuple[Any, Any]:
+    """The classes a record is decoded into, imported once (a warm run decodes a record per
+    file of the repository: importing them on each call cost more than the decoding)."""
+    from flux_lint.check.engine import FileReport
+    from flux_lint.model.index import IndexEntry
+
+    return FileReport, IndexEntry
 
 
 def encode_findings(findings: Iterable[Any]) -> list[tuple[str, tuple[Any, ...]]]:

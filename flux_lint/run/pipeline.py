@@ -37,6 +37,7 @@ from flux_lint.check.engine import (
 )
 from flux_lint.check.registry import Registry
 from flux_lint.core.findings import Finding, Severity
+from flux_lint.load.discover import SourcePath
 from flux_lint.load.yaml import LoadResult, load_text
 from flux_lint.model.index import IndexEntry
 from flux_lint.model.kustomize import (
@@ -311,7 +312,7 @@ def _kustomization_roles(
     for src in sources:
         if not is_kustomization_file(src.display):
             continue
-        known = facts.known(src.display, src.path) if facts is not None else None
+        known = facts.known(src.display, src.path_text) if facts is not None else None
         if known is not None:  # unchanged since the last run: its roles are in the cache
             named = cache.get_memo("roles:" + digest(cache.run_key, src.display, known[0]))
             if named is not None:
@@ -668,11 +669,13 @@ def _read_all(
         role = roles.get(src.display)
         ahead = read_ahead.pop(src.display, None)
         if ahead is None and facts is not None:
-            known = facts.known(src.display, src.path)
+            known = facts.known(src.display, src.path_text)
             if known is not None and known_file(
                 structure, src.display, role, known, cache, scan, detection is not None
             ):
-                plan.items.append(("file", src.display, src.path, role, None, known[0]))
+                # The file itself (its Path made only if it is read after all: most of a
+                # warm run's files are answered from the cache).
+                plan.items.append(("file", src.display, src, role, None, known[0]))
                 continue
         text, raw = ahead or read_file_and_bytes(src.path, src.display, config.max_bytes)
         if scan and raw is not None and src.display not in patches and looks_like_crd(raw):
@@ -785,10 +788,14 @@ def _lint_plan(
         if record is not None:
             keep = None
             if record[2] or record[3] is not None:  # findings or directives: text shown
-                keep = text if text is not None else _text_if_same(path, display, sha256, config)
+                keep = (
+                    text
+                    if text is not None
+                    else _text_if_same(_path(path), display, sha256, config)
+                )
             order.append(("record", display, role, record, keep, sha256, check))
             continue
-        todo.append((display, path, role, text, sha256, check))
+        todo.append((display, _path(path), role, text, sha256, check))
         order.append(("todo",))
 
     used = _planned_workers(config.jobs, len(todo))
@@ -858,6 +865,12 @@ def _text_if_same(path: Path, display: str, sha256: str, config: RunConfig) -> s
     if isinstance(source, SourceError) or source.sha256 != sha256:
         return None
     return source.text
+
+
+def _path(path: Any) -> Path:
+    """The ``Path`` of a planned file: a file answered by its metadata was planned with its
+    :class:`~flux_lint.load.discover.SourcePath`, whose ``Path`` is made on first use only."""
+    return path.path if isinstance(path, SourcePath) else path
 
 
 def _is_regular(path: Path) -> bool:

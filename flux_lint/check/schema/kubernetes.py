@@ -140,9 +140,24 @@ def load_schema(name: str) -> dict[str, Any]:
     """The schema stored as ``<name>.json.gz``."""
     path = _directory() / f"{name}.json.gz"
     LOADED.append(path.name)
-    import gzip
+    return json.loads(_gunzip(path.read_bytes()))
 
-    return json.loads(gzip.decompress(path.read_bytes()))
+
+def _gunzip(data: bytes) -> bytes:
+    """``gzip.decompress`` for the usual one-member file through ``zlib`` alone: the
+    ``gzip`` module (and what it imports) costs more than decompressing a kind's schema."""
+    import zlib
+
+    reader = zlib.decompressobj(wbits=31)  # 16 + 15: a gzip header and trailer
+    try:
+        out = reader.decompress(data)
+        if reader.eof and not reader.unused_data:
+            return out
+    except zlib.error:
+        pass
+    import gzip  # several members, or something zlib does not take: gzip decides
+
+    return gzip.decompress(data)
 
 
 @cache
