@@ -374,6 +374,32 @@ def schemas_kubernetes_command(source: str | None, out: str) -> None:
     click.echo(f"wrote {path}")
 
 
+@schemas_group.command("cel")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="The folder of the schema bundles (schemas/): its rules are compiled, and the result "
+    "written there as cel-seed.bin.",
+)
+def schemas_cel_command(out: str) -> None:
+    """Compile the CEL rules of the schema bundles once, for runs without a cache."""
+    from flux_lint.check.cel.seed import SEED_FILE
+    from flux_lint.check.cel.seed_build import build
+    from flux_lint.check.rules.crd_cel import RULE_VARIABLES
+    from flux_lint.core.sealed import write_atomic
+
+    path = os.path.join(out, SEED_FILE)
+    try:
+        written = write_atomic(path, build(out, RULE_VARIABLES))
+    except OSError as exc:  # an unreadable schema file
+        where = f"`{exc.filename}`: " if exc.filename else ""
+        raise UsageProblem(f"{where}{exc.strerror or exc}") from None
+    if not written:
+        raise UsageProblem(f"`{path}` cannot be written")
+    click.echo(f"wrote {path}")
+
+
 #: click 8.2+ raises this for a group called without a subcommand; click 8.1 printed the help
 #: and exited 0 instead, so on 8.1 there is nothing to catch.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())

@@ -4,13 +4,17 @@ used only by the code that made them, and giving the programs compiling gives.""
 
 from __future__ import annotations
 
+import json
 import marshal
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from flux_lint.check.cel import compiler, parser_cache, program_cache, seed
+from flux_lint.check.cel import compiler, forms, parser_cache, program_cache, seed
 from flux_lint.check.cel.seed_build import build
 from flux_lint.check.rules.crd_cel import RULE_VARIABLES
+from flux_lint.cli import cli
 from flux_lint.core.resources import data_folder
 
 SCHEMAS = data_folder("schemas")
@@ -81,3 +85,40 @@ def test_a_seed_made_by_other_code_is_not_used(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(parser_cache, "_DIRECTORY", None)
     assert seed.form(source, frozenset(names)) is None
     assert program_cache.load(source, frozenset(names)) is None
+
+
+def test_the_command_writes_the_seed_of_a_schemas_folder(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "x-kubernetes-validations": [
+                    {"rule": "has(self.a) || has(self.b)", "message": "a or b"},
+                    {"rule": "self.a ==", "messageExpression": "'bad: ' + self.a"},
+                ],
+            }
+        },
+    }
+    (tmp_path / "flux-9.9.json").write_text(json.dumps(schema), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["schemas", "cel", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {tmp_path / seed.SEED_FILE}\n"
+    made = marshal.loads((tmp_path / seed.SEED_FILE).read_bytes())
+    assert made[1] == (seed.code_key(), seed.library_key())
+    found = dict(made[2])
+    names = tuple(sorted(RULE_VARIABLES))
+    assert sorted(found) == [
+        ("'bad: ' + self.a", names),
+        ("has(self.a) || has(self.b)", names),
+        ("self.a ==", names),
+    ]
+    assert found[("has(self.a) || has(self.b)", names)][0] == forms.COMPILED
+    failed = found[("self.a ==", names)]
+    assert failed[0] == forms.FAILED and failed[2:] == (1, 10)
+
+
+def test_the_command_needs_an_existing_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["schemas", "cel", "--out", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
