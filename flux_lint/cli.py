@@ -21,10 +21,9 @@ from flux_lint.command.check import (
     FAIL_ON,
     FORMATS,
     cache_dir_path,
+    end_on_error,
     plural,
     report_error,
-    report_internal_error,
-    stop_writing_stdout,
 )
 
 
@@ -518,14 +517,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
-    except BrokenPipeError:
-        stop_writing_stdout()
-        sys.exit(1)
-    except Exception as exc:  # a defect: one line by default, the traceback on request
-        if os.environ.get("FLUX_LINT_DEBUG"):
-            raise
-        report_internal_error(exc)
-        sys.exit(2)
+    except Exception as exc:  # a closed stdout, or a defect
+        end_on_error(exc)
     # With standalone_mode=False click returns the code of `ctx.exit(n)` (`--help`,
     # `--version`) or a command's return value; only an int is an exit code.
     sys.exit(code if isinstance(code, int) else 0)

@@ -178,15 +178,7 @@ def plain_streams() -> bool:
 def run(argv: list[str], options: dict[str, Any]) -> NoReturn:
     """Run the check command with ``options`` (read from ``argv`` by :func:`parse`) and exit
     with its code; errors end the way cli.py's ``main`` ends them."""
-    import os
-
-    from flux_lint.command.check import (
-        UsageProblem,
-        check,
-        report_error,
-        report_internal_error,
-        stop_writing_stdout,
-    )
+    from flux_lint.command.check import UsageProblem, check, end_on_error, report_error
     from flux_lint.run.replay import recorded
 
     try:
@@ -201,12 +193,6 @@ def run(argv: list[str], options: dict[str, Any]) -> NoReturn:
     except EOFError:
         sys.stderr.write("\nflux-lint: aborted\n")
         sys.exit(2)
-    except BrokenPipeError:
-        stop_writing_stdout()
-        sys.exit(1)
-    except Exception as exc:  # a defect: one line by default, the traceback on request
-        if os.environ.get("FLUX_LINT_DEBUG"):
-            raise
-        report_internal_error(exc)
-        sys.exit(2)
+    except Exception as exc:  # a closed stdout, or a defect
+        end_on_error(exc)
     sys.exit(code if isinstance(code, int) else 0)

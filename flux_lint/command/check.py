@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 FORMATS = ("text", "json", "github", "sarif")
 FAIL_ON = ("error", "warning", "note", "never")
@@ -581,3 +581,16 @@ def stop_writing_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def end_on_error(exc: Exception) -> NoReturn:
+    """End a run that ``exc`` stopped, as every command line ends one: a reader that went
+    away quietly (exit 1); a defect on one line, or re-raised with ``FLUX_LINT_DEBUG`` for its
+    traceback (exit 2)."""
+    if isinstance(exc, BrokenPipeError):
+        stop_writing_stdout()
+        sys.exit(1)
+    if os.environ.get("FLUX_LINT_DEBUG"):
+        raise exc
+    report_internal_error(exc)
+    sys.exit(2)
