@@ -128,44 +128,17 @@ _DEPENDENCIES = ("_ruamel_yaml", "ruamel.yaml", "celpy", "lark", "jsonschema", "
 def _dependencies() -> list[tuple[str, int, int]]:
     """Size and modification time of each dependency's module file (an upgrade rewrites
     it), found without importing the dependency."""
+    from flux_lint.core.source_tree import module_origin
+
     found = []
     for name in _DEPENDENCIES:
-        origin = _module_file(name)
+        origin = module_origin(name)
         try:
             info = os.stat(origin) if origin else None
         except (ValueError, OSError):
             info = None
         found.append((name, info.st_size if info else -1, info.st_mtime_ns if info else -1))
     return found
-
-
-def _module_file(name: str) -> str | None:
-    """The file a module would be loaded from, found without importing it or its parent
-    package (``importlib.util.find_spec`` imports the parent of a dotted name). A top-level
-    name is looked up as ``importlib.util.find_spec`` does (the module's own spec when it is
-    loaded, else the first finder of ``sys.meta_path`` that knows it), without importing
-    ``importlib.util``: a small run would spend more on that import than on the rest."""
-    if "." not in name:
-        module = sys.modules.get(name)
-        spec = getattr(module, "__spec__", None)
-        if module is None:
-            for finder in sys.meta_path:
-                find_spec = getattr(finder, "find_spec", None)
-                if find_spec is None:
-                    continue
-                try:
-                    spec = find_spec(name, None)
-                except (ImportError, ValueError):
-                    return None
-                if spec is not None:
-                    break
-        return getattr(spec, "origin", None)
-    parts = name.split(".")
-    for entry in sys.path:
-        candidate = os.path.join(entry or ".", *parts, "__init__.py")
-        if os.path.isfile(candidate):
-            return candidate
-    return None
 
 
 def _walk(root: Path) -> Iterator[tuple[str, int, int]]:

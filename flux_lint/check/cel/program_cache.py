@@ -42,7 +42,6 @@ __all__ = [
     "Form",
     "folder_name",
     "load",
-    "module_origin",
     "store",
     "valid",
 ]

@@ -5,13 +5,13 @@ once and shipped with the package (``schemas/cel-seed.bin``, written by
 Without a cache folder that holds them already (``--no-cache``, the first run with a new
 cache folder: a CI job), a run compiles the rules of every CRD whose objects it meets with
 cel-python, and builds cel-python's parser first (about 0.3 s alone; a cold run over the
-benchmark's 1,000-document repository spent about 0.2 s of its 1.9 s of CPU on it all). A rule's form (check/cel/program_cache.py) depends only on its text,
-its declared variables and the code that compiles it (this package's CEL modules, cel-python,
-Lark), so the forms of the rules of the shipped schemas are made when the schemas are, and
-kept under a digest of the *contents* of that code: a run where any of it differs (another
-cel-python, an edited module) does not use them and compiles as before. The parser tables
-depend on cel-python's grammar and Lark's version only, and carry their own name
-(:func:`.parser_cache.parser_name`).
+benchmark's 1,000-document repository spent about 0.2 s of its 1.9 s of CPU on it all). A
+rule's form (check/cel/program_cache.py) depends only on its text, its declared variables and
+the code that compiles it (this package's CEL modules, cel-python, Lark), so the forms of the
+rules of the shipped schemas are made when the schemas are, and kept under a digest of the
+*contents* of that code: a run where any of it differs (another cel-python, an edited module)
+does not use them and compiles as before. The parser tables depend on cel-python's grammar
+and Lark's version only, and carry their own name (:func:`.parser_cache.parser_name`).
 
 The file is package data, as trusted as the code beside it: it is read with marshal, without
 the seal the files of a cache folder carry.
