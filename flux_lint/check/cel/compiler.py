@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flux_lint.check.cel import program_cache
+from flux_lint.check.cel import program_cache, seed
 from flux_lint.check.cel.errors import CelCompileError
 from flux_lint.check.cel.fast import Undecided, build, decide
 from flux_lint.check.cel.forms import COMPILED, FAILED, Form
@@ -123,7 +123,11 @@ def _program(source: str, variables: frozenset[str] | None) -> Program:
     form = program_cache.load(source, variables)
     runner = None
     if form is None:
-        form, runner = fresh_form(source, variables)
+        # The form shipped with the package, else compiled; kept in the cache folder either
+        # way (a small file read is cheaper than loading the whole seed on every warm run).
+        form = seed.form(source, variables)
+        if form is None:
+            form, runner = fresh_form(source, variables)
         program_cache.store(source, variables, form)
     if form[0] == FAILED:
         _, reason, line, column = form

@@ -5,7 +5,8 @@ CRD a tenth more: a run that lints one edited HelmRelease would pay both, though
 (:mod:`.fast`) decides its rules without the interpreter. Everything the compiler finds that a
 program needs before the interpreter runs is therefore kept, as a *form* made of tuples and
 strings only (check/cel/forms.py). The forms of the shipped schemas' rules also come with the
-package (check/cel/seed.py): a run without a cache folder uses those.
+package (check/cel/seed.py): an expression not kept here yet takes its form from there before
+it is compiled, and the form is kept here either way.
 
 A later process makes the same :class:`.compiler.Program` from the form, and compiles with
 cel-python only when the interpreter has to run.
@@ -52,17 +53,8 @@ _STATE: dict[str, Any] = {}  # per cache folder: its sealer, and this code's sub
 
 
 def load(source: str, variables: frozenset[str] | None) -> Form | None:
-    """The form kept for ``source`` compiled with ``variables`` in the cache folder, else the
-    one shipped with the package (check/cel/seed.py), else None."""
-    kept = _kept(source, variables)
-    if kept is not None:
-        return kept
-    from flux_lint.check.cel import seed
-
-    return seed.form(source, variables)
-
-
-def _kept(source: str, variables: frozenset[str] | None) -> Form | None:
+    """The form kept for ``source`` compiled with ``variables``, or None (no cache folder,
+    nothing kept, or a file that is damaged or not what it should be)."""
     place = _place(source, variables)
     if place is None:
         return None
