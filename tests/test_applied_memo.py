@@ -215,6 +215,7 @@ def test_files_named_alone_reuse_the_applied_set(
     monkeypatch.setattr(memo, "RACY_SECONDS", 0.0)  # as if written long before
     root, cache = tmp_path / "repo", tmp_path / "cache"
     _repo(root)
+    (root / ".git").mkdir()  # a repository, as pre-commit runs in
     write_tree(
         root,
         {

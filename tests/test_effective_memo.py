@@ -224,6 +224,7 @@ def test_files_named_alone_have_their_roles(
     does in a run over the whole repository."""
     root = tmp_path / "repo"
     _repo(root)
+    (root / ".git").mkdir()  # a repository, as pre-commit runs in
     monkeypatch.chdir(root)
 
     def named(path: str, cache: Path | None) -> list[tuple[str, str, int, str]]:
@@ -240,3 +241,24 @@ def test_files_named_alone_have_their_roles(
         # Not `revisionHistoryLimit: "5"`: the overlay's patch file sets it to 5.
         assert [(f[0], f[2]) for f in found] == [("FL102", 6), ("FL102", 15)]
         assert found[0][3].endswith("(set by the patch in apps/prod/deployment-patch.yaml)")
+
+
+def test_outside_a_repository_a_file_named_alone_is_judged_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a git work tree the root is the current folder, which may be a home folder or
+    /tmp: a file named alone there is not judged with the whole tree around it (reading it
+    could take minutes and gigabytes)."""
+    import flux_lint.run.structure as structure
+
+    root = tmp_path / "repo"
+    _repo(root)
+    monkeypatch.chdir(root)
+
+    def no_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tree around a named file was read")
+
+    monkeypatch.setattr(structure, "_context_files", no_walk)
+    config = RunConfig(paths=["apps/prod/deployment-patch.yaml"], cache_dir=None)
+    result = run(config)
+    assert result.files == 1

@@ -38,6 +38,7 @@ from flux_lint.check.engine import (
 from flux_lint.check.registry import Registry
 from flux_lint.core.findings import Finding, Severity
 from flux_lint.load.discover import SourcePath
+from flux_lint.load.lookup import in_repository
 from flux_lint.load.yaml import LoadResult, load_text
 from flux_lint.model.index import IndexEntry
 from flux_lint.model.kustomize import (
@@ -504,7 +505,11 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
 
         facts = Facts(cache, time.time())
     role_sources = sources
-    if found is not None and found.explicit:
+    # Files named one by one (pre-commit, an editor) are judged in their repository, a git
+    # work tree. Outside one the root is the current folder, which may be a home folder or
+    # /tmp: its whole tree is not read for them, and they are judged on their own.
+    in_context = found is not None and bool(found.explicit) and in_repository(root)
+    if in_context:
         # A file named alone has the role the repository's kustomization files give it (a
         # patch is checked as a fragment), and so do the files of the context walk.
         whole = discover([root], exclude=config.exclude, respect_gitignore=config.respect_gitignore)
@@ -525,9 +530,8 @@ def _run_all(config: RunConfig, registry: Registry | None = None) -> RunResult:
         detection = FromDetection(config)
     plan = _read_all(linter, config, sources, roles, read_ahead, parsed, cache, detection, facts)
     detected = detection.settle(linter, cache) if detection is not None else None
-    if found is not None and found.explicit:
-        # Files named one by one (pre-commit, an editor) are judged in their repository:
-        # what applies them is read from the whole tree, not just from the files named.
+    if in_context:
+        # What applies the named files is read from the whole tree, not just from them.
         found = add_context(config, found, plan, cache, facts, roles)
     applied, linter.ctx.effective = _applied_set(config, found, plan, cache)
     linter.ctx.applied = applied
